@@ -1,0 +1,185 @@
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
+import type { z } from 'zod';
+import type { CipherscaleFailure, CipherscaleResult } from './errors.js';
+import { type UpdateUser, type User, userIdSchema, userSchema } from './schemas.js';
+
+export interface CipherscaleClient {
+  getUser(id: string): Promise<CipherscaleResult<User>>;
+  updateUser(id: string, changes: UpdateUser): Promise<CipherscaleResult<User>>;
+  deactivateUser(id: string): Promise<CipherscaleResult<User>>;
+  deleteUser(id: string): Promise<CipherscaleResult<null>>;
+}
+
+export interface CipherscaleClientOptions {
+  baseUrl: string;
+  token: string;
+  timeoutMs: number;
+  userAgent?: string;
+}
+
+const NO_BODY = Symbol('no body');
+type Expected<T> = z.ZodType<T> | typeof NO_BODY;
+
+const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+const MAX_DETAIL_CHARS = 200;
+
+// The auth scheme is not documented by Cipherscale: keep it here, in one place.
+const authorization = (token: string) => `Bearer ${token}`;
+
+export function createCipherscaleClient(options: CipherscaleClientOptions): CipherscaleClient {
+  const http_ = axios.create({
+    baseURL: options.baseUrl,
+    timeout: options.timeoutMs,
+    maxRedirects: 0, // never replay the bearer token to another host
+    maxContentLength: MAX_RESPONSE_BYTES,
+    responseType: 'text',
+    transformResponse: [(data: unknown) => data],
+    validateStatus: () => true,
+    transitional: { clarifyTimeoutError: true },
+    httpAgent: new http.Agent({ keepAlive: true }),
+    httpsAgent: new https.Agent({ keepAlive: true }),
+    headers: {
+      Accept: 'application/json',
+      'User-Agent': options.userAgent ?? 'cipher-user',
+      Authorization: authorization(options.token),
+    },
+  });
+
+  const userPath = (id: string) => `/tenants/users/${encodeURIComponent(id)}`;
+
+  return {
+    getUser: (id) => call(http_, options.timeoutMs, id, { method: 'GET', url: userPath(id) }, userSchema),
+    updateUser: (id, changes) =>
+      call(http_, options.timeoutMs, id, { method: 'PUT', url: userPath(id), data: changes }, userSchema),
+    deactivateUser: (id) =>
+      call(http_, options.timeoutMs, id, { method: 'PATCH', url: `${userPath(id)}/deactivate` }, userSchema),
+    // The delete answer has no documented body or status: any 2xx, with or without a body.
+    deleteUser: (id) => call(http_, options.timeoutMs, id, { method: 'DELETE', url: userPath(id) }, NO_BODY),
+  };
+}
+
+interface Request {
+  method: 'GET' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  data?: unknown;
+}
+
+async function call<T>(
+  client: AxiosInstance,
+  timeoutMs: number,
+  id: string,
+  request: Request,
+  schema: Expected<T>,
+): Promise<CipherscaleResult<T>> {
+  if (!userIdSchema.safeParse(id).success) {
+    return { ok: false, error: { kind: 'client_error', status: 0, detail: 'not a user id (UUID)' } };
+  }
+  let response: AxiosResponse<string>;
+  try {
+    response = await client.request<string>({
+      ...request,
+      // The socket timeout alone does not bound a server that trickles bytes.
+      signal: AbortSignal.timeout(timeoutMs + 50),
+      ...(request.data === undefined ? {} : { headers: { 'Content-Type': 'application/json' } }),
+    });
+  } catch (err) {
+    return { ok: false, error: networkFailure(err, timeoutMs) };
+  }
+  return interpret(response, schema);
+}
+
+function interpret<T>(response: AxiosResponse<string>, schema: Expected<T>): CipherscaleResult<T> {
+  const status = response.status;
+  const requestId = headerValue(response.headers['x-request-id']);
+  if (status >= 200 && status < 300) {
+    if (schema === NO_BODY) return { ok: true, value: null as T, status, requestId };
+    const body = parseJson(response.data);
+    if (!body.ok)
+      return { ok: false, error: { kind: 'invalid_response', status, detail: 'not JSON', requestId } };
+    const parsed = schema.safeParse(body.value);
+    if (!parsed.success) {
+      const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(body)'))].slice(0, 5);
+      return {
+        ok: false,
+        error: { kind: 'invalid_response', status, detail: `unexpected ${fields.join(', ')}`, requestId },
+      };
+    }
+    return { ok: true, value: parsed.data, status, requestId };
+  }
+  return { ok: false, error: statusFailure(status, response, requestId) };
+}
+
+function statusFailure(
+  status: number,
+  response: AxiosResponse<string>,
+  requestId: string | undefined,
+): CipherscaleFailure {
+  if (status === 404) return { kind: 'not_found', status, requestId };
+  if (status === 401 || status === 403) return { kind: 'credentials_refused', status, requestId };
+  if (status === 429) {
+    return {
+      kind: 'rate_limited',
+      status,
+      retryAfterMs: retryAfterMs(response.headers['retry-after']),
+      requestId,
+    };
+  }
+  if (status >= 500)
+    return { kind: 'transient', reason: 'server_error', status, detail: `HTTP ${status}`, requestId };
+  if (status >= 300 && status < 400) {
+    return { kind: 'invalid_response', status, detail: 'unexpected redirect (not followed)', requestId };
+  }
+  return { kind: 'client_error', status, detail: apiMessage(response.data), requestId };
+}
+
+/** Classifies a thrown axios error without keeping it: it carries the request headers (and the token). */
+function networkFailure(err: unknown, timeoutMs: number): CipherscaleFailure {
+  const code = isAxiosError(err) ? err.code : undefined;
+  if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'ERR_CANCELED') {
+    return {
+      kind: 'transient',
+      reason: 'timeout',
+      status: undefined,
+      detail: `no answer within ${timeoutMs} ms`,
+    };
+  }
+  if (code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED') {
+    return { kind: 'invalid_response', status: 0, detail: 'response too large or malformed' };
+  }
+  const cause = isAxiosError(err) ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+  const errno = code ?? cause?.code ?? 'network error';
+  return { kind: 'transient', reason: 'connection', status: undefined, detail: errno };
+}
+
+function parseJson(text: unknown): { ok: true; value: unknown } | { ok: false } {
+  if (typeof text !== 'string') return { ok: false };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function apiMessage(text: string): string {
+  const body = parseJson(text);
+  const message =
+    body.ok && typeof body.value === 'object' && body.value !== null
+      ? (body.value as Record<string, unknown>).message
+      : undefined;
+  return typeof message === 'string' ? message.slice(0, MAX_DETAIL_CHARS) : '';
+}
+
+function headerValue(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value.slice(0, 200) : undefined;
+}
+
+/** Retry-After as seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
+export function retryAfterMs(value: unknown, now: number = Date.now()): number | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? Math.round(seconds * 1000) : undefined;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
