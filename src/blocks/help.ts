@@ -1,0 +1,59 @@
+import type { KnownBlock } from '@slack/types';
+import { MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT } from './limits.js';
+import {
+  type BlockMessage,
+  code,
+  escapeAndTruncate,
+  mrkdwnText,
+  packText,
+  truncateMrkdwn,
+} from './mrkdwn.js';
+
+export interface HelpEntry {
+  /** After the command, e.g. "lookup <uuid>"; shown as code. */
+  usage: string;
+  /** One line of trusted mrkdwn. */
+  description: string;
+  /** After the command, e.g. "lookup 3f2a…"; shown as code. */
+  example: string;
+}
+
+export interface HelpOptions {
+  /** The slash command as typed, e.g. "/cipher-user". */
+  command: string;
+  subcommands: readonly HelpEntry[];
+  /** Trusted mrkdwn shown first (e.g. "Unknown subcommand …"); escape user text with escapeMrkdwn. */
+  intro?: string;
+}
+
+const EXAMPLE_ID = '123e4567-e89b-12d3-a456-426614174000';
+
+/** The subcommands available today; features append their own entries. */
+export const LOOKUP_HELP: readonly HelpEntry[] = [
+  {
+    usage: 'lookup <uuid>',
+    description: 'Show a user: profile, status, roles, groups, devices. Also `get`, `show`.',
+    example: `lookup ${EXAMPLE_ID}`,
+  },
+  { usage: 'help', description: 'Show this message.', example: 'help' },
+];
+
+/** Usage of each subcommand, compact enough for a phone: usage, one line, an example. */
+export function helpMessage(options: HelpOptions): BlockMessage {
+  const { command, subcommands, intro } = options;
+  const title = `*How to use ${code(command, 100)}*`;
+  const entries = subcommands.map(
+    (entry) =>
+      `${code(`${command} ${entry.usage}`, 300)}\n${truncateMrkdwn(entry.description, 500)}\n` +
+      `_Example:_ ${code(`${command} ${entry.example}`, 300)}`,
+  );
+  const blocks: KnownBlock[] = [];
+  if (intro !== undefined && intro.trim() !== '') {
+    blocks.push({ type: 'section', text: mrkdwnText(truncateMrkdwn(intro, MAX_SECTION_TEXT)) });
+  }
+  const chunks = packText([title, ...entries], MAX_SECTION_TEXT, '\n\n');
+  for (const chunk of chunks.slice(0, MAX_MESSAGE_BLOCKS - blocks.length)) {
+    blocks.push({ type: 'section', text: mrkdwnText(chunk) });
+  }
+  return { text: `How to use ${escapeAndTruncate(command, 100, { singleLine: true })}`, blocks };
+}
