@@ -1,0 +1,498 @@
+import { ErrorCode, type Logger, LogLevel, WebClient, type WebClientOptions } from '@slack/web-api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeSlack } from './server.js';
+
+const quiet: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  setLevel: () => {},
+  getLevel: () => LogLevel.ERROR,
+  setName: () => {},
+};
+
+const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
+const modal = (title: string) => ({
+  type: 'modal' as const,
+  callback_id: 'edit_user',
+  private_metadata: '{"requestId":"r1"}',
+  title: { type: 'plain_text' as const, text: title },
+  submit: { type: 'plain_text' as const, text: 'Save' },
+  blocks: [section('Edit the user')],
+});
+
+let fake: FakeSlack;
+let client: WebClient;
+
+function clientFor(token: string | undefined, options: WebClientOptions = {}): WebClient {
+  return new WebClient(token, {
+    slackApiUrl: fake.apiUrl,
+    retryConfig: { retries: 0 },
+    logger: quiet,
+    ...options,
+  });
+}
+
+beforeEach(async () => {
+  fake = await FakeSlack.start();
+  client = clientFor(fake.botToken);
+});
+
+afterEach(async () => {
+  await fake.close();
+});
+
+describe('FakeSlack auth', () => {
+  it('answers auth.test for the bot token', async () => {
+    const result = await client.auth.test();
+    expect(result).toMatchObject({
+      ok: true,
+      team: 'Fake Team',
+      team_id: fake.teamId,
+      user_id: 'UBOT00001',
+      bot_id: 'BBOT00001',
+      is_enterprise_install: false,
+    });
+    expect(fake.callsTo('auth.test')[0]?.token).toBe('xoxb-fake-bot-token');
+  });
+
+  it('rejects a wrong token with invalid_auth and a missing one with not_authed, recording both', async () => {
+    await expect(clientFor('xoxb-wrong').auth.test()).rejects.toMatchObject({
+      code: ErrorCode.PlatformError,
+      data: { ok: false, error: 'invalid_auth' },
+    });
+    await expect(clientFor(undefined).auth.test()).rejects.toMatchObject({ data: { error: 'not_authed' } });
+    expect(fake.callsTo('auth.test').map((c) => c.token)).toEqual(['xoxb-wrong', undefined]);
+  });
+
+  it('accepts the token as a form field and honours options', async () => {
+    const custom = await FakeSlack.start({ botToken: 'xoxb-other', botUserId: 'U999', botId: 'B999' });
+    try {
+      const other = new WebClient(undefined, { slackApiUrl: custom.apiUrl, logger: quiet });
+      const result = await other.auth.test({ token: 'xoxb-other' });
+      expect(result).toMatchObject({ user_id: 'U999', bot_id: 'B999' });
+    } finally {
+      await custom.close();
+    }
+  });
+
+  it('answers unknown_method for methods it does not implement', async () => {
+    await expect(client.apiCall('reactions.add', { name: 'eyes' })).rejects.toMatchObject({
+      data: { error: 'unknown_method' },
+    });
+    expect(fake.callsTo('reactions.add')).toHaveLength(1);
+  });
+});
+
+describe('FakeSlack chat', () => {
+  it('posts messages with unique, increasing ts and decodes blocks into arrays', async () => {
+    const blocks = [section('*Alice* wants to deactivate bob@example.com')];
+    const first = await client.chat.postMessage({ channel: 'C123', text: 'hi', blocks });
+    const second = await client.chat.postMessage({
+      channel: 'C123',
+      text: 'again',
+      thread_ts: first.ts ?? '',
+    });
+
+    expect(first).toMatchObject({
+      ok: true,
+      channel: 'C123',
+      message: { type: 'message', text: 'hi', user: 'UBOT00001', bot_id: 'BBOT00001', ts: first.ts },
+    });
+    expect(first.message?.blocks?.[0]).toMatchObject({ ...blocks[0], block_id: expect.any(String) });
+    expect(second.message?.thread_ts).toBe(first.ts);
+    expect(Number(second.ts)).toBeGreaterThan(Number(first.ts));
+
+    const [call] = fake.callsTo('chat.postMessage');
+    expect(call?.args.blocks).toEqual(blocks);
+    expect(call?.args.channel).toBe('C123');
+    expect(call?.problems).toEqual([]);
+  });
+
+  it('refuses unknown channels, channels the bot is not in, and over-long text', async () => {
+    fake.setChannelMembership('CPRIVATE1', false);
+    const post = (channel: string, text = 'x') => client.chat.postMessage({ channel, text });
+    await expect(post('CNOTFOUND1')).rejects.toMatchObject({ data: { error: 'channel_not_found' } });
+    await expect(post('CPRIVATE1')).rejects.toMatchObject({ data: { error: 'not_in_channel' } });
+    await expect(client.apiCall('chat.postMessage', { text: 'x' })).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
+    await expect(post('C1', 'x'.repeat(40_001))).rejects.toMatchObject({ data: { error: 'msg_too_long' } });
+    fake.setChannelMembership('CPRIVATE1', true);
+    await expect(post('CPRIVATE1')).resolves.toMatchObject({ ok: true });
+  });
+
+  it('updates messages and needs a ts', async () => {
+    const posted = await client.chat.postMessage({ channel: 'C1', text: 'pending' });
+    const updated = await client.chat.update({ channel: 'C1', ts: posted.ts ?? '', text: 'approved' });
+    expect(updated).toMatchObject({ ok: true, channel: 'C1', ts: posted.ts, text: 'approved' });
+    expect(updated.message).toMatchObject({ text: 'approved', user: 'UBOT00001', bot_id: 'BBOT00001' });
+    await expect(client.apiCall('chat.update', { channel: 'C1', text: 'x' })).rejects.toMatchObject({
+      data: { error: 'cant_update_message' },
+    });
+  });
+
+  it('posts ephemeral messages, which need a user and a channel', async () => {
+    const result = await client.chat.postEphemeral({ channel: 'C1', user: 'U1', text: 'only you' });
+    expect(result).toMatchObject({ ok: true, message_ts: expect.stringMatching(/^\d+\.\d{6}$/) });
+    await expect(client.apiCall('chat.postEphemeral', { channel: 'C1', text: 'x' })).rejects.toMatchObject({
+      data: { error: 'user_not_found' },
+    });
+    await expect(client.apiCall('chat.postEphemeral', { user: 'U1', text: 'x' })).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
+  });
+});
+
+describe('FakeSlack Block Kit checks', () => {
+  it('rejects a section over 3000 characters like Slack and records the problems', async () => {
+    const blocks = [section('x'.repeat(3001))];
+    const failure = await client.chat
+      .postMessage({ channel: 'C1', text: 'long', blocks })
+      .catch((e: unknown) => e);
+    expect(failure).toMatchObject({
+      code: ErrorCode.PlatformError,
+      data: {
+        ok: false,
+        error: 'invalid_blocks',
+        errors: expect.arrayContaining([
+          'must NOT have more than 3000 characters [json-pointer:/blocks/0/text/text]',
+        ]),
+        response_metadata: {
+          messages: expect.arrayContaining([
+            '[ERROR] must NOT have more than 3000 characters [json-pointer:/blocks/0/text/text]',
+          ]),
+        },
+      },
+    });
+
+    const [call] = fake.callsTo('chat.postMessage');
+    expect(call?.problems).toContain('/0/text/text must NOT have more than 3000 characters');
+  });
+
+  it('rejects more than 50 blocks in a message', async () => {
+    const blocks = Array.from({ length: 51 }, (_, i) => section(`line ${i}`));
+    await expect(client.chat.postMessage({ channel: 'C1', text: 'many', blocks })).rejects.toMatchObject({
+      data: { error: 'invalid_blocks' },
+    });
+    expect(fake.callsTo('chat.postMessage')[0]?.problems).toEqual(['51 blocks, more than 50 per message']);
+  });
+
+  it('answers invalid_blocks_format when blocks are not JSON', async () => {
+    await expect(
+      client.apiCall('chat.postMessage', { channel: 'C1', blocks: '[{oops' }),
+    ).rejects.toMatchObject({
+      data: { error: 'invalid_blocks_format' },
+    });
+  });
+
+  it('rejects a modal title of 25 characters as views.open does (invalid_arguments)', async () => {
+    const failure = client.views.open({ trigger_id: 't1', view: modal('x'.repeat(25)) });
+    await expect(failure).rejects.toMatchObject({
+      data: {
+        error: 'invalid_arguments',
+        response_metadata: {
+          messages: ['[ERROR] must NOT have more than 24 characters [json-pointer:/view/title/text]'],
+        },
+      },
+    });
+    expect(fake.callsTo('views.open')[0]?.problems).toEqual([
+      '/title/text must NOT have more than 24 characters',
+    ]);
+  });
+});
+
+describe('FakeSlack views', () => {
+  it('opens a modal with a unique id and hash and keeps it for updates', async () => {
+    const opened = await client.views.open({ trigger_id: 't1', view: modal('Edit user') });
+    const other = await client.views.push({ trigger_id: 't2', view: modal('Confirm') });
+    expect(opened.view).toMatchObject({
+      id: expect.stringMatching(/^V/),
+      team_id: fake.teamId,
+      type: 'modal',
+      title: { text: 'Edit user' },
+      callback_id: 'edit_user',
+      private_metadata: '{"requestId":"r1"}',
+      state: { values: {} },
+      hash: expect.any(String),
+    });
+    expect(other.view?.id).not.toBe(opened.view?.id);
+    expect(fake.callsTo('views.open')[0]?.args.view).toEqual(modal('Edit user'));
+
+    const id = opened.view?.id ?? '';
+    const updated = await client.views.update({
+      view_id: id,
+      hash: opened.view?.hash ?? '',
+      view: modal('Saved'),
+    });
+    expect(updated.view).toMatchObject({ id, title: { text: 'Saved' } });
+    expect(updated.view?.hash).not.toBe(opened.view?.hash);
+  });
+
+  it('answers hash_conflict when the hash is stale, and not_found for unknown views', async () => {
+    const opened = await client.views.open({ trigger_id: 't1', view: modal('Edit user') });
+    const id = opened.view?.id ?? '';
+    const stale = opened.view?.hash ?? '';
+    await client.views.update({ view_id: id, view: modal('Second') });
+    await expect(
+      client.views.update({ view_id: id, hash: stale, view: modal('Third') }),
+    ).rejects.toMatchObject({
+      data: { error: 'hash_conflict' },
+    });
+    await expect(client.views.update({ view_id: 'VNOPE', view: modal('x') })).rejects.toMatchObject({
+      data: { error: 'not_found' },
+    });
+  });
+
+  it('updates by external_id', async () => {
+    await client.views.open({ trigger_id: 't1', view: { ...modal('Edit user'), external_id: 'req-1' } });
+    const updated = await client.views.update({ external_id: 'req-1', view: modal('Done') });
+    expect(updated.view).toMatchObject({ external_id: 'req-1', title: { text: 'Done' } });
+  });
+
+  it('needs a trigger_id to open a modal', async () => {
+    await expect(client.apiCall('views.open', { view: modal('Edit user') })).rejects.toMatchObject({
+      data: { error: 'invalid_arguments' },
+    });
+  });
+
+  it('publishes a home view validated as a Home tab', async () => {
+    const view = { type: 'home' as const, blocks: [section('Welcome')] };
+    const first = await client.views.publish({ user_id: 'U1', view });
+    const again = await client.views.publish({ user_id: 'U1', view });
+    expect(first.view).toMatchObject({ type: 'home', blocks: [{ type: 'section' }], state: { values: {} } });
+    expect(again.view?.id).toBe(first.view?.id);
+    await expect(
+      client.views.publish({
+        user_id: 'U1',
+        view: { type: 'home', blocks: [{ type: 'divider', extra: 1 } as never] },
+      }),
+    ).rejects.toMatchObject({ data: { error: 'invalid_arguments' } });
+  });
+});
+
+describe('FakeSlack users, usergroups and channels', () => {
+  it('answers users.info from setUser, a generated user, or user_not_found', async () => {
+    fake.setUser({ id: 'U42', name: 'alice', real_name: 'Alice A', tz: 'Europe/Paris', deleted: true });
+    const alice = await client.users.info({ user: 'U42' });
+    expect(alice.user).toMatchObject({
+      id: 'U42',
+      team_id: fake.teamId,
+      name: 'alice',
+      real_name: 'Alice A',
+      tz: 'Europe/Paris',
+      deleted: true,
+      is_bot: false,
+      profile: { real_name: 'Alice A', display_name: 'alice' },
+    });
+    const generated = await client.users.info({ user: 'W0001' });
+    expect(generated.user).toMatchObject({ id: 'W0001', deleted: false, is_bot: false });
+    const bot = await client.users.info({ user: fake.botUserId });
+    expect(bot.user?.is_bot).toBe(true);
+    await expect(client.users.info({ user: 'nobody' })).rejects.toMatchObject({
+      data: { error: 'user_not_found' },
+    });
+  });
+
+  it('lists usergroup members or answers no_such_subteam', async () => {
+    fake.setUsergroupMembers('S0APPROVERS', ['U1', 'U2']);
+    await expect(client.usergroups.users.list({ usergroup: 'S0APPROVERS' })).resolves.toMatchObject({
+      ok: true,
+      users: ['U1', 'U2'],
+    });
+    await expect(client.usergroups.users.list({ usergroup: 'S0OTHER' })).rejects.toMatchObject({
+      data: { error: 'no_such_subteam' },
+    });
+  });
+
+  it('reports the bot membership in conversations.info', async () => {
+    fake.setChannelMembership('C2', false);
+    await expect(client.conversations.info({ channel: 'C1' })).resolves.toMatchObject({
+      channel: { id: 'C1', is_member: true },
+    });
+    await expect(client.conversations.info({ channel: 'C2' })).resolves.toMatchObject({
+      channel: { id: 'C2', is_member: false },
+    });
+    await expect(client.conversations.info({ channel: 'CNOTFOUND9' })).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
+  });
+});
+
+describe('FakeSlack failNext', () => {
+  it('fails the next call with a platform error, then recovers', async () => {
+    fake.failNext('chat.postMessage', { error: 'is_archived' }, 2);
+    const post = () => client.chat.postMessage({ channel: 'C1', text: 'x' });
+    await expect(post()).rejects.toMatchObject({
+      code: ErrorCode.PlatformError,
+      data: { error: 'is_archived' },
+    });
+    await expect(post()).rejects.toMatchObject({ data: { error: 'is_archived' } });
+    await expect(post()).resolves.toMatchObject({ ok: true });
+    expect(fake.callsTo('chat.postMessage')).toHaveLength(3);
+  });
+
+  it('answers 429 with Retry-After, which WebClient reports as rate limited', async () => {
+    fake.failNext('users.info', { status: 429, retryAfterSec: 7 });
+    const impatient = clientFor(fake.botToken, { rejectRateLimitedCalls: true });
+    await expect(impatient.users.info({ user: 'U1' })).rejects.toMatchObject({
+      code: ErrorCode.RateLimitedError,
+      retryAfter: 7,
+    });
+    const raw = await fetch(`${fake.apiUrl}users.info`, { method: 'POST' });
+    expect(raw.status).toBe(200);
+  });
+
+  it('answers other HTTP statuses as HTTP errors', async () => {
+    fake.failNext('chat.postMessage', { status: 503 });
+    await expect(client.chat.postMessage({ channel: 'C1', text: 'x' })).rejects.toMatchObject({
+      code: ErrorCode.HTTPError,
+      statusCode: 503,
+    });
+  });
+});
+
+describe('FakeSlack response_url', () => {
+  it('records JSON posts with the url id and answers ok', async () => {
+    const url = fake.responseUrl('cmd-1');
+    const body = {
+      response_type: 'ephemeral',
+      text: 'Looking up…',
+      blocks: [section('hi')],
+      replace_original: false,
+    };
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+    expect(fake.callsTo('response_url')).toEqual([
+      {
+        method: 'response_url',
+        args: body,
+        token: undefined,
+        responseUrlId: 'cmd-1',
+        problems: [],
+        at: expect.any(Number),
+      },
+    ]);
+    expect(fake.responseUrl()).not.toBe(fake.responseUrl());
+  });
+
+  it('answers 400 invalid_blocks for invalid blocks and honours failNext', async () => {
+    const url = fake.responseUrl();
+    const post = (payload: unknown) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+      });
+    const bad = await post({ text: 'x', blocks: [section('y'.repeat(3001))] });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ ok: false, error: 'invalid_blocks' });
+    expect(fake.callsTo('response_url')[0]?.problems.length).toBeGreaterThan(0);
+
+    fake.failNext('response_url', { status: 404, error: 'expired_url' });
+    const expired = await post({ text: 'late' });
+    expect(expired.status).toBe(404);
+  });
+});
+
+describe('FakeSlack files.uploadV2', () => {
+  it('serves getUploadURLExternal, the upload URL and completeUploadExternal', async () => {
+    const result = await client.files.uploadV2({
+      channel_id: 'C1',
+      content: 'id,email\n1,a@example.com\n',
+      filename: 'users.csv',
+      title: 'Users',
+    });
+    const [getUrl] = fake.callsTo('files.getUploadURLExternal');
+    const [upload] = fake.callsTo('file_upload');
+    const [complete] = fake.callsTo('files.completeUploadExternal');
+    expect(getUrl?.args).toMatchObject({ filename: 'users.csv', length: '25' });
+    expect(upload?.args).toMatchObject({
+      filename: 'users.csv',
+      content: 'id,email\n1,a@example.com\n',
+      length: 25,
+    });
+    expect(complete?.args).toMatchObject({
+      channel_id: 'C1',
+      files: [{ id: upload?.args.file_id, title: 'Users' }],
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      files: [
+        { ok: true, files: [{ id: upload?.args.file_id, title: 'Users', name: 'users.csv', size: 25 }] },
+      ],
+    });
+  });
+
+  it('refuses to complete a file that was never uploaded', async () => {
+    const { file_id } = await client.files.getUploadURLExternal({ filename: 'a.txt', length: 1 });
+    await expect(
+      client.files.completeUploadExternal({ files: [{ id: file_id ?? '', title: 'A' }] }),
+    ).rejects.toMatchObject({ data: { error: 'file_not_found' } });
+  });
+});
+
+describe('FakeSlack recording', () => {
+  it('decodes JSON request bodies too', async () => {
+    const res = await fetch(`${fake.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${fake.botToken}`,
+        'content-type': 'application/json; charset=utf-8',
+      },
+      body: JSON.stringify({ channel: 'C1', text: 'json', blocks: [section('a')], unfurl_links: false }),
+    });
+    expect(await res.json()).toMatchObject({ ok: true, channel: 'C1' });
+    expect(fake.callsTo('chat.postMessage')[0]?.args).toEqual({
+      channel: 'C1',
+      text: 'json',
+      blocks: [section('a')],
+      unfurl_links: false,
+    });
+  });
+
+  it('keeps JSON-looking free text as text', async () => {
+    await client.chat.postMessage({
+      channel: 'C1',
+      text: '[1,2]',
+      metadata: { event_type: 'e', event_payload: {} },
+    });
+    const args = fake.callsTo('chat.postMessage')[0]?.args;
+    expect(args?.text).toBe('[1,2]');
+    expect(args?.metadata).toEqual({ event_type: 'e', event_payload: {} });
+  });
+
+  it('waitFor resolves once enough matching calls are recorded, counting earlier ones', async () => {
+    await client.chat.postMessage({ channel: 'C1', text: 'one' });
+    const waiting = fake.waitFor('chat.postMessage', { count: 2 });
+    const byPredicate = fake.waitFor((c) => c.method === 'chat.postMessage' && c.args.text === 'two');
+    await client.chat.postMessage({ channel: 'C1', text: 'two' });
+    const calls = await waiting;
+    expect(calls.map((c) => c.args.text)).toEqual(['one', 'two']);
+    expect((await byPredicate)[0]?.args.text).toBe('two');
+    await expect(fake.waitFor('chat.postMessage')).resolves.toHaveLength(2);
+  });
+
+  it('waitFor rejects after the timeout, listing the calls seen', async () => {
+    await client.auth.test();
+    await expect(fake.waitFor('views.open', { timeoutMs: 20 })).rejects.toThrow(
+      /waitFor\(views\.open\): 0\/1 matching calls after 20ms; calls seen:\n {2}auth\.test/,
+    );
+  });
+
+  it('reset forgets calls and state', async () => {
+    fake.setUsergroupMembers('S1', ['U1']);
+    await client.usergroups.users.list({ usergroup: 'S1' });
+    fake.reset();
+    expect(fake.calls).toEqual([]);
+    await expect(client.usergroups.users.list({ usergroup: 'S1' })).rejects.toMatchObject({
+      data: { error: 'no_such_subteam' },
+    });
+  });
+});

@@ -1,0 +1,813 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { blockKitProblems, type Surface } from '../../helpers/block-kit.js';
+
+// A local stand-in for the Slack Web API, response_urls and file-upload URLs. Answers mirror the shapes in
+// ../shared/slack/web-api and ../shared/slack/errors (ok:false bodies, [ERROR] … [json-pointer:…] messages).
+
+export interface SlackCall {
+  /** Web API method, or 'response_url' / 'file_upload'. */
+  method: string;
+  /** Form fields with JSON-looking ones parsed, or the JSON body. */
+  args: Record<string, unknown>;
+  token: string | undefined;
+  responseUrlId?: string;
+  /** Block Kit problems found; empty when valid. */
+  problems: string[];
+  at: number;
+}
+
+export interface SlackFailure {
+  error?: string;
+  status?: number;
+  retryAfterSec?: number;
+}
+
+export interface FakeSlackOptions {
+  botToken?: string;
+  botUserId?: string;
+  botId?: string;
+  teamId?: string;
+}
+
+export interface FakeUser {
+  id: string;
+  name?: string;
+  real_name?: string;
+  tz?: string;
+  is_bot?: boolean;
+  deleted?: boolean;
+}
+
+type Json = Record<string, unknown>;
+type Handler = (args: Json) => Json;
+
+interface Waiter {
+  check(): void;
+  fail(error: Error): void;
+}
+
+interface Answer {
+  status: number;
+  body: Json | string;
+  headers?: Record<string, string>;
+}
+
+interface Upload {
+  filename: string;
+  length: number;
+  content?: string;
+}
+
+const APP_ID = 'AFAKEAPP1';
+const MAX_TEXT = 40_000;
+const MESSAGE_METHODS = new Set(['chat.postMessage', 'chat.update', 'chat.postEphemeral']);
+const MODAL_METHODS = new Set(['views.open', 'views.update', 'views.push']);
+// Form fields that are free text even when they look like JSON.
+const TEXT_FIELDS = new Set([
+  'text',
+  'markdown_text',
+  'initial_comment',
+  'private_metadata',
+  'title',
+  'alt_text',
+  'username',
+]);
+const SCOPES = 'commands,chat:write,users:read,usergroups:read,channels:read,groups:read,files:write';
+
+export class FakeSlack {
+  readonly apiUrl: string;
+  readonly botToken: string;
+  readonly botUserId: string;
+  readonly botId: string;
+  readonly teamId: string;
+  readonly calls: SlackCall[] = [];
+
+  private readonly origin: string;
+  private readonly waiters = new Set<Waiter>();
+  private readonly failures = new Map<string, SlackFailure[]>();
+  private readonly users = new Map<string, FakeUser>();
+  private readonly usergroups = new Map<string, string[]>();
+  private readonly membership = new Map<string, boolean>();
+  private readonly views = new Map<string, Json>();
+  private readonly homeViews = new Map<string, string>();
+  private readonly uploads = new Map<string, Upload>();
+  private lastTsSeconds = 0;
+  private serial = 0;
+
+  private readonly handlers: Record<string, Handler> = {
+    'auth.test': () => this.authTest(),
+    'chat.postMessage': (a) => this.postMessage(a),
+    'chat.update': (a) => this.update(a),
+    'chat.postEphemeral': (a) => this.postEphemeral(a),
+    'views.open': (a) => this.openView(a),
+    'views.push': (a) => this.openView(a),
+    'views.update': (a) => this.updateView(a),
+    'views.publish': (a) => this.publishView(a),
+    'users.info': (a) => this.userInfo(a),
+    'usergroups.users.list': (a) => this.usergroupUsers(a),
+    'conversations.info': (a) => this.conversationInfo(a),
+    'files.getUploadURLExternal': (a) => this.getUploadUrl(a),
+    'files.completeUploadExternal': (a) => this.completeUpload(a),
+  };
+
+  private constructor(
+    private readonly server: Server,
+    port: number,
+    options: FakeSlackOptions,
+  ) {
+    this.origin = `http://127.0.0.1:${port}`;
+    this.apiUrl = `${this.origin}/api/`;
+    this.botToken = options.botToken ?? 'xoxb-fake-bot-token';
+    this.botUserId = options.botUserId ?? 'UBOT00001';
+    this.botId = options.botId ?? 'BBOT00001';
+    this.teamId = options.teamId ?? 'TFAKE0001';
+  }
+
+  static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const fake = new FakeSlack(server, (server.address() as AddressInfo).port, options);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      fake.handle(req, res).catch((error: unknown) => {
+        const body = { ok: false, error: 'fake_slack_crashed', detail: String(error) };
+        if (!res.headersSent) send(res, { status: 500, body });
+      });
+    });
+    return fake;
+  }
+
+  responseUrl(id: string = randomUUID()): string {
+    return `${this.origin}/response/${encodeURIComponent(id)}`;
+  }
+
+  callsTo(method: string): SlackCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  failNext(method: string, failure: SlackFailure, times = 1): void {
+    const queue = this.failures.get(method) ?? [];
+    for (let i = 0; i < times; i++) queue.push(failure);
+    this.failures.set(method, queue);
+  }
+
+  setUsergroupMembers(usergroupId: string, userIds: string[]): void {
+    this.usergroups.set(usergroupId, [...userIds]);
+  }
+
+  setUser(user: FakeUser): void {
+    this.users.set(user.id, { ...user });
+  }
+
+  setChannelMembership(channelId: string, botIsMember: boolean): void {
+    this.membership.set(channelId, botIsMember);
+  }
+
+  waitFor(
+    match: string | ((c: SlackCall) => boolean),
+    options: { count?: number; timeoutMs?: number } = {},
+  ): Promise<SlackCall[]> {
+    const count = options.count ?? 1;
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const matches = typeof match === 'string' ? (c: SlackCall) => c.method === match : match;
+    const label = typeof match === 'string' ? match : 'predicate';
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter: Waiter = {
+        check: () => {
+          let found: SlackCall[];
+          try {
+            found = this.calls.filter(matches);
+          } catch (error) {
+            waiter.fail(error instanceof Error ? error : new Error(String(error)));
+            return;
+          }
+          if (found.length < count) return;
+          this.waiters.delete(waiter);
+          clearTimeout(timer);
+          resolve(found);
+        },
+        fail: (error) => {
+          this.waiters.delete(waiter);
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.waiters.add(waiter);
+      waiter.check();
+      if (!this.waiters.has(waiter)) return;
+      timer = setTimeout(() => {
+        const seen = this.calls.filter(matches).length;
+        waiter.fail(
+          new Error(
+            `FakeSlack.waitFor(${label}): ${seen}/${count} matching calls after ${timeoutMs}ms; calls seen:\n${this.describeCalls()}`,
+          ),
+        );
+      }, timeoutMs);
+    });
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+    this.failures.clear();
+    this.users.clear();
+    this.usergroups.clear();
+    this.membership.clear();
+    this.views.clear();
+    this.homeViews.clear();
+    this.uploads.clear();
+  }
+
+  async close(): Promise<void> {
+    for (const waiter of [...this.waiters]) waiter.fail(new Error('FakeSlack closed while waiting'));
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  // ---- HTTP ----
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.origin);
+    const body = await readBody(req);
+    const [, root, ...rest] = url.pathname.split('/');
+    const id = decodeURIComponent(rest.join('/'));
+    let answer: Answer = { status: 404, body: 'not found' };
+    if (root === 'api' && id) answer = await this.answerApi(id, req, body, url.searchParams);
+    else if (req.method === 'POST' && root === 'response' && id) answer = this.answerResponseUrl(id, body);
+    else if (req.method === 'POST' && root === 'upload' && id)
+      answer = await this.answerUpload(id, req, body);
+    send(res, answer);
+  }
+
+  private async answerApi(
+    method: string,
+    req: IncomingMessage,
+    body: Buffer,
+    query: URLSearchParams,
+  ): Promise<Answer> {
+    const decoded = await decodeArgs(req.headers['content-type'], body, query);
+    const args = typeof decoded === 'string' ? {} : decoded;
+    const token = bearer(req.headers.authorization) ?? stringArg(args.token);
+    const problems = typeof decoded === 'string' ? [] : this.blockProblems(method, args);
+    this.record({ method, args, token, problems, at: Date.now() });
+
+    const failure = this.takeFailure(method);
+    if (failure) return failureAnswer(failure);
+    return {
+      status: 200,
+      body: this.apiResult(method, decoded, token, problems),
+      headers: { 'x-oauth-scopes': SCOPES },
+    };
+  }
+
+  private apiResult(
+    method: string,
+    decoded: Json | string,
+    token: string | undefined,
+    problems: string[],
+  ): Json {
+    const handler = this.handlers[method];
+    if (!handler) return error('unknown_method');
+    if (typeof decoded === 'string') return error(decoded);
+    if (token === undefined) return error('not_authed');
+    if (token !== this.botToken) return error('invalid_auth');
+    if (problems.length > 0) return this.invalidBlocks(method, decoded, problems);
+    return handler(decoded);
+  }
+
+  private answerResponseUrl(id: string, body: Buffer): Answer {
+    const args = parseJsonObject(body.toString('utf8'));
+    const problems = args?.blocks !== undefined ? blockKitProblems('message', args.blocks) : [];
+    this.record({
+      method: 'response_url',
+      args: args ?? {},
+      token: undefined,
+      responseUrlId: id,
+      problems,
+      at: Date.now(),
+    });
+
+    const failure = this.takeFailure('response_url');
+    if (failure) return failureAnswer(failure);
+    const refused = !args
+      ? 'invalid_payload'
+      : problems.length > 0
+        ? 'invalid_blocks'
+        : textLength(args) > MAX_TEXT
+          ? 'msg_too_long'
+          : !args.text && !args.blocks && args.delete_original !== true
+            ? 'no_text'
+            : undefined;
+    return refused ? { status: 400, body: error(refused) } : { status: 200, body: { ok: true } };
+  }
+
+  private async answerUpload(id: string, req: IncomingMessage, body: Buffer): Promise<Answer> {
+    const upload = this.uploads.get(id);
+    const content = await uploadedText(req.headers['content-type'], body);
+    const length = Buffer.byteLength(content);
+    this.record({
+      method: 'file_upload',
+      args: { file_id: id, filename: upload?.filename, length, content },
+      token: bearer(req.headers.authorization),
+      problems: [],
+      at: Date.now(),
+    });
+    const failure = this.takeFailure('file_upload');
+    if (failure) return failureAnswer(failure);
+    if (!upload) return { status: 404, body: 'not found' };
+    upload.content = content;
+    return { status: 200, body: `OK - ${length}` };
+  }
+
+  private record(call: SlackCall): void {
+    this.calls.push(call);
+    for (const waiter of [...this.waiters]) waiter.check();
+  }
+
+  private takeFailure(method: string): SlackFailure | undefined {
+    return this.failures.get(method)?.shift();
+  }
+
+  private describeCalls(): string {
+    if (this.calls.length === 0) return '  (none)';
+    return this.calls
+      .map((c) => {
+        const args = JSON.stringify(c.args);
+        const shown = args.length > 300 ? `${args.slice(0, 300)}…` : args;
+        const problems = c.problems.length > 0 ? ` [${c.problems.length} Block Kit problems]` : '';
+        return `  ${c.method} ${shown}${problems}`;
+      })
+      .join('\n');
+  }
+
+  // ---- Block Kit ----
+
+  private blockProblems(method: string, args: Json): string[] {
+    if (MESSAGE_METHODS.has(method) && args.blocks !== undefined) {
+      return typeof args.blocks === 'string'
+        ? ['blocks is not valid JSON']
+        : blockKitProblems('message', args.blocks);
+    }
+    const view = args.view;
+    if (view === undefined) return [];
+    if (typeof view !== 'object' || view === null) return ['view is not a JSON object'];
+    if (method === 'views.publish') return blockKitProblems('home', view);
+    if (!MODAL_METHODS.has(method)) return [];
+    const surface: Surface = (view as Json).type === 'home' ? 'home' : 'modal';
+    return blockKitProblems(surface, view);
+  }
+
+  private invalidBlocks(method: string, args: Json, problems: string[]): Json {
+    if (MESSAGE_METHODS.has(method)) {
+      if (typeof args.blocks === 'string') return error('invalid_blocks_format');
+      const errors = problems.map((p) => withPointer('/blocks', p));
+      return error('invalid_blocks', {
+        errors,
+        response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) },
+      });
+    }
+    // Views answer invalid_arguments (../shared/slack/errors/real/views.publish.invalid_arguments.json).
+    const messages = problems.map((p) => `[ERROR] ${withPointer('/view', p)}`);
+    return error('invalid_arguments', { response_metadata: { messages } });
+  }
+
+  // ---- methods ----
+
+  private authTest(): Json {
+    return {
+      ok: true,
+      url: 'https://fake.slack.com/',
+      team: 'Fake Team',
+      user: 'cipher-user',
+      team_id: this.teamId,
+      user_id: this.botUserId,
+      bot_id: this.botId,
+      is_enterprise_install: false,
+    };
+  }
+
+  private postMessage(args: Json): Json {
+    const requested = stringArg(args.channel);
+    const refused = this.refuseChannel(requested, true) ?? refuseText(args);
+    if (refused || requested === undefined) return error(refused ?? 'channel_not_found');
+    // Posting to a user id opens the DM: Slack answers with the D… channel.
+    const channel = /^[UW]/.test(requested) ? `D${requested.slice(1)}` : requested;
+    const ts = this.nextTs();
+    return { ok: true, channel, ts, message: this.message(args, ts) };
+  }
+
+  private update(args: Json): Json {
+    const channel = stringArg(args.channel);
+    const ts = stringArg(args.ts);
+    const refused = this.refuseChannel(channel, false);
+    if (refused || channel === undefined) return error(refused ?? 'channel_not_found');
+    if (ts === undefined) return error('cant_update_message');
+    if (textLength(args) > MAX_TEXT) return error('msg_too_long');
+    const message = { ...this.message(args, ts), edited: { user: this.botId, ts: this.nextTs() } };
+    return { ok: true, channel, ts, text: stringArg(args.text) ?? '', message };
+  }
+
+  private postEphemeral(args: Json): Json {
+    const channel = stringArg(args.channel);
+    const refused = this.refuseChannel(channel, false) ?? refuseText(args);
+    if (refused || channel === undefined) return error(refused ?? 'channel_not_found');
+    if (stringArg(args.user) === undefined) return error('user_not_found');
+    return { ok: true, message_ts: this.nextTs() };
+  }
+
+  private message(args: Json, ts: string): Json {
+    const message: Json = {
+      type: 'message',
+      text: stringArg(args.text) ?? '',
+      user: this.botUserId,
+      bot_id: this.botId,
+      app_id: APP_ID,
+      team: this.teamId,
+      ts,
+      bot_profile: {
+        id: this.botId,
+        app_id: APP_ID,
+        name: 'cipher-user',
+        deleted: false,
+        team_id: this.teamId,
+      },
+    };
+    if (Array.isArray(args.blocks)) message.blocks = this.withBlockIds(args.blocks);
+    if (args.attachments !== undefined) message.attachments = args.attachments;
+    if (args.metadata !== undefined) message.metadata = args.metadata;
+    const threadTs = stringArg(args.thread_ts);
+    if (threadTs !== undefined) message.thread_ts = threadTs;
+    return message;
+  }
+
+  private openView(args: Json): Json {
+    if (stringArg(args.trigger_id) === undefined) {
+      return error('invalid_arguments', {
+        response_metadata: { messages: ['[ERROR] missing required field: trigger_id'] },
+      });
+    }
+    const input = viewArg(args);
+    if (!input) return missingView();
+    const externalId = stringArg(input.external_id);
+    if (externalId !== undefined && this.findByExternalId(externalId)) return error('duplicate_external_id');
+    const id = this.nextId('V');
+    return { ok: true, view: this.storeView(id, input, { root_view_id: id, previous_view_id: null }) };
+  }
+
+  private updateView(args: Json): Json {
+    const input = viewArg(args);
+    if (!input) return missingView();
+    const viewId = stringArg(args.view_id);
+    const externalId = stringArg(args.external_id);
+    if (viewId === undefined && externalId === undefined) {
+      return error('invalid_arguments', {
+        response_metadata: { messages: ['[ERROR] either view_id or external_id is required'] },
+      });
+    }
+    const current = viewId !== undefined ? this.views.get(viewId) : this.findByExternalId(externalId ?? '');
+    if (!current) return error('not_found');
+    const hash = stringArg(args.hash);
+    if (hash !== undefined && hash !== current.hash) return error('hash_conflict');
+    const view = this.storeView(String(current.id), input, {
+      root_view_id: current.root_view_id,
+      previous_view_id: current.previous_view_id,
+      external_id: input.external_id ?? current.external_id,
+    });
+    return { ok: true, view };
+  }
+
+  private publishView(args: Json): Json {
+    const userId = stringArg(args.user_id);
+    if (userId === undefined) {
+      return error('invalid_arguments', { response_metadata: { messages: ['[ERROR] invalid `user_id`'] } });
+    }
+    const input = viewArg(args);
+    if (!input) return missingView();
+    const current = this.views.get(this.homeViews.get(userId) ?? '');
+    const hash = stringArg(args.hash);
+    if (current && hash !== undefined && hash !== current.hash) return error('hash_conflict');
+    const id = current ? String(current.id) : this.nextId('V');
+    this.homeViews.set(userId, id);
+    const view = this.storeView(id, input, { root_view_id: id, previous_view_id: null });
+    return { ok: true, view };
+  }
+
+  private storeView(id: string, input: Json, links: Json): Json {
+    const view: Json = {
+      id,
+      team_id: this.teamId,
+      type: input.type,
+      ...(input.title !== undefined ? { title: input.title } : {}),
+      close: input.close ?? null,
+      submit: input.submit ?? null,
+      blocks: this.withBlockIds(Array.isArray(input.blocks) ? input.blocks : []),
+      private_metadata: input.private_metadata ?? '',
+      callback_id: input.callback_id ?? '',
+      state: { values: {} },
+      hash: `${Math.floor(Date.now() / 1000)}.${randomUUID().slice(0, 8)}`,
+      clear_on_close: input.clear_on_close ?? false,
+      notify_on_close: input.notify_on_close ?? false,
+      external_id: input.external_id ?? '',
+      app_id: APP_ID,
+      app_installed_team_id: this.teamId,
+      bot_id: this.botId,
+      ...links,
+    };
+    this.views.set(id, view);
+    return view;
+  }
+
+  private findByExternalId(externalId: string): Json | undefined {
+    return [...this.views.values()].find((v) => v.external_id === externalId);
+  }
+
+  private userInfo(args: Json): Json {
+    const id = stringArg(args.user) ?? '';
+    const set = this.users.get(id);
+    if (!set && !/^[UW][A-Z0-9]{2,}$/.test(id)) return error('user_not_found');
+    const isBot = set?.is_bot ?? id === this.botUserId;
+    const name = set?.name ?? (id === this.botUserId ? 'cipher-user' : `user.${id.toLowerCase()}`);
+    const realName = set?.real_name ?? (id === this.botUserId ? 'Cipher User' : `User ${id}`);
+    const tz = set?.tz ?? 'America/Los_Angeles';
+    return {
+      ok: true,
+      user: {
+        id,
+        team_id: this.teamId,
+        name,
+        real_name: realName,
+        deleted: set?.deleted ?? false,
+        tz,
+        tz_offset: tzOffsetSeconds(tz),
+        is_bot: isBot,
+        is_app_user: false,
+        is_admin: false,
+        is_owner: false,
+        is_restricted: false,
+        is_ultra_restricted: false,
+        updated: Math.floor(Date.now() / 1000),
+        profile: {
+          real_name: realName,
+          real_name_normalized: realName,
+          display_name: name,
+          display_name_normalized: name,
+          team: this.teamId,
+        },
+      },
+    };
+  }
+
+  private usergroupUsers(args: Json): Json {
+    const group = stringArg(args.usergroup);
+    if (group === undefined) return error('invalid_arguments');
+    const users = this.usergroups.get(group);
+    return users ? { ok: true, users: [...users] } : error('no_such_subteam');
+  }
+
+  private conversationInfo(args: Json): Json {
+    const id = stringArg(args.channel);
+    if (id === undefined || id.startsWith('CNOTFOUND')) return error('channel_not_found');
+    return {
+      ok: true,
+      channel: {
+        id,
+        name: `channel-${id.toLowerCase()}`,
+        is_channel: id.startsWith('C'),
+        is_group: false,
+        is_im: id.startsWith('D'),
+        is_private: id.startsWith('G'),
+        is_archived: false,
+        is_member: this.membership.get(id) ?? true,
+        created: 1449252889,
+      },
+    };
+  }
+
+  private getUploadUrl(args: Json): Json {
+    const filename = stringArg(args.filename);
+    const length = Number(args.length);
+    if (filename === undefined || !Number.isInteger(length) || length < 0) return error('invalid_arguments');
+    const fileId = this.nextId('F');
+    this.uploads.set(fileId, { filename, length });
+    return { ok: true, upload_url: `${this.origin}/upload/${fileId}`, file_id: fileId };
+  }
+
+  private completeUpload(args: Json): Json {
+    if (!Array.isArray(args.files) || args.files.length === 0) return error('invalid_arguments');
+    const channel = stringArg(args.channel_id);
+    if (channel !== undefined) {
+      const refused = this.refuseChannel(channel, true);
+      if (refused) return error(refused);
+    }
+    const files: Json[] = [];
+    for (const entry of args.files as unknown[]) {
+      const id = stringArg((entry as Json | null)?.id);
+      const upload = this.uploads.get(id ?? '');
+      if (id === undefined || !upload || upload.content === undefined) return error('file_not_found');
+      const title = stringArg((entry as Json).title) ?? upload.filename;
+      files.push({
+        id,
+        created: Math.floor(Date.now() / 1000),
+        name: upload.filename,
+        title,
+        mimetype: mimetype(upload.filename),
+        user: this.botUserId,
+        size: Buffer.byteLength(upload.content),
+        url_private: `${this.origin}/files/${id}/${encodeURIComponent(upload.filename)}`,
+        permalink: `https://fake.slack.com/files/${this.botUserId}/${id}/${encodeURIComponent(upload.filename)}`,
+        channels: channel !== undefined ? [channel] : [],
+      });
+    }
+    return { ok: true, files };
+  }
+
+  // ---- helpers needing state ----
+
+  private refuseChannel(channel: string | undefined, needsMembership: boolean): string | undefined {
+    if (channel === undefined || channel.startsWith('CNOTFOUND')) return 'channel_not_found';
+    if (needsMembership && this.membership.get(channel) === false) return 'not_in_channel';
+    return undefined;
+  }
+
+  /** Unique, increasing message ts: `${seconds}.${counter}`. */
+  private nextTs(): string {
+    this.lastTsSeconds = Math.max(this.lastTsSeconds, Math.floor(Date.now() / 1000));
+    this.serial += 1;
+    return `${this.lastTsSeconds}.${String(this.serial).padStart(6, '0')}`;
+  }
+
+  private nextId(prefix: string): string {
+    this.serial += 1;
+    return `${prefix}FAKE${String(this.serial).padStart(6, '0')}`;
+  }
+
+  /** Slack fills in block_id on every block it echoes back. */
+  private withBlockIds(blocks: unknown[]): unknown[] {
+    return blocks.map((block) => {
+      if (typeof block !== 'object' || block === null || 'block_id' in block) return block;
+      this.serial += 1;
+      return { ...block, block_id: this.serial.toString(36).padStart(5, '0') };
+    });
+  }
+}
+
+// ---- pure helpers ----
+
+function error(code: string, extra: Json = {}): Json {
+  return { ok: false, error: code, ...extra };
+}
+
+function missingView(): Json {
+  return error('invalid_arguments', {
+    response_metadata: { messages: ['[ERROR] must provide an object [json-pointer:/view]'] },
+  });
+}
+
+function refuseText(args: Json): string | undefined {
+  if (textLength(args) > MAX_TEXT) return 'msg_too_long';
+  const hasContent = Boolean(args.text) || args.blocks !== undefined || args.attachments !== undefined;
+  return hasContent ? undefined : 'no_text';
+}
+
+function textLength(args: Json): number {
+  return typeof args.text === 'string' ? args.text.length : 0;
+}
+
+function stringArg(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function viewArg(args: Json): Json | undefined {
+  const view = args.view;
+  return typeof view === 'object' && view !== null && !Array.isArray(view) ? (view as Json) : undefined;
+}
+
+/** '/0/text/text must …' → 'must … [json-pointer:/blocks/0/text/text]', as Slack words it. */
+function withPointer(base: string, problem: string): string {
+  const match = /^(\/\S*) (.*)$/s.exec(problem);
+  if (!match) return `${problem} [json-pointer:${base}]`;
+  const [, path = '/', message = ''] = match;
+  return `${message} [json-pointer:${base}${path === '/' ? '' : path}]`;
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function parseJsonObject(text: string): Json | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Decoded arguments, or the Slack error code for an undecodable body. */
+async function decodeArgs(
+  contentType: string | undefined,
+  body: Buffer,
+  query: URLSearchParams,
+): Promise<Json | string> {
+  const type = (contentType ?? '').toLowerCase();
+  const args: Json = {};
+  for (const [key, value] of query) args[key] = decodeField(key, value);
+  if (body.length === 0) return args;
+  if (type.startsWith('application/json')) {
+    const parsed = parseJsonObject(body.toString('utf8'));
+    return parsed ? { ...args, ...parsed } : 'invalid_json';
+  }
+  if (type.startsWith('multipart/form-data')) {
+    const form = await new Response(body, { headers: { 'content-type': type } }).formData();
+    for (const [key, value] of form) {
+      args[key] = typeof value === 'string' ? decodeField(key, value) : await value.text();
+    }
+    return args;
+  }
+  for (const [key, value] of new URLSearchParams(body.toString('utf8'))) args[key] = decodeField(key, value);
+  return args;
+}
+
+function decodeField(key: string, value: string): unknown {
+  if (TEXT_FIELDS.has(key) || !/^\s*[[{]/.test(value)) return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+async function uploadedText(contentType: string | undefined, body: Buffer): Promise<string> {
+  const type = (contentType ?? '').toLowerCase();
+  if (!type.startsWith('multipart/form-data')) return body.toString('utf8');
+  const form = await new Response(body, { headers: { 'content-type': type } }).formData();
+  for (const [, value] of form) if (typeof value !== 'string') return value.text();
+  const first = form.values().next();
+  return first.done ? '' : String(first.value);
+}
+
+function send(res: ServerResponse, answer: Answer): void {
+  const isText = typeof answer.body === 'string';
+  res.writeHead(answer.status, {
+    'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+    ...answer.headers,
+  });
+  res.end(isText ? answer.body : JSON.stringify(answer.body));
+}
+
+function failureAnswer(failure: SlackFailure): Answer {
+  const { status, error: code, retryAfterSec } = failure;
+  if (status === 429) {
+    return {
+      status,
+      body: error(code ?? 'ratelimited'),
+      headers: { 'retry-after': String(retryAfterSec ?? 1) },
+    };
+  }
+  if (status === undefined) return { status: 200, body: error(code ?? 'fatal_error') };
+  return { status, body: code !== undefined ? error(code) : (STATUS_CODES[status] ?? 'error') };
+}
+
+function mimetype(filename: string): string {
+  const ext = filename.split('.').pop()?.toLowerCase();
+  const known: Record<string, string> = { txt: 'text/plain', csv: 'text/csv', json: 'application/json' };
+  return (ext && known[ext]) ?? 'application/octet-stream';
+}
+
+function tzOffsetSeconds(tz: string): number {
+  try {
+    const parts = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      timeZoneName: 'longOffset',
+    }).formatToParts();
+    const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
+    const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+    if (!match) return 0;
+    const seconds = Number(match[2]) * 3600 + Number(match[3]) * 60;
+    return match[1] === '-' ? -seconds : seconds;
+  } catch {
+    return 0;
+  }
+}
