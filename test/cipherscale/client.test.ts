@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type CipherscaleClient,
@@ -8,6 +7,7 @@ import {
 import { describeFailure, isRetryable } from '../../src/cipherscale/errors.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
+import { freePort } from '../helpers/ports.js';
 
 const TOKEN = 'cs_live_4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c';
 
@@ -158,7 +158,7 @@ describe('failures as typed outcomes', () => {
       ok: false,
       error: { kind: 'transient', reason: 'connection' },
     });
-    const closedPort = await unusedPort();
+    const closedPort = await freePort();
     const nowhere = createCipherscaleClient({
       baseUrl: `http://127.0.0.1:${closedPort}/qa`,
       token: TOKEN,
@@ -203,7 +203,7 @@ describe('the token stays secret', () => {
     ]);
     const outcomes = [];
     for (let i = 0; i < 7; i++) outcomes.push(await client.getUser(SEED_IDS.alice));
-    const closedPort = await unusedPort();
+    const closedPort = await freePort();
     const nowhere = createCipherscaleClient({
       baseUrl: `http://127.0.0.1:${closedPort}/qa`,
       token: TOKEN,
@@ -217,14 +217,3 @@ describe('the token stays secret', () => {
     expect(text).not.toContain('Bearer');
   });
 });
-
-function unusedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 1;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,0 +1,43 @@
+import { ConfigError, loadConfig } from './config.js';
+import { type Runtime, startRuntime } from './runtime.js';
+
+// Entry point: run with `node dist/src/main.js` (not through npm) so SIGTERM reaches it.
+async function main(): Promise<void> {
+  let runtime: Runtime;
+  try {
+    runtime = await startRuntime(loadConfig());
+  } catch (err) {
+    process.stderr.write(`cipher-user cannot start.\n${startFailure(err)}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    runtime.logger.info({ signal }, 'shutting down');
+    runtime.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        runtime.logger.error({ err: errorSummary(err) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+function startFailure(err: unknown): string {
+  if (err instanceof ConfigError) return `${err.message}\nSee .env.example and the README for every setting.`;
+  const { name, message } = errorSummary(err);
+  return `${name}: ${message}`;
+}
+
+// Name and message only: error objects from HTTP clients carry request headers (tokens).
+function errorSummary(err: unknown): { name: string; message: string } {
+  return err instanceof Error
+    ? { name: err.name, message: err.message }
+    : { name: 'Error', message: String(err) };
+}
+
+await main();

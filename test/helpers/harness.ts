@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { type Config, loadConfig } from '../../src/config.js';
+import { type Runtime, startRuntime } from '../../src/runtime.js';
+import { FakeCipherscale } from '../fakes/cipherscale/server.js';
+import { FakeSlack } from '../fakes/slack/server.js';
+import { type CommandFields, interactionBody, signedHeaders, slashCommandBody } from './slack-request.js';
+
+export interface HttpAnswer {
+  status: number;
+  text: string;
+  json: () => unknown;
+}
+
+export interface Harness {
+  slack: FakeSlack;
+  cipher: FakeCipherscale;
+  runtime: Runtime;
+  config: Config;
+  baseUrl: string;
+  signingSecret: string;
+  /** Every log line the app wrote, as written. */
+  logs: string[];
+  /** `/cipher-user <text>`, signed as Slack signs it. */
+  command(text: string, fields?: Partial<CommandFields>): Promise<HttpAnswer & { responseUrlId: string }>;
+  interact(payload: unknown): Promise<HttpAnswer>;
+  /** A raw POST to /slack/events with the given headers (for forged or stale requests). */
+  post(body: string, headers: Record<string, string>): Promise<HttpAnswer>;
+  get(path: string): Promise<HttpAnswer>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  processBeforeResponse?: boolean;
+  /** Use this fake Slack / Cipherscale instead of starting new ones (two app instances on one world). */
+  slack?: FakeSlack;
+  cipher?: FakeCipherscale;
+}
+
+let instance = 0;
+
+/** The real app (HTTP mode) wired to a fake Slack, a fake Cipherscale and the test Redis. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const slack = options.slack ?? (await FakeSlack.start());
+  const cipher = options.cipher ?? (await FakeCipherscale.start());
+  const signingSecret = randomBytes(16).toString('hex');
+  const logs: string[] = [];
+  const config = loadConfig({
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: '0',
+    CIPHERSCALE_API_URL: cipher.url,
+    CIPHERSCALE_API_TOKEN: cipher.token,
+    CIPHERSCALE_TIMEOUT_MS: '1000',
+    REDIS_URL: inject('redisUrl'),
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  });
+  const runtime = await startRuntime(config, {
+    logDestination: { write: (line: string) => void logs.push(line) },
+    slackRetryConfig: { retries: 0 },
+    ...(options.processBeforeResponse === undefined
+      ? {}
+      : { processBeforeResponse: options.processBeforeResponse }),
+  });
+  const baseUrl = `http://127.0.0.1:${runtime.port}`;
+  instance += 1;
+  const channel = `C0TEST${String(instance).padStart(4, '0')}`;
+
+  const post = async (body: string, headers: Record<string, string>): Promise<HttpAnswer> => {
+    const response = await fetch(`${baseUrl}/slack/events`, { method: 'POST', body, headers });
+    return answer(response);
+  };
+
+  return {
+    slack,
+    cipher,
+    runtime,
+    config,
+    baseUrl,
+    signingSecret,
+    logs,
+    async command(text, fields = {}) {
+      const responseUrlId = `cmd-${randomBytes(6).toString('hex')}`;
+      const body = slashCommandBody({
+        text,
+        user_id: 'U0REQUESTER',
+        user_name: 'requester',
+        channel_id: channel,
+        response_url: slack.responseUrl(responseUrlId),
+        ...fields,
+      });
+      const result = await post(
+        body,
+        signedHeaders(signingSecret, body, 'application/x-www-form-urlencoded'),
+      );
+      return { ...result, responseUrlId };
+    },
+    interact(payload) {
+      const body = interactionBody(payload);
+      return post(body, signedHeaders(signingSecret, body, 'application/x-www-form-urlencoded'));
+    },
+    post,
+    async get(path) {
+      return answer(await fetch(`${baseUrl}${path}`));
+    },
+    async close() {
+      await runtime.stop();
+      if (!options.slack) await slack.close();
+      if (!options.cipher) await cipher.close();
+    },
+  };
+}
+
+async function answer(response: Response): Promise<HttpAnswer> {
+  const text = await response.text();
+  return { status: response.status, text, json: () => JSON.parse(text) };
+}

@@ -1,0 +1,80 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { repoRoot, sharedPath } from './helpers/shared.js';
+
+const manifest = parse(readFileSync(path.join(repoRoot, 'manifest.yml'), 'utf8')) as {
+  features: { slash_commands: Array<{ command: string }> };
+  oauth_config: { scopes: { bot: string[] } };
+  settings: { interactivity: { is_enabled: boolean }; socket_mode_enabled: boolean };
+};
+
+// The bot scope each Web API method needs (methods without one, like auth.test, map to nothing).
+const SCOPE_OF: Record<string, string | null> = {
+  'auth.test': null,
+  'chat.postMessage': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'chat.getPermalink': null,
+  'views.open': null,
+  'views.update': null,
+  'views.push': null,
+  'views.publish': null,
+  'users.info': 'users:read',
+  'usergroups.users.list': 'usergroups:read',
+  'conversations.info': 'channels:read',
+  'files.uploadV2': 'files:write',
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? sourceFiles(full) : full.endsWith('.ts') ? [full] : [];
+  });
+}
+
+function webApiMethodsCalled(): Set<string> {
+  const methods = new Set<string>(['auth.test']); // Bolt's start-up check
+  for (const file of sourceFiles(path.join(repoRoot, 'src'))) {
+    for (const match of readFileSync(file, 'utf8').matchAll(
+      /\bclient\.([a-z]+)\.([a-zA-Z]+(?:\.[a-zA-Z]+)?)\(/g,
+    )) {
+      methods.add(`${match[1]}.${match[2]}`);
+    }
+  }
+  return methods;
+}
+
+describe('manifest.yml', () => {
+  it("validates against Slack's manifest schema", () => {
+    const schema = JSON.parse(
+      readFileSync(sharedPath('slack/schemas/manifest-schema/manifest.schema.1.0.0.json'), 'utf8'),
+    );
+    const ajv = new Ajv.default({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    const validate = ajv.compile(schema);
+    const valid = validate(manifest);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('declares /cipher-user, interactivity and Socket Mode', () => {
+    expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/cipher-user']);
+    expect(manifest.settings.interactivity.is_enabled).toBe(true);
+    expect(manifest.settings.socket_mode_enabled).toBe(true);
+  });
+
+  it('asks for exactly the bot scopes the code uses', () => {
+    const called = webApiMethodsCalled();
+    const unknown = [...called].filter((m) => !(m in SCOPE_OF));
+    expect(unknown, 'add these methods to SCOPE_OF').toEqual([]);
+    const needed = new Set([
+      'commands',
+      ...[...called].map((m) => SCOPE_OF[m]).filter((s): s is string => !!s),
+    ]);
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
+  });
+});
