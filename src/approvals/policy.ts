@@ -1,0 +1,74 @@
+import type { Action } from './types.js';
+
+/** Members of a user group; the Slack layer implements it (usergroups.users.list, cached). */
+export interface UsergroupDirectory {
+  members(usergroupId: string): Promise<ReadonlySet<string>>;
+}
+
+export interface PolicySettings {
+  approverUserIds: readonly string[];
+  approverUsergroupIds: readonly string[];
+  /** With requesterUsergroupIds: both empty = anyone may request. */
+  requesterUserIds: readonly string[];
+  requesterUsergroupIds: readonly string[];
+  /** Empty = any channel. */
+  allowedChannelIds: readonly string[];
+  requiredApprovals: Readonly<Record<Action, number>>;
+  ttlMs: number;
+}
+
+export type RequestPermission = { ok: true } | { ok: false; reason: 'user' | 'channel' };
+
+/** Who may request and who may approve. Directory errors propagate: callers fail closed. */
+export class Policy {
+  readonly settings: PolicySettings;
+
+  constructor(
+    settings: PolicySettings,
+    private readonly directory: UsergroupDirectory,
+  ) {
+    for (const [action, count] of Object.entries(settings.requiredApprovals)) {
+      if (!Number.isSafeInteger(count) || count < 1) {
+        throw new RangeError(`requiredApprovals.${action} must be a whole number of at least 1`);
+      }
+    }
+    if (!Number.isSafeInteger(settings.ttlMs) || settings.ttlMs < 1) {
+      throw new RangeError('ttlMs must be a positive whole number of milliseconds');
+    }
+    this.settings = Object.freeze({ ...settings });
+  }
+
+  async isApprover(userId: string): Promise<boolean> {
+    return this.isListed(userId, this.settings.approverUserIds, this.settings.approverUsergroupIds);
+  }
+
+  /** The user is checked first: "not allowed to request" matters more than "not in this channel". */
+  async mayRequest(userId: string, channelId: string): Promise<RequestPermission> {
+    const { requesterUserIds, requesterUsergroupIds, allowedChannelIds } = this.settings;
+    const unrestricted = requesterUserIds.length === 0 && requesterUsergroupIds.length === 0;
+    if (!unrestricted && !(await this.isListed(userId, requesterUserIds, requesterUsergroupIds))) {
+      return { ok: false, reason: 'user' };
+    }
+    if (allowedChannelIds.length > 0 && !allowedChannelIds.includes(channelId)) {
+      return { ok: false, reason: 'channel' };
+    }
+    return { ok: true };
+  }
+
+  requiredApprovals(action: Action): number {
+    return this.settings.requiredApprovals[action];
+  }
+
+  // Groups are looked up one at a time, and only while the answer is still no.
+  private async isListed(
+    userId: string,
+    userIds: readonly string[],
+    usergroupIds: readonly string[],
+  ): Promise<boolean> {
+    if (userIds.includes(userId)) return true;
+    for (const usergroupId of usergroupIds) {
+      if ((await this.directory.members(usergroupId)).has(userId)) return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,571 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { updateUserSchema } from '../cipherscale/schemas.js';
+import {
+  ACTIONS,
+  type Approval,
+  type ApprovalRequest,
+  OPEN_STATES,
+  type Outcome,
+  type RequestState,
+  TERMINAL_STATES,
+} from './types.js';
+
+// Layout and invariants: README.md beside this file. Every state change is one Lua script.
+
+export interface RequestStoreOptions {
+  redis: Redis;
+  /** Every key starts with it, e.g. 'cipher-user:'. */
+  prefix: string;
+  /** How long a request stays readable once terminal (and after expiresAt while pending). */
+  retentionMs: number;
+}
+
+export type NewRequest = Pick<
+  ApprovalRequest,
+  | 'id'
+  | 'action'
+  | 'target'
+  | 'changes'
+  | 'reason'
+  | 'requesterId'
+  | 'channelId'
+  | 'requiredApprovals'
+  | 'createdAt'
+  | 'expiresAt'
+>;
+
+export type ApproveResult =
+  | { outcome: 'not_found' }
+  | {
+      outcome: 'not_pending' | 'self_approval' | 'duplicate' | 'counted' | 'quorum' | 'expired';
+      request: ApprovalRequest;
+    };
+
+export type DecideResult<T extends string> =
+  | { outcome: 'not_found' }
+  | { outcome: T | 'not_pending' | 'expired'; request: ApprovalRequest };
+
+export type TransitionResult =
+  | { ok: true; request: ApprovalRequest }
+  | { ok: false; request: ApprovalRequest | undefined };
+
+export class RequestExistsError extends Error {
+  override readonly name = 'RequestExistsError';
+}
+export class CorruptRequestError extends Error {
+  override readonly name = 'CorruptRequestError';
+}
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+const ID_PATTERN = /^r[a-z2-7]{15}$/;
+const APPROVAL_FIELD = 'approval:';
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+export function isRequestId(id: unknown): id is string {
+  return typeof id === 'string' && ID_PATTERN.test(id);
+}
+
+// KEYS: record, open index, pending index. ARGV[1] id, ARGV[2] retentionMs.
+const PRELUDE = `
+local key, id, retention = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local function all() return redis.call('HGETALL', key) end
+local function keepAtLeast(ms)
+  if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+end
+local function finish(state)
+  redis.call('HSET', key, 'state', state)
+  redis.call('HINCRBY', key, 'version', 1)
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('ZREM', KEYS[3], id)
+  redis.call('PEXPIRE', key, retention)
+end
+`;
+
+// ARGV[3] ttlMs, ARGV[4] createdAt, ARGV[5] expiresAt, ARGV[6] prefix, ARGV[7..] field/value pairs.
+const CREATE = `${PRELUDE}
+if redis.call('EXISTS', key) == 1 then return {'exists'} end
+redis.call('HSET', key, unpack(ARGV, 7))
+redis.call('PEXPIRE', key, ARGV[3])
+-- Prune a few index members whose record is gone (TTL), so the indexes stay bounded.
+for i = 2, 3 do
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[i], 0, 4)) do
+    if redis.call('EXISTS', ARGV[6] .. 'request:' .. member) == 0 then redis.call('ZREM', KEYS[i], member) end
+  end
+end
+redis.call('ZADD', KEYS[2], ARGV[4], id)
+redis.call('ZADD', KEYS[3], ARGV[5], id)
+return {'created', all()}
+`;
+
+// ARGV[3] now, ARGV[4] approverId.
+const APPROVE = `${PRELUDE}
+if redis.call('EXISTS', key) == 0 then return {'not_found'} end
+local h = redis.call('HMGET', key, 'state', 'expiresAt', 'requesterId', 'requiredApprovals')
+if h[1] ~= 'pending' then return {'not_pending', all()} end
+if tonumber(ARGV[3]) >= tonumber(h[2]) then finish('expired') return {'expired', all()} end
+if ARGV[4] == h[3] then return {'self_approval', all()} end
+local field = '${APPROVAL_FIELD}' .. ARGV[4]
+if redis.call('HEXISTS', key, field) == 1 then return {'duplicate', all()} end
+local count = redis.call('HINCRBY', key, 'approvalCount', 1)
+redis.call('HSET', key, field, count .. ':' .. ARGV[3])
+if count < tonumber(h[4]) then
+  redis.call('HINCRBY', key, 'version', 1)
+  return {'counted', all()}
+end
+redis.call('HSET', key, 'state', 'approved')
+redis.call('HINCRBY', key, 'version', 1)
+redis.call('ZREM', KEYS[3], id)
+keepAtLeast(retention)
+return {'quorum', all()}
+`;
+
+// ARGV[3] now, ARGV[4] mode (reject | cancel | expire), ARGV[5] userId, ARGV[6] reason ('' = none).
+const DECIDE = `${PRELUDE}
+if redis.call('EXISTS', key) == 0 then return {'not_found'} end
+local h = redis.call('HMGET', key, 'state', 'expiresAt', 'requesterId')
+if h[1] ~= 'pending' then return {'not_pending', all()} end
+local mode, due = ARGV[4], tonumber(ARGV[3]) >= tonumber(h[2])
+if mode == 'expire' and not due then return {'not_due', all()} end
+if due then finish('expired') return {'expired', all()} end
+if mode == 'reject' and ARGV[5] == h[3] then return {'requester', all()} end
+if mode == 'cancel' and ARGV[5] ~= h[3] then return {'not_requester', all()} end
+redis.call('HSET', key, 'decidedBy', ARGV[5], 'decidedAt', ARGV[3])
+if ARGV[6] ~= '' then redis.call('HSET', key, 'decisionReason', ARGV[6]) end
+local state = mode == 'reject' and 'rejected' or 'cancelled'
+finish(state)
+return {state, all()}
+`;
+
+// ARGV[3] to, ARGV[4] '1' to count an attempt, ARGV[5] outcome JSON ('' = none), ARGV[6..] from states.
+const TRANSITION = `${PRELUDE}
+local terminal = {${TERMINAL_STATES.map((s) => `['${s}'] = true`).join(', ')}}
+if redis.call('EXISTS', key) == 0 then return {'not_found'} end
+local state = redis.call('HGET', key, 'state')
+if terminal[state] then return {'refused', all()} end
+local allowed = false
+for i = 6, #ARGV do if ARGV[i] == state then allowed = true end end
+if not allowed then return {'refused', all()} end
+local to = ARGV[3]
+redis.call('HSET', key, 'state', to)
+if ARGV[5] ~= '' then redis.call('HSET', key, 'outcome', ARGV[5]) end
+if ARGV[4] == '1' then redis.call('HINCRBY', key, 'attempts', 1) end
+if terminal[to] then
+  finish(to)
+else
+  redis.call('HINCRBY', key, 'version', 1)
+  redis.call('ZREM', KEYS[3], id)
+  keepAtLeast(retention)
+end
+return {'ok', all()}
+`;
+
+// ARGV[3] channelId, ARGV[4] ts.
+const SET_MESSAGE = `${PRELUDE}
+if redis.call('EXISTS', key) == 0 then return {'not_found'} end
+redis.call('HSET', key, 'channelId', ARGV[3], 'messageTs', ARGV[4])
+redis.call('HINCRBY', key, 'version', 1)
+return {'ok', all()}
+`;
+
+const MARK_OUTCOME_POSTED = `${PRELUDE}
+if redis.call('EXISTS', key) == 0 or redis.call('HGET', key, 'outcomePosted') == '1' then return {'unchanged'} end
+redis.call('HSET', key, 'outcomePosted', '1')
+redis.call('HINCRBY', key, 'version', 1)
+return {'ok'}
+`;
+
+// KEYS: open, pending. ARGV[1] prefix, ARGV[2] limit. Drops members whose record is gone or closed.
+const LIST_OPEN = `
+local open = {${OPEN_STATES.map((s) => `['${s}'] = true`).join(', ')}}
+local limit, out, start = tonumber(ARGV[2]), {}, 0
+for _ = 1, 20 do
+  local members = redis.call('ZRANGE', KEYS[1], start, start + limit - 1)
+  if #members == 0 then break end
+  for _, member in ipairs(members) do
+    local key = ARGV[1] .. 'request:' .. member
+    local state = redis.call('HGET', key, 'state')
+    if state and open[state] then
+      if #out < limit then table.insert(out, redis.call('HGETALL', key)) end
+      start = start + 1
+    else
+      redis.call('ZREM', KEYS[1], member)
+      if not state then redis.call('ZREM', KEYS[2], member) end
+    end
+  end
+  if #out >= limit then break end
+end
+return out
+`;
+
+// KEYS: pending, open. ARGV[1] prefix, ARGV[2] now, ARGV[3] limit.
+const DUE_FOR_EXPIRY = `
+local out = {}
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, ARGV[3])) do
+  local state = redis.call('HGET', ARGV[1] .. 'request:' .. member, 'state')
+  if state == 'pending' then
+    table.insert(out, member)
+  else
+    redis.call('ZREM', KEYS[1], member)
+    if not state then redis.call('ZREM', KEYS[2], member) end
+  end
+end
+return out
+`;
+
+class Script {
+  private sha: string | undefined;
+  constructor(readonly source: string) {}
+
+  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    if (this.sha) {
+      try {
+        return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
+      }
+    }
+    this.sha = String(await redis.script('LOAD', this.source));
+    return redis.evalsha(this.sha, keys.length, ...keys, ...args);
+  }
+}
+
+const SCRIPTS = {
+  create: new Script(CREATE),
+  approve: new Script(APPROVE),
+  decide: new Script(DECIDE),
+  transition: new Script(TRANSITION),
+  setMessage: new Script(SET_MESSAGE),
+  markOutcomePosted: new Script(MARK_OUTCOME_POSTED),
+  listOpen: new Script(LIST_OPEN),
+  dueForExpiry: new Script(DUE_FOR_EXPIRY),
+};
+
+// [outcome] or [outcome, HGETALL of the record after the change].
+const scriptReply = z.tuple([z.string()], z.array(z.string()));
+const stringList = z.array(z.string());
+
+export class RequestStore {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly retentionMs: number;
+
+  constructor(options: RequestStoreOptions) {
+    if (!Number.isSafeInteger(options.retentionMs) || options.retentionMs < 1) {
+      throw new RangeError('retentionMs must be a positive whole number of milliseconds');
+    }
+    this.redis = options.redis;
+    this.prefix = options.prefix;
+    this.retentionMs = options.retentionMs;
+  }
+
+  /** 'r' + 15 base32 characters (75 random bits): fits a button value and a BullMQ job id. */
+  newId(): string {
+    const bytes = randomBytes(15);
+    let id = 'r';
+    for (const byte of bytes) id += BASE32[byte & 31];
+    return id;
+  }
+
+  async create(request: NewRequest): Promise<ApprovalRequest> {
+    const checked = newRequestSchema.parse(request);
+    const fields: Record<string, string> = {
+      id: checked.id,
+      action: checked.action,
+      target: JSON.stringify(checked.target),
+      reason: checked.reason,
+      requesterId: checked.requesterId,
+      channelId: checked.channelId,
+      requiredApprovals: String(checked.requiredApprovals),
+      createdAt: String(checked.createdAt),
+      expiresAt: String(checked.expiresAt),
+      state: 'pending',
+      approvalCount: '0',
+      attempts: '0',
+      version: '1',
+    };
+    if (checked.changes !== undefined) fields.changes = JSON.stringify(checked.changes);
+    const ttlMs = Math.max(checked.expiresAt - checked.createdAt, 0) + this.retentionMs;
+    const [outcome, record] = await this.run(SCRIPTS.create, checked.id, [
+      ttlMs,
+      checked.createdAt,
+      checked.expiresAt,
+      this.prefix,
+      ...Object.entries(fields).flat(),
+    ]);
+    if (outcome === 'exists' || !record) throw new RequestExistsError(`request ${checked.id} already exists`);
+    return parseRecord(record);
+  }
+
+  async get(id: string): Promise<ApprovalRequest | undefined> {
+    if (!isRequestId(id)) return undefined;
+    const record = await this.redis.hgetall(this.recordKey(id));
+    return Object.keys(record).length === 0 ? undefined : parseRecord(Object.entries(record).flat());
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!isRequestId(id)) return;
+    await this.redis
+      .multi()
+      .del(this.recordKey(id))
+      .zrem(this.openKey, id)
+      .zrem(this.pendingKey, id)
+      .exec()
+      .then(throwFirstError);
+  }
+
+  async setMessage(id: string, channelId: string, ts: string): Promise<ApprovalRequest | undefined> {
+    if (!isRequestId(id)) return undefined;
+    const [, record] = await this.run(SCRIPTS.setMessage, id, [channelId, ts]);
+    return record ? parseRecord(record) : undefined;
+  }
+
+  async approve(id: string, approverId: string, now: number): Promise<ApproveResult> {
+    if (!isRequestId(id)) return { outcome: 'not_found' };
+    const [outcome, record] = await this.run(SCRIPTS.approve, id, [epochMs(now), approverId]);
+    return decided(outcome, record, APPROVE_OUTCOMES);
+  }
+
+  async reject(
+    id: string,
+    userId: string,
+    reason: string | undefined,
+    now: number,
+  ): Promise<DecideResult<'rejected' | 'requester'>> {
+    return this.decide(id, 'reject', userId, reason ?? '', now, ['rejected', 'requester'] as const);
+  }
+
+  async cancel(
+    id: string,
+    userId: string,
+    now: number,
+  ): Promise<DecideResult<'cancelled' | 'not_requester'>> {
+    return this.decide(id, 'cancel', userId, '', now, ['cancelled', 'not_requester'] as const);
+  }
+
+  async expire(id: string, now: number): Promise<DecideResult<'expired' | 'not_due'>> {
+    return this.decide(id, 'expire', '', '', now, ['expired', 'not_due'] as const);
+  }
+
+  /** Compare-and-set for the worker's states: moves to `to` only from one of `from`. */
+  async transition(
+    id: string,
+    from: readonly RequestState[],
+    to: RequestState,
+    patch: { outcome?: Outcome; incrementAttempts?: boolean } = {},
+  ): Promise<TransitionResult> {
+    // Only approve() enters or leaves 'pending' with its checks; nothing goes back to it.
+    if (to === 'pending') throw new RangeError("transition() cannot move a request to 'pending'");
+    if (!isRequestId(id)) return { ok: false, request: undefined };
+    const outcome = patch.outcome ? JSON.stringify(outcomeSchema.parse(patch.outcome)) : '';
+    const [result, record] = await this.run(SCRIPTS.transition, id, [
+      to,
+      patch.incrementAttempts ? '1' : '0',
+      outcome,
+      ...from,
+    ]);
+    const request = record ? parseRecord(record) : undefined;
+    return result === 'ok' && request ? { ok: true, request } : { ok: false, request };
+  }
+
+  async markOutcomePosted(id: string): Promise<void> {
+    if (!isRequestId(id)) return;
+    await this.run(SCRIPTS.markOutcomePosted, id, []);
+  }
+
+  /** Open requests (pending, approved, queued, running), oldest first, at most `limit`. */
+  async listOpen(limit = DEFAULT_LIMIT): Promise<ApprovalRequest[]> {
+    const reply = await SCRIPTS.listOpen.run(
+      this.redis,
+      [this.openKey, this.pendingKey],
+      [this.prefix, clampLimit(limit)],
+    );
+    const requests: ApprovalRequest[] = [];
+    for (const record of z.array(stringList).parse(reply)) {
+      // One unreadable record must not hide the others.
+      try {
+        requests.push(parseRecord(record));
+      } catch {}
+    }
+    return requests;
+  }
+
+  /** Ids of pending requests whose expiresAt <= now (for a sweeper), soonest first. */
+  async dueForExpiry(now: number, limit = DEFAULT_LIMIT): Promise<string[]> {
+    const reply = await SCRIPTS.dueForExpiry.run(
+      this.redis,
+      [this.pendingKey, this.openKey],
+      [this.prefix, epochMs(now), clampLimit(limit)],
+    );
+    return stringList.parse(reply);
+  }
+
+  private async decide<T extends string>(
+    id: string,
+    mode: 'reject' | 'cancel' | 'expire',
+    userId: string,
+    reason: string,
+    now: number,
+    outcomes: readonly T[],
+  ): Promise<DecideResult<T>> {
+    if (!isRequestId(id)) return { outcome: 'not_found' };
+    const [outcome, record] = await this.run(SCRIPTS.decide, id, [epochMs(now), mode, userId, reason]);
+    return decided(outcome, record, [...outcomes, 'not_pending', 'expired'] as const);
+  }
+
+  private async run(script: Script, id: string, args: readonly (string | number)[]) {
+    const keys = [this.recordKey(id), this.openKey, this.pendingKey];
+    return scriptReply.parse(await script.run(this.redis, keys, [id, this.retentionMs, ...args]));
+  }
+
+  private recordKey(id: string): string {
+    return `${this.prefix}request:${id}`;
+  }
+  private get openKey(): string {
+    return `${this.prefix}requests:open`;
+  }
+  private get pendingKey(): string {
+    return `${this.prefix}requests:pending`;
+  }
+}
+
+const APPROVE_OUTCOMES = [
+  'not_pending',
+  'self_approval',
+  'duplicate',
+  'counted',
+  'quorum',
+  'expired',
+] as const;
+
+function decided<T extends string>(
+  outcome: string,
+  record: readonly string[] | undefined,
+  allowed: readonly T[],
+): { outcome: 'not_found' } | { outcome: T; request: ApprovalRequest } {
+  if (outcome === 'not_found' || !record) return { outcome: 'not_found' };
+  const known = allowed.find((candidate) => candidate === outcome);
+  if (!known) throw new Error(`unexpected script outcome ${outcome}`);
+  return { outcome: known, request: parseRecord(record) };
+}
+
+function epochMs(now: number): number {
+  if (!Number.isFinite(now)) throw new RangeError('now must be a finite epoch in milliseconds');
+  return Math.trunc(now);
+}
+
+function clampLimit(limit: number): number {
+  return Math.min(MAX_LIMIT, Math.max(1, Number.isFinite(limit) ? Math.trunc(limit) : DEFAULT_LIMIT));
+}
+
+function throwFirstError(results: [Error | null, unknown][] | null): void {
+  const failed = results?.find(([err]) => err);
+  if (failed?.[0]) throw failed[0];
+}
+
+// --- Parsing what Redis holds (defensive: a record is data from outside this process) ---
+
+const epoch = z.number().int().nonnegative();
+const targetSchema = z.object({
+  id: z.string(),
+  firstName: z.string().optional(),
+  lastName: z.string().optional(),
+  email: z.string().optional(),
+  image: z.string().optional(),
+  status: z.string(),
+  isOwner: z.boolean(),
+});
+const outcomeSchema = z.object({
+  ok: z.boolean(),
+  summary: z.string(),
+  code: z.string(),
+  attempts: z.number().int().nonnegative(),
+  apiRequestId: z.string().optional(),
+  at: epoch,
+});
+
+const newRequestSchema = z.object({
+  id: z.string().regex(ID_PATTERN, 'not an id from newId()'),
+  action: z.enum(ACTIONS),
+  target: targetSchema,
+  changes: updateUserSchema.optional(),
+  reason: z.string(),
+  requesterId: z.string().min(1),
+  channelId: z.string().min(1),
+  requiredApprovals: z.number().int().min(1),
+  createdAt: epoch,
+  expiresAt: epoch,
+});
+
+const integerText = z
+  .string()
+  .regex(/^\d{1,15}$/)
+  .transform(Number);
+const jsonText = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+const recordSchema = z.object({
+  id: z.string().regex(ID_PATTERN),
+  action: z.enum(ACTIONS),
+  target: jsonText(targetSchema),
+  changes: jsonText(updateUserSchema).optional(),
+  reason: z.string(),
+  requesterId: z.string(),
+  channelId: z.string(),
+  messageTs: z.string().optional(),
+  requiredApprovals: integerText,
+  state: z.enum([...OPEN_STATES, ...TERMINAL_STATES] as [RequestState, ...RequestState[]]),
+  createdAt: integerText,
+  expiresAt: integerText,
+  decidedBy: z.string().optional(),
+  decidedAt: integerText.optional(),
+  decisionReason: z.string().optional(),
+  outcome: jsonText(outcomeSchema).optional(),
+  outcomePosted: z
+    .literal('1')
+    .transform(() => true)
+    .optional(),
+  attempts: integerText,
+  version: integerText,
+});
+
+const approvalValue = /^(\d{1,15}):(\d{1,15})$/;
+
+function parseRecord(flat: readonly string[]): ApprovalRequest {
+  const fields: Record<string, string> = {};
+  const approvals: (Approval & { order: number })[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = flat[i] ?? '';
+    const value = flat[i + 1] ?? '';
+    if (!name.startsWith(APPROVAL_FIELD)) {
+      fields[name] = value;
+      continue;
+    }
+    const match = approvalValue.exec(value);
+    if (!match) throw new CorruptRequestError(`stored approval ${name} is not "order:at"`);
+    approvals.push({
+      userId: name.slice(APPROVAL_FIELD.length),
+      order: Number(match[1]),
+      at: Number(match[2]),
+    });
+  }
+  const parsed = recordSchema.safeParse(fields);
+  if (!parsed.success) {
+    const where = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
+    throw new CorruptRequestError(`stored request ${fields.id ?? '?'} is unreadable (${where})`);
+  }
+  approvals.sort((a, b) => a.order - b.order);
+  return { ...parsed.data, approvals: approvals.map(({ userId, at }) => ({ userId, at })) };
+}
