@@ -28,12 +28,44 @@ export interface HelpOptions {
 
 const EXAMPLE_ID = '123e4567-e89b-12d3-a456-426614174000';
 
-/** The subcommands available today; features append their own entries. */
+/** Lookup and help only; {@link COMMAND_HELP} lists every subcommand. */
 export const LOOKUP_HELP: readonly HelpEntry[] = [
   {
     usage: 'lookup <uuid>',
     description: 'Show a user: profile, status, roles, groups, devices. Also `get`, `show`.',
     example: `lookup ${EXAMPLE_ID}`,
+  },
+  { usage: 'help', description: 'Show this message.', example: 'help' },
+];
+
+const COMMAND_EXAMPLE_ID = '59ed689c-e8b4-4e22-8088-9e36e05f76d0';
+
+/** Every subcommand of `/cipher-user`, in the order a newcomer needs them. */
+export const COMMAND_HELP: readonly HelpEntry[] = [
+  {
+    usage: 'lookup <uuid>',
+    description: 'Show a user: profile, status, roles, groups, devices. Also `get`, `show`.',
+    example: `lookup ${COMMAND_EXAMPLE_ID}`,
+  },
+  {
+    usage: 'edit <uuid>',
+    description: 'Change first name, last name or profile image. Approvers see before → after.',
+    example: `edit ${COMMAND_EXAMPLE_ID}`,
+  },
+  {
+    usage: 'deactivate <uuid> [-- reason]',
+    description: 'Block sign-in and connections until reactivated, once approved. A reason is required.',
+    example: `deactivate ${COMMAND_EXAMPLE_ID} -- left the company`,
+  },
+  {
+    usage: 'delete <uuid> [-- reason]',
+    description: 'Delete the user for good, once approved (2 approvers by default). Cannot be undone.',
+    example: `delete ${COMMAND_EXAMPLE_ID} -- retention period over`,
+  },
+  {
+    usage: 'pending',
+    description: 'List the open requests you asked for or can approve, with links.',
+    example: 'pending',
   },
   { usage: 'help', description: 'Show this message.', example: 'help' },
 ];

@@ -1,0 +1,343 @@
+import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
+import type { Action, ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
+import { ACTION_IDS } from './ids.js';
+import { MAX_SECTION_TEXT } from './limits.js';
+import {
+  type BlockMessage,
+  cleanText,
+  code,
+  escapeAndTruncate,
+  mrkdwnList,
+  mrkdwnText,
+  plainText,
+  slackDate,
+  truncate,
+  truncateMrkdwn,
+} from './mrkdwn.js';
+import { statusLabel, userDisplayName } from './user-card.js';
+
+// Room given to each string: enough to recognise it on a phone, small enough that nothing overflows.
+const NAME_MAX = 100;
+const EMAIL_MAX = 320;
+const IMAGE_MAX = 300;
+const ID_MAX = 80;
+const REASON_MAX = 1000;
+const SUMMARY_MAX = 500;
+const APPROVERS_SHOWN = 20;
+const CONFIRM_TEXT_MAX = 300;
+
+/** One transition, as told in the request's thread. */
+export type RequestEvent =
+  | { kind: 'created' }
+  | { kind: 'approved'; by: string }
+  | { kind: 'quorum'; by: string }
+  | { kind: 'rejected'; by: string; reason?: string | undefined }
+  | { kind: 'cancelled'; by: string }
+  | { kind: 'expired' }
+  | { kind: 'succeeded' }
+  | { kind: 'failed' };
+
+/** "Deactivate", "Delete", "Edit". */
+export const ACTION_NAMES: Readonly<Record<Action, string>> = {
+  edit: 'Edit',
+  deactivate: 'Deactivate',
+  delete: 'Delete',
+};
+
+export const ACTION_EMOJI: Readonly<Record<Action, string>> = {
+  edit: ':pencil2:',
+  deactivate: ':no_entry:',
+  delete: ':wastebasket:',
+};
+
+const EDIT_FIELDS = [
+  ['firstName', 'First name'],
+  ['lastName', 'Last name'],
+  ['image', 'Image'],
+] as const;
+
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,30}$/;
+
+/** `<@U…>` for a Slack user id; anything else as escaped text, so it can never ping. */
+export function userMention(userId: string): string {
+  if (SLACK_USER_ID.test(userId)) return `<@${userId}>`;
+  return escapeAndTruncate(userId, 40, { singleLine: true }).trim() || 'someone';
+}
+
+/** The target's display name escaped for mrkdwn, one line. */
+export function targetName(target: TargetSnapshot, max = NAME_MAX): string {
+  return escapeAndTruncate(userDisplayName(target), max, { singleLine: true });
+}
+
+/** A Slack date token for epoch ms; `fallback` when the time is missing or out of range. */
+export function slackDateMs(ms: number | undefined, fallback = 'unknown time'): string {
+  if (ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return fallback;
+  return slackDate(new Date(ms).toISOString(), fallback);
+}
+
+/** Name (owner), email, status and id: the lines approvers identify the target by. */
+export function targetLines(target: TargetSnapshot): string[] {
+  const email = escapeAndTruncate(target.email ?? '', EMAIL_MAX, { singleLine: true }).trim();
+  return [
+    `*${targetName(target)}*${target.isOwner ? ' (owner)' : ''}`,
+    email || '_no email_',
+    `${statusLabel(target.status)} · Owner: ${target.isOwner ? 'yes' : 'no'}`,
+    `ID ${code(target.id, ID_MAX)}`,
+  ];
+}
+
+/** `k/N` approvals. */
+export function approvalCount(request: ApprovalRequest): string {
+  return `${request.approvals.length}/${request.requiredApprovals}`;
+}
+
+/** The message approvers see, re-rendered in place on every transition; buttons only while pending. */
+export function approvalMessage(request: ApprovalRequest): BlockMessage {
+  const { action } = request;
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: plainText(`${ACTION_EMOJI[action]} ${ACTION_NAMES[action]} request`) },
+    section(stateText(request)),
+    section(targetLines(request.target).join('\n')),
+  ];
+  if (action === 'edit') blocks.push(section(`*Changes*\n${changeLines(request).join('\n')}`));
+  blocks.push(section(`*Reason*\n${quote(request.reason)}`));
+  blocks.push(section(peopleText(request)));
+  blocks.push({ type: 'context', elements: [mrkdwnText(`Request ${code(request.id, ID_MAX)}`)] });
+  if (request.state === 'pending') blocks.push(decisionButtons(request));
+  const state = request.state === 'pending' ? `pending ${approvalCount(request)}` : request.state;
+  return {
+    text: `${ACTION_NAMES[action]} request for ${targetName(request.target)} — ${state}`,
+    blocks,
+  };
+}
+
+/** The thread reply for one transition: who, what, when. */
+export function threadNote(request: ApprovalRequest, event: RequestEvent): BlockMessage {
+  const lines = noteLines(request, event);
+  const text = lines.map((line) => truncateMrkdwn(line, MAX_SECTION_TEXT)).join('\n');
+  return {
+    text: truncateMrkdwn(lines[0] ?? '', 500),
+    blocks: [section(text)],
+  };
+}
+
+/** Edit… / Deactivate… / Delete… for the lookup card; each button's value is the user id. */
+export function userCardActions(user: { id: string }): KnownBlock {
+  const button = (label: string, actionId: string, style?: Button['style']): Button => ({
+    type: 'button',
+    text: plainText(label),
+    action_id: actionId,
+    value: user.id,
+    ...(style ? { style } : {}),
+  });
+  return {
+    type: 'actions',
+    elements: [
+      button('Edit…', ACTION_IDS.openEdit),
+      button('Deactivate…', ACTION_IDS.openDeactivate),
+      button('Delete…', ACTION_IDS.openDelete, 'danger'),
+    ],
+  };
+}
+
+function noteLines(request: ApprovalRequest, event: RequestEvent): string[] {
+  const name = targetName(request.target);
+  const verb = ACTION_NAMES[request.action].toLowerCase();
+  switch (event.kind) {
+    case 'created':
+      return [
+        `:memo: ${userMention(request.requesterId)} requested to ${verb} *${name}* — needs ` +
+          `${plural(request.requiredApprovals, 'approval')} · ${slackDateMs(request.createdAt)}`,
+      ];
+    case 'approved':
+      return [
+        `:+1: Approved by ${userMention(event.by)} (${approvalCount(request)}) · ${approvedAt(request, event.by)}`,
+      ];
+    case 'quorum':
+      return [
+        `:white_check_mark: Approved by ${userMention(event.by)} (${approvalCount(request)}) — ` +
+          `queued · ${approvedAt(request, event.by)}`,
+      ];
+    case 'rejected': {
+      const first = `:no_entry_sign: Rejected by ${userMention(event.by)} · ${slackDateMs(request.decidedAt)}`;
+      const reason = event.reason ?? request.decisionReason;
+      return reason?.trim() ? [first, quote(reason)] : [first];
+    }
+    case 'cancelled':
+      return [
+        `:heavy_multiplication_x: Cancelled by ${userMention(event.by)} · ${slackDateMs(request.decidedAt)}`,
+      ];
+    case 'expired':
+      return [
+        `:hourglass: Expired with ${approvalCount(request)} approvals · ${slackDateMs(request.expiresAt)}`,
+      ];
+    case 'succeeded':
+      return [
+        `:white_check_mark: *Succeeded* — ${doneText(request)}`,
+        ...editedLines(request),
+        outcomeMeta(request),
+      ];
+    case 'failed':
+      return [`:x: *Failed* — ${failureText(request)}`, outcomeMeta(request)];
+  }
+}
+
+function stateText(request: ApprovalRequest): string {
+  switch (request.state) {
+    case 'pending': {
+      const missing = Math.max(0, request.requiredApprovals - request.approvals.length);
+      return missing > 0
+        ? `:hourglass_flowing_sand: *Waiting for ${missing} more ${missing === 1 ? 'approval' : 'approvals'}*`
+        : ':hourglass_flowing_sand: *Waiting for approval*';
+    }
+    case 'approved':
+    case 'queued':
+      return ':white_check_mark: *Approved — queued*';
+    case 'running':
+      return ':gear: *Running…*';
+    case 'succeeded':
+      return `:white_check_mark: *Succeeded* — ${doneText(request)}\n${outcomeMeta(request)}`;
+    case 'failed':
+      return `:x: *Failed* — ${failureText(request)}\n${outcomeMeta(request)}`;
+    case 'rejected': {
+      const heading = `:no_entry_sign: *Rejected by ${decider(request)}* · ${slackDateMs(request.decidedAt)}`;
+      return request.decisionReason?.trim() ? `${heading}\n${quote(request.decisionReason)}` : heading;
+    }
+    case 'cancelled':
+      return `:heavy_multiplication_x: *Cancelled by ${decider(request)}* · ${slackDateMs(request.decidedAt)}`;
+    case 'expired':
+      return `:hourglass: *Expired* ${slackDateMs(request.expiresAt)} — nothing was done`;
+  }
+}
+
+function peopleText(request: ApprovalRequest): string {
+  const approvers = mrkdwnList(
+    request.approvals.map((approval) => userMention(approval.userId)),
+    { max: APPROVERS_SHOWN, maxChars: 1500 },
+  );
+  const lines = [
+    `Requested by ${userMention(request.requesterId)} · ${slackDateMs(request.createdAt)}`,
+    `Approvals *${approvalCount(request)}*${approvers ? `: ${approvers}` : ''}`,
+  ];
+  if (request.state === 'pending') lines.push(`Expires ${slackDateMs(request.expiresAt)}`);
+  return lines.join('\n');
+}
+
+/** One line per changed field, `before → after`; an empty value shows as "—". */
+function changeLines(request: ApprovalRequest): string[] {
+  const lines = EDIT_FIELDS.flatMap(([key, label]) => {
+    const after = request.changes?.[key];
+    if (after === undefined) return [];
+    const before = request.target[key];
+    const show = key === 'image' ? shownImage : shownName;
+    return [`${label}: ${show(before)} → ${show(after)}`];
+  });
+  return lines.length > 0 ? lines : ['_no changes_'];
+}
+
+function shownName(value: string | undefined): string {
+  return escapeAndTruncate(value ?? '', NAME_MAX, { singleLine: true }).trim() || '—';
+}
+
+/** As inline code: never a link, never unfurled. */
+function shownImage(value: string | undefined): string {
+  return code(value ?? '', IMAGE_MAX) || '—';
+}
+
+function doneText(request: ApprovalRequest): string {
+  const outcome = request.outcome;
+  if (outcome && outcome.code !== 'done' && outcome.summary.trim()) return summary(outcome.summary);
+  switch (request.action) {
+    case 'deactivate':
+      return `Deactivated ${targetName(request.target)}.`;
+    case 'delete':
+      return `Deleted ${targetName(request.target)}.`;
+    case 'edit':
+      return `Updated ${targetName(request.target)}.`;
+  }
+}
+
+function editedLines(request: ApprovalRequest): string[] {
+  const noop = request.outcome !== undefined && request.outcome.code !== 'done';
+  return request.action === 'edit' && !noop ? changeLines(request) : [];
+}
+
+function failureText(request: ApprovalRequest): string {
+  return request.outcome?.summary.trim() ? summary(request.outcome.summary) : 'no reason was recorded.';
+}
+
+/** "2 attempts · API request `abc` · <date>". */
+function outcomeMeta(request: ApprovalRequest): string {
+  const outcome = request.outcome;
+  const attempts = outcome?.attempts ?? request.attempts;
+  const parts = [plural(attempts, 'attempt')];
+  if (outcome?.apiRequestId) parts.push(`API request ${code(outcome.apiRequestId, ID_MAX)}`);
+  parts.push(slackDateMs(outcome?.at));
+  return parts.join(' · ');
+}
+
+function summary(text: string): string {
+  return escapeAndTruncate(text, SUMMARY_MAX, { singleLine: true }).trim();
+}
+
+function decider(request: ApprovalRequest): string {
+  return request.decidedBy === undefined ? 'someone' : userMention(request.decidedBy);
+}
+
+function approvedAt(request: ApprovalRequest, by: string): string {
+  return slackDateMs(request.approvals.find((approval) => approval.userId === by)?.at);
+}
+
+/** Escaped, cut to REASON_MAX and quoted line by line; "_no reason given_" when blank. */
+function quote(text: string): string {
+  const escaped = escapeAndTruncate(text.trim(), REASON_MAX);
+  if (escaped.trim() === '') return '_no reason given_';
+  return escaped
+    .split('\n')
+    .map((line) => `>${line}`)
+    .join('\n');
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${count === 1 ? noun : `${noun}s`}`;
+}
+
+function decisionButtons(request: ApprovalRequest): ActionsBlock {
+  const name = cleanText(userDisplayName(request.target), { singleLine: true });
+  const approve: Button = {
+    type: 'button',
+    text: plainText('Approve'),
+    action_id: ACTION_IDS.approve,
+    value: request.id,
+    style: 'primary',
+  };
+  if (request.action === 'delete') {
+    approve.confirm = {
+      title: plainText('Approve deletion?'),
+      text: plainText(
+        truncate(`${name} will be deleted from Cipherscale. This cannot be undone.`, CONFIRM_TEXT_MAX),
+      ),
+      confirm: plainText('Approve deletion'),
+      deny: plainText('Back'),
+      style: 'danger',
+    };
+  }
+  return {
+    type: 'actions',
+    elements: [
+      approve,
+      {
+        type: 'button',
+        text: plainText('Reject'),
+        action_id: ACTION_IDS.reject,
+        value: request.id,
+        style: 'danger',
+      },
+      { type: 'button', text: plainText('Cancel'), action_id: ACTION_IDS.cancel, value: request.id },
+    ],
+  };
+}
+
+function section(text: string): SectionBlock {
+  return { type: 'section', text: mrkdwnText(truncateMrkdwn(text, MAX_SECTION_TEXT)) };
+}

@@ -1,0 +1,246 @@
+import type { InputBlock, KnownBlock, ModalView, PlainTextInput } from '@slack/types';
+import type { ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
+import {
+  ACTION_EMOJI,
+  ACTION_NAMES,
+  approvalCount,
+  targetLines,
+  targetName,
+  userMention,
+} from './approval-card.js';
+import { BLOCK_IDS, CALLBACK_IDS, DELETE_CONFIRMATION_WORD, INPUT_ACTION_ID } from './ids.js';
+import { MAX_MODAL_TITLE, MAX_SECTION_TEXT } from './limits.js';
+import {
+  cleanText,
+  code,
+  escapeAndTruncate,
+  mrkdwnText,
+  plainText,
+  truncate,
+  truncateMrkdwn,
+} from './mrkdwn.js';
+
+/** Longest first or last name the edit modal accepts. */
+export const NAME_INPUT_MAX = 100;
+/** Longest image URL the edit modal accepts (the server-side check allows 2000). */
+export const IMAGE_INPUT_MAX = 2000;
+/** Longest reason (request or rejection) the modals accept. */
+export const REASON_INPUT_MAX = 1000;
+
+const CONFIRM_INPUT_MAX = 50;
+const REASON_SHOWN = 500;
+
+/** Shown at once while the data a modal needs is fetched; replace it with views.update. */
+export function loadingModal(title: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: CALLBACK_IDS.notice,
+    title: modalTitle(title),
+    close: plainText('Close'),
+    blocks: [{ type: 'section', text: mrkdwnText(':hourglass_flowing_sand: Loading…') }],
+  };
+}
+
+/** A refusal or an error; `message` is trusted mrkdwn (escape user and API text before). */
+export function noticeModal(title: string, message: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: CALLBACK_IDS.notice,
+    title: modalTitle(title),
+    close: plainText('Close'),
+    blocks: [{ type: 'section', text: mrkdwnText(truncateMrkdwn(message.trim() || '…', MAX_SECTION_TEXT)) }],
+  };
+}
+
+/**
+ * The values the edit modal is pre-filled with: one line, cleaned, names cut to the input's max_length;
+ * '' for an empty value and for an image URL too long for the input (a cut URL is never right).
+ */
+export function editPrefill(target: TargetSnapshot): { firstName: string; lastName: string; image: string } {
+  const clean = (value: string | undefined) => cleanText(value ?? '', { singleLine: true }).trim();
+  const image = clean(target.image);
+  return {
+    firstName: truncate(clean(target.firstName), NAME_INPUT_MAX),
+    lastName: truncate(clean(target.lastName), NAME_INPUT_MAX),
+    image: image.length <= IMAGE_INPUT_MAX ? image : '',
+  };
+}
+
+/** First name, last name and image, pre-filled; the change goes to approvers on submit. */
+export function editModal(target: TargetSnapshot, privateMetadata: string): ModalView {
+  const initial = editPrefill(target);
+  return {
+    type: 'modal',
+    callback_id: CALLBACK_IDS.edit,
+    private_metadata: privateMetadata,
+    title: plainText('Edit user'),
+    submit: plainText('Request edit'),
+    close: plainText('Cancel'),
+    blocks: [
+      {
+        type: 'context',
+        elements: [mrkdwnText(truncateMrkdwn(`Editing ${whoLine(target)}`, MAX_SECTION_TEXT))],
+      },
+      input(BLOCK_IDS.firstName, 'First name', textInput(initial.firstName, NAME_INPUT_MAX), {
+        optional: true,
+      }),
+      input(BLOCK_IDS.lastName, 'Last name', textInput(initial.lastName, NAME_INPUT_MAX), { optional: true }),
+      input(BLOCK_IDS.image, 'Profile image URL', textInput(initial.image, IMAGE_INPUT_MAX, 'https://…'), {
+        optional: true,
+        hint: 'An https:// address.',
+      }),
+      {
+        type: 'context',
+        elements: [
+          mrkdwnText(
+            ':lock: Nothing changes until an approver approves. Fields you leave as they are stay unchanged.',
+          ),
+        ],
+      },
+    ],
+  };
+}
+
+/** Who is affected, what deactivation does, how many approvals it needs, and a required reason. */
+export function deactivateModal(
+  target: TargetSnapshot,
+  reason: string | undefined,
+  requiredApprovals: number,
+  privateMetadata: string,
+): ModalView {
+  return {
+    type: 'modal',
+    callback_id: CALLBACK_IDS.deactivate,
+    private_metadata: privateMetadata,
+    title: plainText('Deactivate user'),
+    submit: plainText('Request deactivation'),
+    close: plainText('Cancel'),
+    blocks: [
+      section(targetLines(target).join('\n')),
+      section(
+        `*What happens:* ${targetName(target)} cannot sign in or connect until reactivated.\n` +
+          approvalsNeeded(requiredApprovals),
+      ),
+      reasonInput(BLOCK_IDS.reason, reason, 'e.g. left the company'),
+    ],
+  };
+}
+
+/** As {@link deactivateModal}, with a plain warning and a typed confirmation. */
+export function deleteModal(
+  target: TargetSnapshot,
+  reason: string | undefined,
+  requiredApprovals: number,
+  privateMetadata: string,
+): ModalView {
+  return {
+    type: 'modal',
+    callback_id: CALLBACK_IDS.delete,
+    private_metadata: privateMetadata,
+    title: plainText('Delete user'),
+    submit: plainText('Request deletion'),
+    close: plainText('Cancel'),
+    blocks: [
+      section(targetLines(target).join('\n')),
+      section(
+        ':warning: *Deletion is permanent and cannot be undone.* ' +
+          `${targetName(target)} is removed from Cipherscale, their devices are deactivated and their ` +
+          'access is revoked.\n' +
+          approvalsNeeded(requiredApprovals),
+      ),
+      reasonInput(BLOCK_IDS.reason, reason, 'e.g. retention period over'),
+      input(
+        BLOCK_IDS.confirm,
+        `Type ${DELETE_CONFIRMATION_WORD} to confirm`,
+        textInput('', CONFIRM_INPUT_MAX, DELETE_CONFIRMATION_WORD),
+      ),
+    ],
+  };
+}
+
+/** What is being rejected, and an optional reason for the thread. */
+export function rejectModal(request: ApprovalRequest, privateMetadata: string): ModalView {
+  const verb = ACTION_NAMES[request.action].toLowerCase();
+  const reason = escapeAndTruncate(request.reason.trim(), REASON_SHOWN, { singleLine: true });
+  const summary = [
+    `${ACTION_EMOJI[request.action]} Reject the request to *${verb}* ${targetName(request.target)}?`,
+    `Requested by ${userMention(request.requesterId)} · approvals ${approvalCount(request)}`,
+    ...(reason ? [`>${reason}`] : []),
+  ];
+  const blocks: KnownBlock[] = [
+    section(summary.join('\n')),
+    input(BLOCK_IDS.rejectReason, 'Why? (optional)', multilineInput(undefined, 'Shown in the thread'), {
+      optional: true,
+    }),
+  ];
+  return {
+    type: 'modal',
+    callback_id: CALLBACK_IDS.reject,
+    private_metadata: privateMetadata,
+    title: plainText('Reject request'),
+    submit: plainText('Reject'),
+    close: plainText('Back'),
+    blocks,
+  };
+}
+
+function whoLine(target: TargetSnapshot): string {
+  const email = escapeAndTruncate(target.email ?? '', 320, { singleLine: true }).trim();
+  return [`*${targetName(target)}*`, ...(email ? [email] : []), code(target.id, 80)].join(' · ');
+}
+
+function approvalsNeeded(count: number): string {
+  return `Needs *${count} ${count === 1 ? 'approval' : 'approvals'}* before anything happens.`;
+}
+
+function modalTitle(text: string): ModalView['title'] {
+  return plainText(truncate(cleanText(text, { singleLine: true }).trim(), MAX_MODAL_TITLE) || 'Cipherscale');
+}
+
+function section(text: string): KnownBlock {
+  return { type: 'section', text: mrkdwnText(truncateMrkdwn(text, MAX_SECTION_TEXT)) };
+}
+
+function textInput(initial: string, maxLength: number, placeholder?: string): PlainTextInput {
+  return {
+    type: 'plain_text_input',
+    action_id: INPUT_ACTION_ID,
+    max_length: maxLength,
+    ...(initial ? { initial_value: truncate(initial, maxLength) } : {}),
+    ...(placeholder ? { placeholder: plainText(placeholder) } : {}),
+  };
+}
+
+function multilineInput(initial: string | undefined, placeholder: string): PlainTextInput {
+  const value = truncate(cleanText(initial ?? '').trim(), REASON_INPUT_MAX);
+  return {
+    type: 'plain_text_input',
+    action_id: INPUT_ACTION_ID,
+    multiline: true,
+    max_length: REASON_INPUT_MAX,
+    ...(value ? { initial_value: value } : {}),
+    placeholder: plainText(placeholder),
+  };
+}
+
+function reasonInput(blockId: string, reason: string | undefined, placeholder: string): InputBlock {
+  return input(blockId, 'Reason', multilineInput(reason, placeholder), {
+    hint: 'Approvers see it; it stays in the channel history.',
+  });
+}
+
+function input(
+  blockId: string,
+  label: string,
+  element: PlainTextInput,
+  options: { optional?: boolean; hint?: string } = {},
+): InputBlock {
+  return {
+    type: 'input',
+    block_id: blockId,
+    label: plainText(label),
+    element,
+    ...(options.optional ? { optional: true } : {}),
+    ...(options.hint ? { hint: plainText(options.hint) } : {}),
+  };
+}
