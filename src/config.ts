@@ -45,6 +45,24 @@ const integer = (min: number, max: number, fallback: number) =>
       return parsed;
     });
 
+// Comma/space separated Slack ids, e.g. "U012ABC, U034DEF"; each checked against its kind's shape.
+const idList = (pattern: RegExp, kind: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const ids = (value ?? '').split(/[\s,]+/).filter(Boolean);
+      const bad = ids.filter((id) => !pattern.test(id));
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `${bad.length} value(s) are not Slack ${kind} ids` });
+        return z.NEVER;
+      }
+      return [...new Set(ids)];
+    });
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+const USERGROUP_ID = /^S[A-Z0-9]{2,}$/;
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+
 const envSchema = z.object({
   SLACK_BOT_TOKEN: nonEmpty('the bot token, xoxb-…').refine(
     (v) => v.startsWith('xoxb-'),
@@ -65,6 +83,40 @@ const envSchema = z.object({
   CIPHERSCALE_API_TOKEN: nonEmpty('the Cipherscale API token'),
   CIPHERSCALE_TIMEOUT_MS: integer(100, 120_000, 15_000),
   REDIS_URL: url(['redis:', 'rediss:'], 'Redis').default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . - only (1-40)')
+    .default('cipher-user'),
+  APPROVER_USER_IDS: idList(USER_ID, 'user'),
+  APPROVER_USERGROUP_IDS: idList(USERGROUP_ID, 'user group'),
+  REQUESTER_USER_IDS: idList(USER_ID, 'user'),
+  REQUESTER_USERGROUP_IDS: idList(USERGROUP_ID, 'user group'),
+  ALLOWED_CHANNEL_IDS: idList(CHANNEL_ID, 'channel'),
+  APPROVALS_CHANNEL_ID: optionalText.refine(
+    (v) => v === undefined || CHANNEL_ID.test(v),
+    'must be a channel id (C…)',
+  ),
+  REQUIRED_APPROVALS_EDIT: integer(1, 10, 1),
+  REQUIRED_APPROVALS_DEACTIVATE: integer(1, 10, 1),
+  REQUIRED_APPROVALS_DELETE: integer(1, 10, 2),
+  APPROVAL_TTL_MINUTES: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return 1440;
+      const minutes = Number(value);
+      if (!Number.isFinite(minutes) || minutes < 0.01 || minutes > 60 * 24 * 30) {
+        ctx.addIssue({ code: 'custom', message: 'must be a number of minutes from 0.01 to 43200' });
+        return z.NEVER;
+      }
+      return minutes;
+    }),
+  USERGROUP_CACHE_SECONDS: integer(0, 3600, 60),
+  JOB_ATTEMPTS: integer(1, 20, 5),
+  JOB_BACKOFF_MS: integer(10, 600_000, 2000),
+  RETENTION_DAYS: integer(1, 3650, 30),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -88,6 +140,20 @@ export interface Config {
     readonly insecureTransport: boolean;
   };
   readonly redisUrl: string;
+  readonly redisKeyPrefix: string;
+  readonly approvals: {
+    readonly approverUserIds: readonly string[];
+    readonly approverUsergroupIds: readonly string[];
+    readonly requesterUserIds: readonly string[];
+    readonly requesterUsergroupIds: readonly string[];
+    readonly allowedChannelIds: readonly string[];
+    readonly approvalsChannelId: string | undefined;
+    readonly requiredApprovals: Readonly<Record<'edit' | 'deactivate' | 'delete', number>>;
+    readonly ttlMs: number;
+    readonly usergroupCacheMs: number;
+    readonly retentionMs: number;
+  };
+  readonly jobs: { readonly attempts: number; readonly backoffMs: number };
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -106,6 +172,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'}: ${issue.message}`);
   if (!env.SLACK_APP_TOKEN?.trim() && !env.SLACK_SIGNING_SECRET?.trim()) {
     problems.push('SLACK_SIGNING_SECRET: required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  if (!env.APPROVER_USER_IDS?.trim() && !env.APPROVER_USERGROUP_IDS?.trim()) {
+    problems.push(
+      'APPROVER_USER_IDS / APPROVER_USERGROUP_IDS: set at least one approver (user ids or user group ids)',
+    );
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)].sort());
   const e = parsed.data;
@@ -126,6 +197,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       insecureTransport: cipherUrl.protocol === 'http:' && !LOOPBACK_HOSTS.has(cipherUrl.hostname),
     }),
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    approvals: Object.freeze({
+      approverUserIds: e.APPROVER_USER_IDS,
+      approverUsergroupIds: e.APPROVER_USERGROUP_IDS,
+      requesterUserIds: e.REQUESTER_USER_IDS,
+      requesterUsergroupIds: e.REQUESTER_USERGROUP_IDS,
+      allowedChannelIds: e.ALLOWED_CHANNEL_IDS,
+      approvalsChannelId: e.APPROVALS_CHANNEL_ID,
+      requiredApprovals: Object.freeze({
+        edit: e.REQUIRED_APPROVALS_EDIT,
+        deactivate: e.REQUIRED_APPROVALS_DEACTIVATE,
+        delete: e.REQUIRED_APPROVALS_DELETE,
+      }),
+      ttlMs: Math.round(e.APPROVAL_TTL_MINUTES * 60_000),
+      usergroupCacheMs: e.USERGROUP_CACHE_SECONDS * 1000,
+      retentionMs: e.RETENTION_DAYS * 86_400_000,
+    }),
+    jobs: Object.freeze({ attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS }),
     logLevel: e.LOG_LEVEL,
   });
 }

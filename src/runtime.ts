@@ -1,17 +1,31 @@
-import type { RetryOptions } from '@slack/web-api';
+import { type RetryOptions, WebClient, type WebClientOptions } from '@slack/web-api';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
+import { Policy } from './approvals/policy.js';
+import { RequestStore } from './approvals/store.js';
 import { createCipherscaleClient } from './cipherscale/client.js';
 import { type Config, redactUrl } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, type Logger, slackLogger } from './logger.js';
+import { JobProducer } from './queue/producer.js';
+import { QUEUE_NAME } from './queue/registry.js';
+import { createWorker } from './queue/worker.js';
 import { connectRedis, redisAnswers } from './redis.js';
+import { SlackAnnouncer } from './slack/announcer.js';
 import { createSlackApp } from './slack/app.js';
+import type { AppContext } from './slack/context.js';
+import { DraftStore } from './slack/drafts.js';
+import { SlackUsergroupDirectory } from './slack/usergroups.js';
 
 export interface RuntimeOptions {
   logDestination?: DestinationStream;
   /** Tests: let handlers finish before Slack gets its HTTP answer. */
   processBeforeResponse?: boolean;
   slackRetryConfig?: RetryOptions;
+  now?: () => number;
+  /** Tests: how soon a job whose worker died is taken over. */
+  stalledIntervalMs?: number;
+  lockDurationMs?: number;
 }
 
 export interface Runtime {
@@ -19,10 +33,14 @@ export interface Runtime {
   port: number | undefined;
   logger: Logger;
   redis: Redis;
+  ctx: AppContext;
   stop(): Promise<void>;
 }
 
-/** Builds every dependency from the config and starts listening. Throws on the first thing that cannot start. */
+// Web API calls: a few quick retries (429s honour Retry-After), never the SDK's default half hour.
+const DEFAULT_RETRY: RetryOptions = { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 };
+
+/** Builds every dependency from the config and starts listening and working. Throws on the first thing that cannot start. */
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const logger = createLogger({
     level: config.logLevel,
@@ -36,33 +54,87 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     );
   }
   const redis = await connectRedis(config.redisUrl);
+  // BullMQ wants connections that wait for Redis instead of failing commands.
+  const queueRedis = await connectRedis(config.redisUrl, {
+    overrides: { maxRetriesPerRequest: null, enableOfflineQueue: true },
+  });
+  const workerRedis = await connectRedis(config.redisUrl, {
+    overrides: { maxRetriesPerRequest: null, enableOfflineQueue: true },
+  });
+  const closers: Array<() => Promise<unknown>> = [];
   try {
+    const clientOptions: WebClientOptions = {
+      retryConfig: options.slackRetryConfig ?? DEFAULT_RETRY,
+      logger: slackLogger(logger, 'web-api'),
+      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+    };
+    const web = new WebClient(config.slack.botToken, clientOptions);
+    const prefix = `${config.redisKeyPrefix}:`;
+    const bullPrefix = `${config.redisKeyPrefix}-bull`;
+    const store = new RequestStore({ redis, prefix, retentionMs: config.approvals.retentionMs });
+    const queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix });
+    closers.push(() => queue.close());
+    const announcer = new SlackAnnouncer(store, web, logger);
     const cipherscale = createCipherscaleClient(config.cipherscale);
-    const slack = await createSlackApp({
+    const ctx: AppContext = {
       config,
       logger,
       cipherscale,
+      store,
+      policy: new Policy(
+        {
+          ...config.approvals,
+          requiredApprovals: config.approvals.requiredApprovals,
+          ttlMs: config.approvals.ttlMs,
+        },
+        new SlackUsergroupDirectory(web, config.approvals.usergroupCacheMs),
+      ),
+      drafts: new DraftStore(redis, prefix),
+      producer: new JobProducer(queue, {
+        attempts: config.jobs.attempts,
+        retentionMs: config.approvals.retentionMs,
+      }),
+      announcer,
+      now: options.now ?? Date.now,
+    };
+    const worker = createWorker(
+      { store, cipherscale, announcer, logger },
+      {
+        connection: workerRedis,
+        prefix: bullPrefix,
+        backoffMs: config.jobs.backoffMs,
+        ...(options.stalledIntervalMs ? { stalledIntervalMs: options.stalledIntervalMs } : {}),
+        ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
+      },
+    );
+    closers.unshift(() => worker.close());
+    const slack = await createSlackApp({
+      ctx,
+      clientOptions,
       ready: () => redisAnswers(redis),
       ...(options.processBeforeResponse === undefined
         ? {}
         : { processBeforeResponse: options.processBeforeResponse }),
-      ...(options.slackRetryConfig ? { retryConfig: options.slackRetryConfig } : {}),
     });
     const { port } = await slack.start();
+    closers.unshift(() => slack.stop());
     logger.info({ mode: config.slack.mode, port, redis: redactUrl(config.redisUrl) }, 'cipher-user started');
     return {
       port,
       logger,
       redis,
+      ctx,
       async stop() {
-        await slack.stop();
-        await redis.quit().catch(() => redis.disconnect());
+        // Stop taking requests, let the worker finish its jobs, then let go of Redis.
+        for (const close of closers) await close().catch(() => undefined);
+        await Promise.all([redis, queueRedis, workerRedis].map((r) => r.quit().catch(() => r.disconnect())));
         logger.info('cipher-user stopped');
         logger.flush();
       },
     };
   } catch (err) {
-    redis.disconnect();
+    for (const close of closers) await close().catch(() => undefined);
+    for (const r of [redis, queueRedis, workerRedis]) r.disconnect();
     throw err;
   }
 }

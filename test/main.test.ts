@@ -34,7 +34,12 @@ describe('starting', () => {
   it('with an empty environment lists every missing setting and exits non-zero', async () => {
     const { code, output } = await runMain({});
     expect(code).toBe(1);
-    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'CIPHERSCALE_API_TOKEN']) {
+    for (const name of [
+      'SLACK_BOT_TOKEN',
+      'SLACK_SIGNING_SECRET',
+      'CIPHERSCALE_API_TOKEN',
+      'APPROVER_USER_IDS',
+    ]) {
       expect(output).toContain(name);
     }
     expect(output).not.toMatch(/\n\s+at /); // no stack trace
@@ -65,6 +70,7 @@ describe('starting', () => {
       SLACK_BOT_TOKEN: 'xoxb-1',
       SLACK_SIGNING_SECRET: 'secret',
       CIPHERSCALE_API_TOKEN: 'token',
+      APPROVER_USER_IDS: 'UAPPROVER1',
       REDIS_URL: `redis://:hunter2password@127.0.0.1:${port}`,
     });
     expect(code).toBe(1);
@@ -80,6 +86,7 @@ describe('starting', () => {
       SLACK_SIGNING_SECRET: 'secret',
       SLACK_API_URL: slack.apiUrl,
       CIPHERSCALE_API_TOKEN: 'token',
+      APPROVER_USER_IDS: 'UAPPROVER1',
       REDIS_URL: inject('redisUrl'),
     });
     expect(code).toBe(1);
@@ -99,6 +106,8 @@ describe('starting', () => {
         PORT: '0',
         CIPHERSCALE_API_URL: cipher.url,
         CIPHERSCALE_API_TOKEN: cipher.token,
+        APPROVER_USER_IDS: 'UAPPROVER1',
+        REDIS_KEY_PREFIX: `test-main-${process.pid}`,
         REDIS_URL: inject('redisUrl'),
       },
       /cipher-user started/,

@@ -39,10 +39,9 @@ function sourceFiles(dir: string): string[] {
 function webApiMethodsCalled(): Set<string> {
   const methods = new Set<string>(['auth.test']); // Bolt's start-up check
   for (const file of sourceFiles(path.join(repoRoot, 'src'))) {
-    for (const match of readFileSync(file, 'utf8').matchAll(
-      /\bclient\.([a-z]+)\.([a-zA-Z]+(?:\.[a-zA-Z]+)?)\(/g,
-    )) {
-      methods.add(`${match[1]}.${match[2]}`);
+    const source = readFileSync(file, 'utf8');
+    for (const match of source.matchAll(/\bclient\.([a-z]+)\.([a-zA-Z]+)(?:\s*\.\s*([a-zA-Z]+))?\s*\(/g)) {
+      methods.add([match[1], match[2], match[3]].filter(Boolean).join('.'));
     }
   }
   return methods;

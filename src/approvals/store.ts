@@ -468,7 +468,8 @@ function throwFirstError(results: [Error | null, unknown][] | null): void {
 // --- Parsing what Redis holds (defensive: a record is data from outside this process) ---
 
 const epoch = z.number().int().nonnegative();
-const targetSchema = z.object({
+/** A TargetSnapshot as stored (also used for modal drafts). */
+export const targetSchema = z.object({
   id: z.string(),
   firstName: z.string().optional(),
   lastName: z.string().optional(),

@@ -1,20 +1,20 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
-import type { RetryOptions, WebClientOptions } from '@slack/web-api';
-import type { Config } from '../config.js';
-import { type Logger, slackLogger } from '../logger.js';
-import type { CommandDeps } from './commands/cipher-user.js';
+import type { WebClientOptions } from '@slack/web-api';
+import { slackLogger } from '../logger.js';
+import { registerActions } from './actions/index.js';
 import { registerCommands } from './commands/index.js';
+import type { AppContext } from './context.js';
+import { registerViews } from './views/index.js';
 
-export interface SlackAppDeps extends CommandDeps {
-  config: Config;
+export interface SlackAppDeps {
+  ctx: AppContext;
   /** Readiness: true when every dependency answers (Redis). */
   ready: () => Promise<boolean>;
-  logger: Logger;
   /** Wait for handlers before answering Slack (tests); production answers (acks) first. */
   processBeforeResponse?: boolean;
-  retryConfig?: RetryOptions;
+  clientOptions: WebClientOptions;
 }
 
 export interface SlackApp {
@@ -24,16 +24,10 @@ export interface SlackApp {
   stop(): Promise<void>;
 }
 
-// Slack's own Web API calls from handlers: a few quick retries, never the default half hour.
-const DEFAULT_RETRY: RetryOptions = { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 };
-
 export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
-  const { config } = deps;
-  const logger = slackLogger(deps.logger);
-  const clientOptions: WebClientOptions = {
-    retryConfig: deps.retryConfig ?? DEFAULT_RETRY,
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-  };
+  const { config } = deps.ctx;
+  const logger = slackLogger(deps.ctx.logger);
+  const { clientOptions } = deps;
   const customRoutes = healthRoutes(deps.ready);
   let receiver: Receiver;
   let server: () => Server | undefined;
@@ -65,12 +59,14 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
     deferInitialization: true,
   });
   app.error(async (error) => {
-    deps.logger.error(
+    deps.ctx.logger.error(
       { err: { name: error.name, message: error.message, code: error.code } },
       'unhandled error',
     );
   });
-  registerCommands(app, deps);
+  registerCommands(app, deps.ctx);
+  registerActions(app, deps.ctx);
+  registerViews(app, deps.ctx);
   // Verifies the bot token with auth.test: a wrong token stops the start here.
   await app.init();
 

@@ -36,7 +36,14 @@ export interface HarnessOptions {
   /** Use this fake Slack / Cipherscale instead of starting new ones (two app instances on one world). */
   slack?: FakeSlack;
   cipher?: FakeCipherscale;
+  /** Share a Redis key prefix with another instance (replicas); default: a fresh one. */
+  keyPrefix?: string;
+  now?: () => number;
 }
+
+/** Approvers configured for every harness (APPROVER_USER_IDS). */
+export const APPROVERS = ['UAPPROVER1', 'UAPPROVER2', 'UAPPROVER3'] as const;
+export const REQUESTER = 'U0REQUESTER';
 
 let instance = 0;
 
@@ -56,11 +63,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     CIPHERSCALE_TIMEOUT_MS: '1000',
     REDIS_URL: inject('redisUrl'),
     LOG_LEVEL: 'debug',
+    REDIS_KEY_PREFIX: options.keyPrefix ?? `test-${randomBytes(6).toString('hex')}`,
+    APPROVER_USER_IDS: APPROVERS.join(','),
+    JOB_BACKOFF_MS: '20',
+    JOB_ATTEMPTS: '3',
+    USERGROUP_CACHE_SECONDS: '0',
     ...options.env,
   });
   const runtime = await startRuntime(config, {
     logDestination: { write: (line: string) => void logs.push(line) },
     slackRetryConfig: { retries: 0 },
+    ...(options.now ? { now: options.now } : {}),
     ...(options.processBeforeResponse === undefined
       ? {}
       : { processBeforeResponse: options.processBeforeResponse }),
@@ -86,7 +99,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const responseUrlId = `cmd-${randomBytes(6).toString('hex')}`;
       const body = slashCommandBody({
         text,
-        user_id: 'U0REQUESTER',
+        user_id: REQUESTER,
         user_name: 'requester',
         channel_id: channel,
         response_url: slack.responseUrl(responseUrlId),
@@ -107,6 +120,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return answer(await fetch(`${baseUrl}${path}`));
     },
     async close() {
+      await deleteKeys(runtime, config.redisKeyPrefix, !options.keyPrefix);
       await runtime.stop();
       if (!options.slack) await slack.close();
       if (!options.cipher) await cipher.close();
@@ -117,4 +131,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 async function answer(response: Response): Promise<HttpAnswer> {
   const text = await response.text();
   return { status: response.status, text, json: () => JSON.parse(text) };
+}
+
+/** Removes this harness's keys (only its own prefix: the Redis may be shared). */
+async function deleteKeys(runtime: Runtime, prefix: string, owned: boolean): Promise<void> {
+  if (!owned) return;
+  for (const pattern of [`${prefix}:*`, `${prefix}-bull:*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await runtime.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await runtime.redis.del(...keys);
+    } while (cursor !== '0');
+  }
 }

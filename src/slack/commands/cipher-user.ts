@@ -1,34 +1,49 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
-import { helpMessage, LOOKUP_HELP } from '../../blocks/help.js';
+import { COMMAND_HELP, helpMessage } from '../../blocks/help.js';
 import { escapeMrkdwn, truncate } from '../../blocks/mrkdwn.js';
 import { errorNotice } from '../../blocks/notice.js';
-import type { CipherscaleClient } from '../../cipherscale/client.js';
-import type { Logger } from '../../logger.js';
+import type { AppContext } from '../context.js';
+import { openRequestModal } from '../requests/open-modal.js';
 import { lookupUser } from './lookup.js';
 import { COMMAND, type ParsedCommand, parseCommand } from './parse.js';
-
-export interface CommandDeps {
-  cipherscale: Pick<CipherscaleClient, 'getUser'>;
-  logger: Logger;
-}
+import { listPending } from './pending.js';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 type Message = { text: string; blocks: KnownBlock[] };
 
-/** `/cipher-user …`: quick answers go in the ack itself; slow work runs after it, through response_url. */
-export function cipherUserCommand(deps: CommandDeps) {
-  return async ({ command, ack, respond }: Args): Promise<void> => {
+/** `/cipher-user …`: quick answers go in the ack itself; slow work runs after it. */
+export function cipherUserCommand(ctx: AppContext) {
+  return async ({ command, ack, respond, client }: Args): Promise<void> => {
     const parsed = parseCommand(command.text ?? '');
-    const log = deps.logger.child({ command: COMMAND, subcommand: parsed.kind, user: command.user_id });
+    const log = ctx.logger.child({ command: COMMAND, subcommand: parsed.kind, user: command.user_id });
     const immediate = immediateAnswer(parsed);
     if (immediate) {
       await ack({ response_type: 'ephemeral', ...immediate });
       return;
     }
     await ack();
-    if (parsed.kind === 'lookup') {
-      await lookupUser({ userId: parsed.userId, cipherscale: deps.cipherscale, respond, logger: log });
+    switch (parsed.kind) {
+      case 'lookup':
+        return lookupUser({ userId: parsed.userId, cipherscale: ctx.cipherscale, respond, logger: log });
+      case 'pending':
+        return listPending({ userId: command.user_id, respond, client }, ctx);
+      case 'request':
+        return openRequestModal(
+          {
+            client,
+            triggerId: command.trigger_id,
+            action: parsed.action,
+            targetId: parsed.userId,
+            requesterId: command.user_id,
+            channelId: command.channel_id,
+            reason: parsed.reason,
+            responseUrl: command.response_url,
+          },
+          ctx,
+        );
+      default:
+        return;
     }
   };
 }
@@ -39,11 +54,11 @@ function immediateAnswer(parsed: ParsedCommand): Message | undefined {
       const intro = parsed.unknown
         ? `\`${escapeMrkdwn(truncate(parsed.unknown, 40), { singleLine: true })}\` is not a ${COMMAND} subcommand. Here is what it can do:`
         : undefined;
-      return helpMessage({ command: COMMAND, subcommands: LOOKUP_HELP, ...(intro ? { intro } : {}) });
+      return helpMessage({ command: COMMAND, subcommands: COMMAND_HELP, ...(intro ? { intro } : {}) });
     }
     case 'usage':
       return errorNotice(usageProblem(parsed), `Usage: \`${parsed.usage}\``);
-    case 'lookup':
+    default:
       return undefined;
   }
 }

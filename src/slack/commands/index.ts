@@ -1,7 +1,8 @@
 import type { App } from '@slack/bolt';
-import { type CommandDeps, cipherUserCommand } from './cipher-user.js';
+import type { AppContext } from '../context.js';
+import { cipherUserCommand } from './cipher-user.js';
 import { COMMAND } from './parse.js';
 
-export function registerCommands(app: App, deps: CommandDeps): void {
-  app.command(COMMAND, cipherUserCommand(deps));
+export function registerCommands(app: App, ctx: AppContext): void {
+  app.command(COMMAND, cipherUserCommand(ctx));
 }

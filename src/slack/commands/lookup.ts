@@ -1,4 +1,5 @@
 import type { RespondFn } from '@slack/bolt';
+import { userCardActions } from '../../blocks/approval-card.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import { errorNotice } from '../../blocks/notice.js';
 import { userCard } from '../../blocks/user-card.js';
@@ -18,7 +19,10 @@ export async function lookupUser({ userId, cipherscale, respond, logger }: Looku
   const result = await cipherscale.getUser(userId);
   if (result.ok) {
     logger.info({ targetId: userId, outcome: 'found' }, 'lookup');
-    await respond({ response_type: 'ephemeral', ...userCard(result.value) });
+    await respond({
+      response_type: 'ephemeral',
+      ...userCard(result.value, { actions: userCardActions(result.value) }),
+    });
     return;
   }
   logger.warn(

@@ -1,3 +1,4 @@
+import type { Action } from '../../approvals/types.js';
 import { userIdSchema } from '../../cipherscale/schemas.js';
 
 export const COMMAND = '/cipher-user';
@@ -5,30 +6,54 @@ export const COMMAND = '/cipher-user';
 export type ParsedCommand =
   | { kind: 'help'; unknown?: string }
   | { kind: 'lookup'; userId: string }
+  | { kind: 'request'; action: Action; userId: string; reason: string | undefined }
+  | { kind: 'pending' }
   | { kind: 'usage'; usage: string; problem: UsageProblem; given?: string };
 
 export type UsageProblem = 'missing_id' | 'too_many_ids' | 'not_a_user_id';
 
 const LOOKUP_ALIASES = new Set(['lookup', 'get', 'show']);
+const REQUEST_ACTIONS = new Set<string>(['edit', 'deactivate', 'delete']);
+// `--` starts the reason; phones often turn it into an en or em dash.
+const REASON_SEPARATOR = /(?:^|\s)(?:--|—|–)(?:\s|$)/;
 
 /** Reads the text after `/cipher-user`. Pure: no I/O, never throws. */
 export function parseCommand(rawText: string): ParsedCommand {
-  const words = decodeSlackEntities(rawText).trim().split(/\s+/).filter(Boolean);
-  const [first, ...rest] = words;
+  const text = decodeSlackEntities(rawText);
+  const separator = REASON_SEPARATOR.exec(text);
+  const head = separator ? text.slice(0, separator.index) : text;
+  const reason = separator
+    ? text.slice(separator.index + separator[0].length).trim() || undefined
+    : undefined;
+  const [first, ...rest] = head.trim().split(/\s+/).filter(Boolean);
   const subcommand = first?.toLowerCase();
   if (subcommand === undefined || subcommand === 'help') return { kind: 'help' };
-  if (LOOKUP_ALIASES.has(subcommand)) return parseLookup(subcommand, rest);
+  if (subcommand === 'pending') return { kind: 'pending' };
+  if (LOOKUP_ALIASES.has(subcommand)) {
+    const id = oneUserId(subcommand, rest);
+    return 'problem' in id ? id : { kind: 'lookup', userId: id.userId };
+  }
+  if (REQUEST_ACTIONS.has(subcommand)) {
+    const id = oneUserId(subcommand, rest, subcommand === 'edit' ? '' : ' [-- reason]');
+    return 'problem' in id
+      ? id
+      : { kind: 'request', action: subcommand as Action, userId: id.userId, reason };
+  }
   return { kind: 'help', unknown: first ?? '' };
 }
 
-function parseLookup(subcommand: string, args: string[]): ParsedCommand {
-  const usage = `${COMMAND} ${subcommand} <user id>`;
+function oneUserId(
+  subcommand: string,
+  args: string[],
+  suffix = '',
+): { userId: string } | Extract<ParsedCommand, { kind: 'usage' }> {
+  const usage = `${COMMAND} ${subcommand} <user id>${suffix}`;
   const [given, ...extra] = args;
   if (given === undefined) return { kind: 'usage', problem: 'missing_id', usage };
   if (extra.length > 0) return { kind: 'usage', problem: 'too_many_ids', usage };
   const id = normaliseUserId(given);
   if (id === undefined) return { kind: 'usage', problem: 'not_a_user_id', usage, given };
-  return { kind: 'lookup', userId: id };
+  return { userId: id };
 }
 
 /** A UUID as pasted (maybe in backticks, quotes or angle brackets), lower-cased; undefined if it is not one. */

@@ -22,6 +22,8 @@ export interface SlackCall {
   /** Block Kit problems found; empty when valid. */
   problems: string[];
   at: number;
+  /** What the fake answered (Web API calls only), e.g. the ts of a posted message. */
+  response?: Record<string, unknown>;
 }
 
 export interface SlackFailure {
@@ -114,6 +116,7 @@ export class FakeSlack {
     'users.info': (a) => this.userInfo(a),
     'usergroups.users.list': (a) => this.usergroupUsers(a),
     'conversations.info': (a) => this.conversationInfo(a),
+    'chat.getPermalink': (a) => this.permalink(a),
     'files.getUploadURLExternal': (a) => this.getUploadUrl(a),
     'files.completeUploadExternal': (a) => this.completeUpload(a),
   };
@@ -261,15 +264,14 @@ export class FakeSlack {
     const args = typeof decoded === 'string' ? {} : decoded;
     const token = bearer(req.headers.authorization) ?? stringArg(args.token);
     const problems = typeof decoded === 'string' ? [] : this.blockProblems(method, args);
-    this.record({ method, args, token, problems, at: Date.now() });
+    const call: SlackCall = { method, args, token, problems, at: Date.now() };
+    this.record(call);
 
     const failure = this.takeFailure(method);
     if (failure) return failureAnswer(failure);
-    return {
-      status: 200,
-      body: this.apiResult(method, decoded, token, problems),
-      headers: { 'x-oauth-scopes': SCOPES },
-    };
+    const result = this.apiResult(method, decoded, token, problems);
+    call.response = result;
+    return { status: 200, body: result, headers: { 'x-oauth-scopes': SCOPES } };
   }
 
   private apiResult(
@@ -574,6 +576,18 @@ export class FakeSlack {
     if (group === undefined) return error('invalid_arguments');
     const users = this.usergroups.get(group);
     return users ? { ok: true, users: [...users] } : error('no_such_subteam');
+  }
+
+  private permalink(args: Json): Json {
+    const channel = stringArg(args.channel);
+    const ts = stringArg(args.message_ts);
+    if (channel === undefined || channel.startsWith('CNOTFOUND')) return error('channel_not_found');
+    if (ts === undefined) return error('message_not_found');
+    return {
+      ok: true,
+      channel,
+      permalink: `https://fake.slack.com/archives/${channel}/p${ts.replace('.', '')}`,
+    };
   }
 
   private conversationInfo(args: Json): Json {

@@ -1,0 +1,164 @@
+import type { RequestStore } from '../approvals/store.js';
+import type { ApprovalRequest, Outcome } from '../approvals/types.js';
+import { TERMINAL_STATES } from '../approvals/types.js';
+import type { CipherscaleClient } from '../cipherscale/client.js';
+import { type CipherscaleFailure, describeFailure, isRetryable } from '../cipherscale/errors.js';
+import type { User } from '../cipherscale/schemas.js';
+import type { Logger } from '../logger.js';
+import type { Announcer } from './announcer.js';
+import { RetryableJobError } from './backoff.js';
+
+export interface ExecuteDeps {
+  store: RequestStore;
+  cipherscale: CipherscaleClient;
+  announcer: Announcer;
+  logger: Logger;
+}
+
+export interface AttemptInfo {
+  /** 1 for the first attempt. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+const INACTIVE_STATUSES = new Set(['inactive', 'deactivated', 'disabled']);
+
+type Step = { final: Omit<Outcome, 'attempts' | 'at'> } | { retry: CipherscaleFailure };
+
+/**
+ * Runs one approved request. Idempotent: safe to run again after a crash or a stall, because the
+ * state in Redis says what already happened and the user is re-read before acting.
+ */
+export async function executeRequest(
+  requestId: string,
+  attempt: AttemptInfo,
+  deps: ExecuteDeps,
+): Promise<void> {
+  const { store, announcer } = deps;
+  const request = await store.get(requestId);
+  if (!request) {
+    deps.logger.warn({ requestId }, 'execute: request not found (expired from Redis?)');
+    return;
+  }
+  if (TERMINAL_STATES.includes(request.state)) {
+    // Finished before; only the outcome post may be missing (Slack failed last time).
+    if (request.outcome && !request.outcomePosted) await postOutcome(request, deps);
+    return;
+  }
+  const started = await store.transition(requestId, ['approved', 'queued', 'running'], 'running', {
+    incrementAttempts: true,
+  });
+  if (!started.ok) return;
+  const log = deps.logger.child({ requestId, action: request.action, targetId: request.target.id });
+  if (started.request.attempts === 1) await announceQuietly(announcer, requestId, log);
+
+  const step = await perform(started.request, deps.cipherscale);
+  if ('retry' in step) {
+    const why = describeFailure(step.retry);
+    if (attempt.attempt < attempt.maxAttempts) {
+      log.warn({ attempt: attempt.attempt, outcome: step.retry.kind }, 'execute: will retry');
+      throw new RetryableJobError(
+        why,
+        step.retry.kind === 'rate_limited' ? step.retry.retryAfterMs : undefined,
+      );
+    }
+    return finish(requestId, { ok: false, code: step.retry.kind, summary: `${why} Gave up.` }, deps, log);
+  }
+  return finish(requestId, step.final, deps, log);
+}
+
+async function finish(
+  requestId: string,
+  result: Omit<Outcome, 'attempts' | 'at'>,
+  deps: ExecuteDeps,
+  log: Logger,
+): Promise<void> {
+  const current = await deps.store.get(requestId);
+  const outcome: Outcome = { ...result, attempts: current?.attempts ?? 1, at: Date.now() };
+  const done = await deps.store.transition(requestId, ['running'], outcome.ok ? 'succeeded' : 'failed', {
+    outcome,
+  });
+  if (!done.ok) return;
+  log.info(
+    {
+      audit: true,
+      transition: done.request.state,
+      outcome: outcome.code,
+      attempts: outcome.attempts,
+      apiRequestId: outcome.apiRequestId,
+    },
+    'request finished',
+  );
+  await postOutcome(done.request, deps);
+}
+
+/** The outcome post; throws if Slack fails so the job is retried (and the API call is not repeated). */
+async function postOutcome(request: ApprovalRequest, deps: ExecuteDeps): Promise<void> {
+  await deps.announcer.announce(request.id, { kind: request.state === 'succeeded' ? 'succeeded' : 'failed' });
+  await deps.store.markOutcomePosted(request.id);
+}
+
+async function announceQuietly(announcer: Announcer, requestId: string, log: Logger): Promise<void> {
+  try {
+    await announcer.announce(requestId);
+  } catch (err) {
+    log.warn({ err: { message: (err as Error).message } }, 'could not show "running"');
+  }
+}
+
+async function perform(request: ApprovalRequest, cipherscale: CipherscaleClient): Promise<Step> {
+  const id = request.target.id;
+  const current = await cipherscale.getUser(id);
+  if (!current.ok) return failure(current.error, request);
+  const precheck = recheck(request, current.value);
+  if (precheck) return { final: precheck };
+
+  const result =
+    request.action === 'edit'
+      ? await cipherscale.updateUser(id, request.changes ?? {})
+      : request.action === 'deactivate'
+        ? await cipherscale.deactivateUser(id)
+        : await cipherscale.deleteUser(id);
+  if (!result.ok) return failure(result.error, request);
+  return { final: { ok: true, code: 'done', summary: doneSummary(request), apiRequestId: result.requestId } };
+}
+
+/** Time-of-check/time-of-use: the user as it is now, against what approvers saw. */
+function recheck(request: ApprovalRequest, user: User): Omit<Outcome, 'attempts' | 'at'> | undefined {
+  if (request.action === 'deactivate' && INACTIVE_STATUSES.has(user.status.toLowerCase())) {
+    return { ok: true, code: 'noop', summary: 'The user was already deactivated: nothing to do.' };
+  }
+  if (request.action !== 'edit') return undefined;
+  const fields = Object.keys(request.changes ?? {}) as Array<'firstName' | 'lastName' | 'image'>;
+  const changed = fields.filter((field) => (user[field] ?? '') !== (request.target[field] ?? ''));
+  if (changed.length === 0) return undefined;
+  return {
+    ok: false,
+    code: 'changed_since_requested',
+    summary: `The user's ${changed.join(', ')} changed since this was requested: nothing was sent. Request the edit again.`,
+  };
+}
+
+function failure(error: CipherscaleFailure, request: ApprovalRequest): Step {
+  if (error.kind === 'not_found') {
+    // Deleting someone who is already gone reaches the goal; anything else cannot happen.
+    return request.action === 'delete'
+      ? { final: { ok: true, code: 'noop', summary: 'The user no longer exists: nothing to do.' } }
+      : { final: { ok: false, code: 'gone', summary: 'The user no longer exists in Cipherscale.' } };
+  }
+  if (isRetryable(error)) return { retry: error };
+  return {
+    final: { ok: false, code: error.kind, summary: describeFailure(error), apiRequestId: error.requestId },
+  };
+}
+
+function doneSummary(request: ApprovalRequest): string {
+  switch (request.action) {
+    case 'edit':
+      return 'Profile updated.';
+    case 'deactivate':
+      return 'Deactivated.';
+    case 'delete':
+      return 'Deleted.';
+  }
+}

@@ -1,0 +1,30 @@
+import type { RequestStore } from '../approvals/store.js';
+import type { Logger } from '../logger.js';
+import type { Announcer } from './announcer.js';
+
+export interface ExpireDeps {
+  store: RequestStore;
+  announcer: Announcer;
+  logger: Logger;
+}
+
+/** Expires a request still pending at its deadline; says so in the channel exactly once. */
+export async function expireRequest(
+  requestId: string,
+  deps: ExpireDeps,
+  now: number = Date.now(),
+): Promise<void> {
+  const result = await deps.store.expire(requestId, now);
+  if (result.outcome !== 'expired') return;
+  deps.logger.info(
+    {
+      audit: true,
+      requestId,
+      action: result.request.action,
+      targetId: result.request.target.id,
+      transition: 'expired',
+    },
+    'request expired',
+  );
+  await deps.announcer.announce(requestId, { kind: 'expired' });
+}

@@ -1,0 +1,158 @@
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { ApprovalRequest } from '../../approvals/types.js';
+import { rejectModal } from '../../blocks/modals.js';
+import type { AppContext } from '../context.js';
+import { type Refusal, refusalText } from '../requests/refusals.js';
+
+type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+const STATE_WORDS: Record<ApprovalRequest['state'], string> = {
+  pending: 'still pending',
+  approved: 'already approved',
+  queued: 'already approved and queued',
+  running: 'already running',
+  succeeded: 'already done',
+  failed: 'already finished (failed)',
+  rejected: 'already rejected',
+  cancelled: 'cancelled',
+  expired: 'expired',
+};
+
+/** Loads the request a button points at, and checks the button sits on that request's own message. */
+async function requestFor(
+  args: Args,
+  ctx: AppContext,
+): Promise<{ request: ApprovalRequest } | { refusal: Refusal }> {
+  const id = args.action.value;
+  const request = id ? await ctx.store.get(id) : undefined;
+  if (!request) return { refusal: 'not_found' };
+  const onItsMessage =
+    args.body.message?.ts === request.messageTs && args.body.channel?.id === request.channelId;
+  return onItsMessage ? { request } : { refusal: 'wrong_message' };
+}
+
+async function say(args: Args, text: string): Promise<void> {
+  await args.respond({ response_type: 'ephemeral', replace_original: false, text });
+}
+
+/**
+ * Approve and Reject: the request behind the button, if the clicker is an approver other than the
+ * requester (checked now, from server-side state); otherwise the clicker is told why not.
+ */
+async function approverClick(
+  args: Args,
+  ctx: AppContext,
+  ownRequest: Refusal,
+): Promise<ApprovalRequest | undefined> {
+  const found = await requestFor(args, ctx);
+  if ('refusal' in found) return void (await say(args, refusalText(found.refusal)));
+  if (found.request.requesterId === args.body.user.id) return void (await say(args, refusalText(ownRequest)));
+  const approver = await ctx.policy.isApprover(args.body.user.id).catch(() => undefined);
+  if (approver === undefined) return void (await say(args, refusalText('cannot_verify')));
+  if (!approver) return void (await say(args, refusalText('not_approver')));
+  return found.request;
+}
+
+/** Approve: server-side checks for every click, then one atomic transition; quorum queues exactly one job. */
+export function approve(ctx: AppContext) {
+  return async (args: Args): Promise<void> => {
+    await args.ack();
+    const userId = args.body.user.id;
+    const request = await approverClick(args, ctx, 'self_approval');
+    if (!request) return;
+    const result = await ctx.store.approve(request.id, userId, ctx.now());
+    const log = ctx.logger.child({
+      requestId: request.id,
+      action: request.action,
+      targetId: request.target.id,
+    });
+    switch (result.outcome) {
+      case 'not_found':
+        return say(args, refusalText('not_found'));
+      case 'self_approval':
+        return say(args, refusalText('self_approval'));
+      case 'duplicate':
+        return say(
+          args,
+          ':information_source: You already approved this request; each approver counts once.',
+        );
+      case 'not_pending':
+        return say(args, `:information_source: This request is ${STATE_WORDS[result.request.state]}.`);
+      case 'expired':
+        log.info({ audit: true, actor: userId, transition: 'expired' }, 'request expired');
+        await ctx.announcer.announce(request.id, { kind: 'expired' });
+        return say(
+          args,
+          ':hourglass: This request has expired; nothing was approved. Make a new request if still needed.',
+        );
+      case 'counted':
+        log.info(
+          { audit: true, actor: userId, transition: 'approval', approvals: result.request.approvals.length },
+          'approved',
+        );
+        await ctx.announcer.announce(request.id, { kind: 'approved', by: userId });
+        return;
+      case 'quorum':
+        log.info({ audit: true, actor: userId, transition: 'approved' }, 'quorum reached');
+        await ctx.producer.execute(request.id);
+        await ctx.store.transition(request.id, ['approved'], 'queued');
+        await ctx.announcer.announce(request.id, { kind: 'quorum', by: userId });
+        return;
+    }
+  };
+}
+
+/** Reject: an approver other than the requester; asks for an optional reason in a modal. */
+export function reject(ctx: AppContext) {
+  return async (args: Args): Promise<void> => {
+    await args.ack();
+    const request = await approverClick(args, ctx, 'requester_rejects');
+    if (!request) return;
+    if (request.state !== 'pending') {
+      return say(args, `:information_source: This request is ${STATE_WORDS[request.state]}.`);
+    }
+    await args.client.views.open({
+      trigger_id: args.body.trigger_id,
+      view: rejectModal(request, JSON.stringify({ r: request.id })),
+    });
+  };
+}
+
+/** Cancel: the requester only, while pending. */
+export function cancel(ctx: AppContext) {
+  return async (args: Args): Promise<void> => {
+    await args.ack();
+    const userId = args.body.user.id;
+    const found = await requestFor(args, ctx);
+    if ('refusal' in found) return say(args, refusalText(found.refusal));
+    const result = await ctx.store.cancel(found.request.id, userId, ctx.now());
+    switch (result.outcome) {
+      case 'not_found':
+        return say(args, refusalText('not_found'));
+      case 'not_requester':
+        return say(args, refusalText('only_requester_cancels'));
+      case 'not_pending':
+        return say(
+          args,
+          `:information_source: This request is ${STATE_WORDS[result.request.state]}; it can no longer be cancelled.`,
+        );
+      case 'expired':
+        await ctx.announcer.announce(found.request.id, { kind: 'expired' });
+        return say(args, ':hourglass: This request had already expired.');
+      case 'cancelled':
+        ctx.logger.info(
+          {
+            audit: true,
+            requestId: found.request.id,
+            action: found.request.action,
+            targetId: found.request.target.id,
+            actor: userId,
+            transition: 'cancelled',
+          },
+          'request cancelled',
+        );
+        await ctx.announcer.announce(found.request.id, { kind: 'cancelled', by: userId });
+        return;
+    }
+  };
+}

@@ -1,0 +1,14 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { ACTION_IDS } from '../../blocks/ids.js';
+import type { AppContext } from '../context.js';
+import { openFromCard } from './card-buttons.js';
+import { approve, cancel, reject } from './decide.js';
+
+export function registerActions(app: App, ctx: AppContext): void {
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.approve, approve(ctx));
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.reject, reject(ctx));
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.cancel, cancel(ctx));
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.openEdit, openFromCard('edit', ctx));
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.openDeactivate, openFromCard('deactivate', ctx));
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.openDelete, openFromCard('delete', ctx));
+}

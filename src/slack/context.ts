@@ -1,0 +1,21 @@
+import type { Policy } from '../approvals/policy.js';
+import type { RequestStore } from '../approvals/store.js';
+import type { CipherscaleClient } from '../cipherscale/client.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Announcer } from '../queue/announcer.js';
+import type { JobProducer } from '../queue/producer.js';
+import type { DraftStore } from './drafts.js';
+
+/** What the Slack handlers work with; built once by the runtime. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  cipherscale: CipherscaleClient;
+  store: RequestStore;
+  policy: Policy;
+  drafts: DraftStore;
+  producer: JobProducer;
+  announcer: Announcer;
+  now: () => number;
+}

@@ -1,0 +1,103 @@
+import type { WebClient } from '@slack/web-api';
+import type { Action, TargetSnapshot } from '../../approvals/types.js';
+import { deactivateModal, deleteModal, editModal, loadingModal, noticeModal } from '../../blocks/modals.js';
+import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
+import { userDisplayName } from '../../blocks/user-card.js';
+import { describeFailure } from '../../cipherscale/errors.js';
+import type { User } from '../../cipherscale/schemas.js';
+import type { AppContext } from '../context.js';
+import { refusalText } from './refusals.js';
+
+export interface OpenModalArgs {
+  client: WebClient;
+  triggerId: string;
+  action: Action;
+  targetId: string;
+  requesterId: string;
+  channelId: string;
+  reason: string | undefined;
+  responseUrl: string | undefined;
+}
+
+const TITLES: Record<Action, string> = {
+  edit: 'Edit user',
+  deactivate: 'Deactivate user',
+  delete: 'Delete user',
+};
+const INACTIVE = new Set(['inactive', 'deactivated', 'disabled']);
+
+/**
+ * Opens the request modal at once (a trigger_id lives 3 seconds), then fills it in: the user as
+ * Cipherscale has it now, or why no request can be made.
+ */
+export async function openRequestModal(args: OpenModalArgs, ctx: AppContext): Promise<void> {
+  const opened = await args.client.views.open({
+    trigger_id: args.triggerId,
+    view: loadingModal(TITLES[args.action]),
+  });
+  const viewId = opened.view?.id;
+  if (!viewId) return;
+  const show = (view: Parameters<WebClient['views']['update']>[0]['view']) =>
+    args.client.views.update({ view_id: viewId, view });
+  const notice = (text: string) => show(noticeModal(TITLES[args.action], text));
+
+  const permission = await ctx.policy.mayRequest(args.requesterId, args.channelId).catch(() => undefined);
+  if (!permission) return void (await notice(refusalText('cannot_verify')));
+  if (!permission.ok)
+    return void (await notice(refusalText(permission.reason === 'user' ? 'not_requester' : 'channel')));
+
+  const found = await ctx.cipherscale.getUser(args.targetId);
+  if (!found.ok) {
+    const why =
+      found.error.kind === 'not_found'
+        ? `Cipherscale has no user with id \`${args.targetId}\`.`
+        : escapeMrkdwn(describeFailure(found.error));
+    return void (await notice(`:warning: ${why}`));
+  }
+  const user = found.value;
+  const refusal = precondition(args.action, user);
+  if (refusal) return void (await notice(refusal));
+
+  const target = snapshot(user);
+  const draftId = await ctx.drafts.save({
+    action: args.action,
+    requesterId: args.requesterId,
+    channelId: args.channelId,
+    target,
+    ...(args.reason ? { reason: args.reason } : {}),
+    ...(args.responseUrl ? { responseUrl: args.responseUrl } : {}),
+  });
+  const metadata = JSON.stringify({ d: draftId });
+  const required = ctx.policy.requiredApprovals(args.action);
+  await show(
+    args.action === 'edit'
+      ? editModal(target, metadata)
+      : args.action === 'deactivate'
+        ? deactivateModal(target, args.reason, required, metadata)
+        : deleteModal(target, args.reason, required, metadata),
+  );
+}
+
+/** Requests refused before anything is stored: the owner, or a deactivation that would change nothing. */
+function precondition(action: Action, user: User): string | undefined {
+  const name = escapeMrkdwn(userDisplayName(user));
+  if (user.isOwner && action !== 'edit') {
+    return `:no_entry: *${name}* is the tenant owner. cipher-user will not ${action} the owner; transfer ownership in Cipherscale first.`;
+  }
+  if (action === 'deactivate' && INACTIVE.has(user.status.toLowerCase())) {
+    return `:information_source: *${name}* is already ${escapeMrkdwn(user.status)}. Nothing to do, nothing was queued.`;
+  }
+  return undefined;
+}
+
+export function snapshot(user: User): TargetSnapshot {
+  return {
+    id: user.id,
+    status: user.status,
+    isOwner: user.isOwner,
+    ...(user.firstName !== undefined ? { firstName: user.firstName } : {}),
+    ...(user.lastName !== undefined ? { lastName: user.lastName } : {}),
+    ...(user.email !== undefined ? { email: user.email } : {}),
+    ...(user.image !== undefined ? { image: user.image } : {}),
+  };
+}

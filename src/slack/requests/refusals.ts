@@ -1,0 +1,31 @@
+// What a user is told when the server refuses them. Trusted mrkdwn (no user text in it).
+export type Refusal =
+  | 'not_approver'
+  | 'self_approval'
+  | 'not_requester'
+  | 'channel'
+  | 'cannot_verify'
+  | 'not_found'
+  | 'wrong_message'
+  | 'only_requester_cancels'
+  | 'requester_rejects';
+
+const TEXT: Record<Refusal, string> = {
+  not_approver: ':no_entry: You are not an approver for cipher-user requests. Nothing was changed.',
+  self_approval: ':no_entry: You cannot approve your own request; another approver has to.',
+  not_requester:
+    ':no_entry: You are not allowed to request changes with cipher-user. Ask an admin to add you.',
+  channel:
+    ':no_entry: cipher-user requests cannot be made from this channel. Use one of the allowed channels.',
+  cannot_verify:
+    ':warning: cipher-user could not check your permissions with Slack just now. Nothing was changed; try again in a minute.',
+  not_found:
+    ':warning: This request no longer exists (it may have been cleaned up after its retention period).',
+  wrong_message: ':no_entry: That button does not belong to this request. Nothing was changed.',
+  only_requester_cancels: ':no_entry: Only the person who made the request can cancel it.',
+  requester_rejects: ':information_source: You made this request: use *Cancel* to withdraw it.',
+};
+
+export function refusalText(refusal: Refusal): string {
+  return TEXT[refusal];
+}
