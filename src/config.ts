@@ -117,6 +117,7 @@ const envSchema = z.object({
   JOB_ATTEMPTS: integer(1, 20, 5),
   JOB_BACKOFF_MS: integer(10, 600_000, 2000),
   RETENTION_DAYS: integer(1, 3650, 30),
+  SHUTDOWN_GRACE_MS: integer(0, 600_000, 25_000),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -154,6 +155,8 @@ export interface Config {
     readonly retentionMs: number;
   };
   readonly jobs: { readonly attempts: number; readonly backoffMs: number };
+  /** How long a stop waits for running jobs before leaving them to another worker. */
+  readonly shutdownGraceMs: number;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -215,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionMs: e.RETENTION_DAYS * 86_400_000,
     }),
     jobs: Object.freeze({ attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS }),
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
   });
 }

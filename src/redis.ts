@@ -20,6 +20,8 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
     // Requests from Slack must not wait for a dead Redis: fail fast, reconnect in the background.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // A Redis that accepts the connection but stops answering must not hold a Slack request past 3 s.
+    commandTimeout: 1000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     ...options.overrides,
   });
@@ -52,4 +54,13 @@ export async function redisAnswers(redis: Redis, timeoutMs = 1000): Promise<bool
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** True for the errors ioredis raises while Redis is unreachable or not answering. */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  return /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/.test(
+    err.message,
+  );
 }

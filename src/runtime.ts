@@ -8,7 +8,9 @@ import { createCipherscaleClient } from './cipherscale/client.js';
 import { type Config, redactUrl } from './config.js';
 import { createLogger, type Logger, slackLogger } from './logger.js';
 import { JobProducer } from './queue/producer.js';
+import { requeueLost } from './queue/reconcile.js';
 import { QUEUE_NAME } from './queue/registry.js';
+import { ReliableAnnouncer } from './queue/reliable-announcer.js';
 import { createWorker } from './queue/worker.js';
 import { connectRedis, redisAnswers } from './redis.js';
 import { SlackAnnouncer } from './slack/announcer.js';
@@ -37,6 +39,9 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
+// BullMQ's connections wait for Redis (and block on purpose), instead of failing fast like the app's.
+const BULLMQ_CONNECTION = { maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: undefined };
+
 // Web API calls: a few quick retries (429s honour Retry-After), never the SDK's default half hour.
 const DEFAULT_RETRY: RetryOptions = { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 };
 
@@ -56,10 +61,10 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   const redis = await connectRedis(config.redisUrl);
   // BullMQ wants connections that wait for Redis instead of failing commands.
   const queueRedis = await connectRedis(config.redisUrl, {
-    overrides: { maxRetriesPerRequest: null, enableOfflineQueue: true },
+    overrides: BULLMQ_CONNECTION,
   });
   const workerRedis = await connectRedis(config.redisUrl, {
-    overrides: { maxRetriesPerRequest: null, enableOfflineQueue: true },
+    overrides: BULLMQ_CONNECTION,
   });
   const closers: Array<() => Promise<unknown>> = [];
   try {
@@ -74,8 +79,12 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const store = new RequestStore({ redis, prefix, retentionMs: config.approvals.retentionMs });
     const queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix });
     closers.push(() => queue.close());
-    const announcer = new SlackAnnouncer(store, web, logger);
+    const direct = new SlackAnnouncer(store, web, logger);
     const cipherscale = createCipherscaleClient(config.cipherscale);
+    const producer = new JobProducer(queue, {
+      attempts: config.jobs.attempts,
+      retentionMs: config.approvals.retentionMs,
+    });
     const ctx: AppContext = {
       config,
       logger,
@@ -90,15 +99,12 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         new SlackUsergroupDirectory(web, config.approvals.usergroupCacheMs),
       ),
       drafts: new DraftStore(redis, prefix),
-      producer: new JobProducer(queue, {
-        attempts: config.jobs.attempts,
-        retentionMs: config.approvals.retentionMs,
-      }),
-      announcer,
+      producer,
+      announcer: new ReliableAnnouncer(direct, producer, logger),
       now: options.now ?? Date.now,
     };
     const worker = createWorker(
-      { store, cipherscale, announcer, logger },
+      { store, cipherscale, announcer: direct, producer, logger },
       {
         connection: workerRedis,
         prefix: bullPrefix,
@@ -107,7 +113,14 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
       },
     );
-    closers.unshift(() => worker.close());
+    closers.unshift(() => closeWithin(worker, config.shutdownGraceMs, logger));
+    const reconciler = setInterval(() => {
+      requeueLost({ store, producer, logger }).catch((err: unknown) =>
+        logger.warn({ err: { message: (err as Error).message } }, 'requeue check failed'),
+      );
+    }, 30_000);
+    reconciler.unref();
+    closers.unshift(async () => clearInterval(reconciler));
     const slack = await createSlackApp({
       ctx,
       clientOptions,
@@ -136,6 +149,24 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     for (const close of closers) await close().catch(() => undefined);
     for (const r of [redis, queueRedis, workerRedis]) r.disconnect();
     throw err;
+  }
+}
+
+/** Lets running jobs finish for up to `graceMs`; then stops anyway (another worker takes them over). */
+async function closeWithin(
+  worker: { close(force?: boolean): Promise<void> },
+  graceMs: number,
+  logger: Logger,
+) {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<true>((resolve) => {
+    timer = setTimeout(() => resolve(true), graceMs);
+  });
+  const late = await Promise.race([worker.close().then(() => false), timedOut]);
+  clearTimeout(timer);
+  if (late) {
+    logger.warn({ graceMs }, 'jobs still running after the grace period: stopping anyway');
+    await worker.close(true);
   }
 }
 

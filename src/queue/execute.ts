@@ -7,11 +7,15 @@ import type { User } from '../cipherscale/schemas.js';
 import type { Logger } from '../logger.js';
 import type { Announcer } from './announcer.js';
 import { RetryableJobError } from './backoff.js';
+import type { JobProducer } from './producer.js';
 
 export interface ExecuteDeps {
   store: RequestStore;
   cipherscale: CipherscaleClient;
+  /** The direct announcer (throws when Slack fails). */
   announcer: Announcer;
+  /** Where a failed outcome post goes to be retried. */
+  producer: Pick<JobProducer, 'notify'>;
   logger: Logger;
 }
 
@@ -92,10 +96,22 @@ async function finish(
   await postOutcome(done.request, deps);
 }
 
-/** The outcome post; throws if Slack fails so the job is retried (and the API call is not repeated). */
-async function postOutcome(request: ApprovalRequest, deps: ExecuteDeps): Promise<void> {
-  await deps.announcer.announce(request.id, { kind: request.state === 'succeeded' ? 'succeeded' : 'failed' });
-  await deps.store.markOutcomePosted(request.id);
+/**
+ * The outcome post. If Slack fails, a `notify` job retries the post on its own schedule: the API call
+ * is never repeated because Slack was down, and the state in Redis already says what happened.
+ */
+export async function postOutcome(request: ApprovalRequest, deps: ExecuteDeps): Promise<void> {
+  const event = { kind: request.state === 'succeeded' ? ('succeeded' as const) : ('failed' as const) };
+  try {
+    await deps.announcer.announce(request.id, event);
+    await deps.store.markOutcomePosted(request.id);
+  } catch (err) {
+    deps.logger.warn(
+      { requestId: request.id, err: { message: (err as Error).message } },
+      'outcome post failed; retrying',
+    );
+    await deps.producer.notify(request.id, event);
+  }
 }
 
 async function announceQuietly(announcer: Announcer, requestId: string, log: Logger): Promise<void> {
@@ -119,8 +135,49 @@ async function perform(request: ApprovalRequest, cipherscale: CipherscaleClient)
       : request.action === 'deactivate'
         ? await cipherscale.deactivateUser(id)
         : await cipherscale.deleteUser(id);
+  if (!result.ok && result.error.kind === 'invalid_response' && result.error.status < 300) {
+    return verifyUnreadable(request, cipherscale, result.error.requestId);
+  }
   if (!result.ok) return failure(result.error, request);
   return { final: { ok: true, code: 'done', summary: doneSummary(request), apiRequestId: result.requestId } };
+}
+
+/** A 2xx we could not read: the call may well have worked. Look at the user to find out. */
+async function verifyUnreadable(
+  request: ApprovalRequest,
+  cipherscale: CipherscaleClient,
+  apiRequestId: string | undefined,
+): Promise<Step> {
+  const after = await cipherscale.getUser(request.target.id);
+  const unreadable = "Cipherscale's answer could not be read";
+  const took =
+    request.action === 'delete'
+      ? !after.ok && after.error.kind === 'not_found'
+      : after.ok &&
+        (request.action === 'deactivate'
+          ? INACTIVE_STATUSES.has(after.value.status.toLowerCase())
+          : Object.entries(request.changes ?? {}).every(
+              ([field, value]) => after.value[field as 'firstName' | 'lastName' | 'image'] === value,
+            ));
+  if (took) {
+    return {
+      final: {
+        ok: true,
+        code: 'done',
+        summary: `${doneSummary(request)} (${unreadable}; the user shows the change.)`,
+        apiRequestId,
+      },
+    };
+  }
+  if (!after.ok && isRetryable(after.error)) return { retry: after.error };
+  return {
+    final: {
+      ok: false,
+      code: 'invalid_response',
+      summary: `${unreadable} and the user does not show the change. Check the user in Cipherscale before requesting again.`,
+      apiRequestId,
+    },
+  };
 }
 
 /** Time-of-check/time-of-use: the user as it is now, against what approvers saw. */

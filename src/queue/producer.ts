@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { BACKOFF_TYPE } from './backoff.js';
-import { type JobDataByName, type JobName, jobIds } from './registry.js';
+import { type JobDataByName, type JobName, jobIds, type NotifyEvent } from './registry.js';
 
 export interface ProducerOptions {
   attempts: number;
@@ -31,6 +31,15 @@ export class JobProducer {
     );
   }
 
+  /** A Slack update that failed, retried in the background (Slack down must not lose the audit trail). */
+  notify(requestId: string, event: NotifyEvent): Promise<void> {
+    return this.add(
+      'notify',
+      { requestId, event },
+      { attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
+    );
+  }
+
   private async add<K extends JobName>(
     name: K,
     data: JobDataByName[K],
@@ -39,7 +48,7 @@ export class JobProducer {
     const keepSeconds = Math.ceil(this.options.retentionMs / 1000);
     await this.queue.add(name, data, {
       ...options,
-      jobId: jobIds[name](data.requestId),
+      jobId: jobIds[name](data),
       removeOnComplete: { age: keepSeconds, count: 10_000 },
       removeOnFail: { age: keepSeconds, count: 10_000 },
     });

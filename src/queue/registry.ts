@@ -6,11 +6,18 @@ export interface JobDataByName {
   execute: { requestId: string };
   /** Move a request that is still pending at its expiry time to `expired`. */
   expire: { requestId: string };
+  /** Retry a Slack update that failed: re-render the message, add the thread note for `event`. */
+  notify: { requestId: string; event: NotifyEvent };
 }
+
+/** A thread-note event by kind and actor id only (jobs hold ids, never text). */
+export type NotifyEvent = { kind: string; by?: string | undefined };
 
 export type JobName = keyof JobDataByName;
 
-export const jobIds: { [K in JobName]: (requestId: string) => string } = {
-  execute: (requestId) => requestId,
-  expire: (requestId) => `expire-${requestId}`,
+/** One job id per purpose: BullMQ ignores an add whose id it already holds. */
+export const jobIds: { [K in JobName]: (data: JobDataByName[K]) => string } = {
+  execute: ({ requestId }) => requestId,
+  expire: ({ requestId }) => `expire-${requestId}`,
+  notify: ({ requestId, event }) => `notify-${requestId}-${event.kind}${event.by ? `-${event.by}` : ''}`,
 };

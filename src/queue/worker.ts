@@ -1,8 +1,10 @@
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
 import { BACKOFF_TYPE, backoffDelay, RetryableJobError } from './backoff.js';
-import { type ExecuteDeps, executeRequest } from './execute.js';
+import { type ExecuteDeps, executeRequest, postOutcome } from './execute.js';
 import { expireRequest } from './expire.js';
+import { notifyRequest } from './notify.js';
 import { type JobDataByName, type JobName, QUEUE_NAME } from './registry.js';
+import { ReliableAnnouncer } from './reliable-announcer.js';
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -17,6 +19,7 @@ export interface WorkerOptions {
 export type RequestWorker = Worker<JobDataByName[JobName], void, JobName>;
 
 export function createWorker(deps: ExecuteDeps, options: WorkerOptions): RequestWorker {
+  const reliable = new ReliableAnnouncer(deps.announcer, deps.producer, deps.logger);
   const worker: RequestWorker = new Worker(
     QUEUE_NAME,
     async (job) => {
@@ -29,7 +32,9 @@ export function createWorker(deps: ExecuteDeps, options: WorkerOptions): Request
             deps,
           );
         case 'expire':
-          return expireRequest(requestId, deps);
+          return expireRequest(requestId, { ...deps, announcer: reliable });
+        case 'notify':
+          return notifyRequest(requestId, (job.data as JobDataByName['notify']).event, deps);
       }
     },
     {
@@ -81,11 +86,17 @@ async function onFailed(job: Job | undefined, err: Error, deps: ExecuteDeps): Pr
     });
     if (!done.ok) return;
     log.error(
-      { audit: true, transition: 'failed', err: { name: err.name, message: err.message } },
+      {
+        audit: true,
+        action: request.action,
+        targetId: request.target.id,
+        transition: 'failed',
+        outcome: 'internal_error',
+        err: { name: err.name, message: err.message },
+      },
       'request failed',
     );
-    await deps.announcer.announce(request.id, { kind: 'failed' });
-    await deps.store.markOutcomePosted(request.id);
+    await postOutcome(done.request, deps);
   } catch (cause) {
     log.error({ err: { message: (cause as Error).message } }, 'could not record the failure');
   }

@@ -6,6 +6,7 @@ import { slackLogger } from '../logger.js';
 import { registerActions } from './actions/index.js';
 import { registerCommands } from './commands/index.js';
 import type { AppContext } from './context.js';
+import { answerFailures } from './guard.js';
 import { registerViews } from './views/index.js';
 
 export interface SlackAppDeps {
@@ -64,6 +65,7 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
       'unhandled error',
     );
   });
+  app.use(answerFailures(deps.ctx.logger));
   registerCommands(app, deps.ctx);
   registerActions(app, deps.ctx);
   registerViews(app, deps.ctx);

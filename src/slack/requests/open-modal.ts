@@ -1,3 +1,4 @@
+import type { ModalView } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { Action, TargetSnapshot } from '../../approvals/types.js';
 import { deactivateModal, deleteModal, editModal, loadingModal, noticeModal } from '../../blocks/modals.js';
@@ -5,7 +6,9 @@ import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import { userDisplayName } from '../../blocks/user-card.js';
 import { describeFailure } from '../../cipherscale/errors.js';
 import type { User } from '../../cipherscale/schemas.js';
+import { isRedisUnavailable } from '../../redis.js';
 import type { AppContext } from '../context.js';
+import { FAILED, UNAVAILABLE } from '../guard.js';
 import { refusalText } from './refusals.js';
 
 export interface OpenModalArgs {
@@ -37,10 +40,26 @@ export async function openRequestModal(args: OpenModalArgs, ctx: AppContext): Pr
   });
   const viewId = opened.view?.id;
   if (!viewId) return;
-  const show = (view: Parameters<WebClient['views']['update']>[0]['view']) =>
-    args.client.views.update({ view_id: viewId, view });
+  const show = (view: ModalView) => args.client.views.update({ view_id: viewId, view });
   const notice = (text: string) => show(noticeModal(TITLES[args.action], text));
+  try {
+    await fillModal(args, ctx, show, notice);
+  } catch (err) {
+    // The modal is open: say what happened there rather than leave it loading.
+    ctx.logger.error(
+      { err: { name: (err as Error).name, message: (err as Error).message } },
+      'request modal failed',
+    );
+    await notice(isRedisUnavailable(err) ? UNAVAILABLE : FAILED);
+  }
+}
 
+async function fillModal(
+  args: OpenModalArgs,
+  ctx: AppContext,
+  show: (view: ModalView) => Promise<unknown>,
+  notice: (text: string) => Promise<unknown>,
+): Promise<void> {
   const permission = await ctx.policy.mayRequest(args.requesterId, args.channelId).catch(() => undefined);
   if (!permission) return void (await notice(refusalText('cannot_verify')));
   if (!permission.ok)
