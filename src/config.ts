@@ -118,6 +118,7 @@ const envSchema = z.object({
   JOB_BACKOFF_MS: integer(10, 600_000, 2000),
   RETENTION_DAYS: integer(1, 3650, 30),
   SHUTDOWN_GRACE_MS: integer(0, 600_000, 25_000),
+  JOB_LOCK_MS: integer(500, 600_000, 30_000),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -154,7 +155,12 @@ export interface Config {
     readonly usergroupCacheMs: number;
     readonly retentionMs: number;
   };
-  readonly jobs: { readonly attempts: number; readonly backoffMs: number };
+  readonly jobs: {
+    readonly attempts: number;
+    readonly backoffMs: number;
+    /** A worker's hold on a job; a job whose worker died is taken over after about this long. */
+    readonly lockMs: number;
+  };
   /** How long a stop waits for running jobs before leaving them to another worker. */
   readonly shutdownGraceMs: number;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -217,7 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       usergroupCacheMs: e.USERGROUP_CACHE_SECONDS * 1000,
       retentionMs: e.RETENTION_DAYS * 86_400_000,
     }),
-    jobs: Object.freeze({ attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS }),
+    jobs: Object.freeze({ attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS }),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
   });

@@ -25,9 +25,6 @@ export interface RuntimeOptions {
   processBeforeResponse?: boolean;
   slackRetryConfig?: RetryOptions;
   now?: () => number;
-  /** Tests: how soon a job whose worker died is taken over. */
-  stalledIntervalMs?: number;
-  lockDurationMs?: number;
 }
 
 export interface Runtime {
@@ -109,8 +106,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         connection: workerRedis,
         prefix: bullPrefix,
         backoffMs: config.jobs.backoffMs,
-        ...(options.stalledIntervalMs ? { stalledIntervalMs: options.stalledIntervalMs } : {}),
-        ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
+        lockMs: config.jobs.lockMs,
       },
     );
     closers.unshift(() => closeWithin(worker, config.shutdownGraceMs, logger));

@@ -11,9 +11,8 @@ export interface WorkerOptions {
   prefix: string;
   backoffMs: number;
   concurrency?: number;
-  /** How long a job may go without a lock renewal before another worker takes it over. */
-  stalledIntervalMs?: number;
-  lockDurationMs?: number;
+  /** A worker's hold on a job; a job whose worker died is taken over after about this long. */
+  lockMs: number;
 }
 
 export type RequestWorker = Worker<JobDataByName[JobName], void, JobName>;
@@ -41,8 +40,8 @@ export function createWorker(deps: ExecuteDeps, options: WorkerOptions): Request
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency ?? 10,
-      ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
-      ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+      lockDuration: options.lockMs,
+      stalledInterval: options.lockMs,
       settings: {
         backoffStrategy: (attemptsMade, type, err) =>
           type === BACKOFF_TYPE

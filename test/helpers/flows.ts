@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ACTION_IDS, BLOCK_IDS, CALLBACK_IDS, INPUT_ACTION_ID } from '../../src/blocks/ids.js';
 import type { SlackCall } from '../fakes/slack/server.js';
-import type { Harness, HttpAnswer } from './harness.js';
+import type { Driver, HttpAnswer } from './harness.js';
 import { REQUESTER } from './harness.js';
 import { sharedPath } from './shared.js';
 
@@ -23,9 +23,21 @@ export interface ShownView {
 type Callback = (typeof CALLBACK_IDS)[keyof typeof CALLBACK_IDS];
 
 /** The view a views.update / views.open call put on screen, once one with this callback id arrives. */
-export async function viewShown(h: Harness, callbackId: Callback, after = 0): Promise<ShownView> {
+/** A point in the fake Slack's call log: "after" it means calls recorded later, whatever the clock says. */
+export interface Mark {
+  index: number;
+}
+export const mark = (h: Driver): Mark => ({ index: h.slack.calls.length });
+const isAfter = (h: Driver, c: SlackCall, after: number | Mark) =>
+  typeof after === 'number' ? c.at >= after : h.slack.calls.indexOf(c) >= after.index;
+
+export async function viewShown(
+  h: Driver,
+  callbackId: Callback,
+  after: number | Mark = 0,
+): Promise<ShownView> {
   const isIt = (c: SlackCall) =>
-    c.at >= after &&
+    isAfter(h, c, after) &&
     (c.method === 'views.update' || c.method === 'views.open') &&
     (c.args.view as { callback_id?: string } | undefined)?.callback_id === callbackId;
   const calls = await h.slack.waitFor(isIt);
@@ -52,7 +64,7 @@ function initialValues(view: Record<string, unknown>): Record<string, string> {
 }
 
 /** A view_submission for a modal: typed values per block id over the inputs' initial values. */
-export function submit(h: Harness, shown: ShownView, values: Record<string, string>, userId = REQUESTER) {
+export function submit(h: Driver, shown: ShownView, values: Record<string, string>, userId = REQUESTER) {
   const state = Object.fromEntries(
     Object.entries({ ...initialValues(shown.view), ...values }).map(([block, value]) => [
       block,
@@ -80,9 +92,9 @@ export interface PostedRequest {
 }
 
 /** The approval message the bot posted (the newest with an Approve button). */
-export async function approvalPosted(h: Harness, after = 0): Promise<PostedRequest> {
+export async function approvalPosted(h: Driver, after: number | Mark = 0): Promise<PostedRequest> {
   const calls = await h.slack.waitFor(
-    (c) => c.method === 'chat.postMessage' && c.at >= after && !!approveValue(c.args),
+    (c) => c.method === 'chat.postMessage' && isAfter(h, c, after) && !!approveValue(c.args),
   );
   const call = calls.at(-1) as SlackCall;
   return {
@@ -104,14 +116,14 @@ function approveValue(args: Record<string, unknown>): string | undefined {
 
 /** A button click on a message, as Slack posts it. */
 export function click(
-  h: Harness,
+  h: Driver,
   options: { actionId: string; value: string; userId: string; channel: string; ts: string },
 ): Promise<HttpAnswer> {
   return h.interact(clickPayload(h, options));
 }
 
 export function clickPayload(
-  h: Harness,
+  h: Driver,
   {
     actionId,
     value,
@@ -141,7 +153,7 @@ export function clickPayload(
   };
 }
 
-export const approveBy = (h: Harness, posted: PostedRequest, userId: string) =>
+export const approveBy = (h: Driver, posted: PostedRequest, userId: string) =>
   click(h, {
     actionId: ACTION_IDS.approve,
     value: posted.requestId,
@@ -152,13 +164,13 @@ export const approveBy = (h: Harness, posted: PostedRequest, userId: string) =>
 
 /** Command → modal → submit: the request as posted for approval. */
 export async function makeRequest(
-  h: Harness,
+  h: Driver,
   action: 'edit' | 'deactivate' | 'delete',
   targetId: string,
   values: Record<string, string> = {},
   command = `${action} ${targetId}`,
 ): Promise<PostedRequest> {
-  const start = Date.now();
+  const start = mark(h);
   await h.command(command);
   const shown = await viewShown(h, CALLBACK_IDS[action], start);
   const typed = initialValues(shown.view)[BLOCK_IDS.reason] ? {} : { [BLOCK_IDS.reason]: 'offboarding' };
@@ -170,7 +182,7 @@ export async function makeRequest(
 }
 
 /** Ephemeral answers (response_url posts) sent to one clicker. */
-export function ephemeralsFor(h: Harness, userId: string): string[] {
+export function ephemeralsFor(h: Driver, userId: string): string[] {
   return h.slack
     .callsTo('response_url')
     .filter((c) => c.responseUrlId?.startsWith(`click-${userId}-`))
@@ -178,6 +190,6 @@ export function ephemeralsFor(h: Harness, userId: string): string[] {
 }
 
 /** Thread replies under a request message. */
-export function threadNotes(h: Harness, posted: PostedRequest): SlackCall[] {
+export function threadNotes(h: Driver, posted: PostedRequest): SlackCall[] {
   return h.slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === posted.ts);
 }

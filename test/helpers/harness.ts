@@ -12,21 +12,25 @@ export interface HttpAnswer {
   json: () => unknown;
 }
 
-export interface Harness {
+/** Drives one app over HTTP exactly as Slack does, with the fakes it talks to. */
+export interface Driver {
   slack: FakeSlack;
   cipher: FakeCipherscale;
-  runtime: Runtime;
-  config: Config;
   baseUrl: string;
   signingSecret: string;
-  /** Every log line the app wrote, as written. */
-  logs: string[];
   /** `/cipher-user <text>`, signed as Slack signs it. */
   command(text: string, fields?: Partial<CommandFields>): Promise<HttpAnswer & { responseUrlId: string }>;
   interact(payload: unknown): Promise<HttpAnswer>;
   /** A raw POST to /slack/events with the given headers (for forged or stale requests). */
   post(body: string, headers: Record<string, string>): Promise<HttpAnswer>;
   get(path: string): Promise<HttpAnswer>;
+}
+
+export interface Harness extends Driver {
+  runtime: Runtime;
+  config: Config;
+  /** Every log line the app wrote, as written. */
+  logs: string[];
   close(): Promise<void>;
 }
 
@@ -44,8 +48,6 @@ export interface HarnessOptions {
 /** Approvers configured for every harness (APPROVER_USER_IDS). */
 export const APPROVERS = ['UAPPROVER1', 'UAPPROVER2', 'UAPPROVER3'] as const;
 export const REQUESTER = 'U0REQUESTER';
-
-let instance = 0;
 
 /** The real app (HTTP mode) wired to a fake Slack, a fake Cipherscale and the test Redis. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -78,47 +80,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ? {}
       : { processBeforeResponse: options.processBeforeResponse }),
   });
-  const baseUrl = `http://127.0.0.1:${runtime.port}`;
-  instance += 1;
-  const channel = `C0TEST${String(instance).padStart(4, '0')}`;
-
-  const post = async (body: string, headers: Record<string, string>): Promise<HttpAnswer> => {
-    const response = await fetch(`${baseUrl}/slack/events`, { method: 'POST', body, headers });
-    return answer(response);
-  };
-
+  const driver = slackDriver({ baseUrl: `http://127.0.0.1:${runtime.port}`, signingSecret, slack, cipher });
   return {
-    slack,
-    cipher,
+    ...driver,
     runtime,
     config,
-    baseUrl,
-    signingSecret,
     logs,
-    async command(text, fields = {}) {
-      const responseUrlId = `cmd-${randomBytes(6).toString('hex')}`;
-      const body = slashCommandBody({
-        text,
-        user_id: REQUESTER,
-        user_name: 'requester',
-        channel_id: channel,
-        response_url: slack.responseUrl(responseUrlId),
-        ...fields,
-      });
-      const result = await post(
-        body,
-        signedHeaders(signingSecret, body, 'application/x-www-form-urlencoded'),
-      );
-      return { ...result, responseUrlId };
-    },
-    interact(payload) {
-      const body = interactionBody(payload);
-      return post(body, signedHeaders(signingSecret, body, 'application/x-www-form-urlencoded'));
-    },
-    post,
-    async get(path) {
-      return answer(await fetch(`${baseUrl}${path}`));
-    },
     async close() {
       await deleteKeys(runtime, config.redisKeyPrefix, !options.keyPrefix);
       await runtime.stop();
@@ -144,4 +111,48 @@ async function deleteKeys(runtime: Runtime, prefix: string, owned: boolean): Pro
       if (keys.length > 0) await runtime.redis.del(...keys);
     } while (cursor !== '0');
   }
+}
+
+let instance = 0;
+
+export function slackDriver(world: {
+  baseUrl: string;
+  signingSecret: string;
+  slack: FakeSlack;
+  cipher: FakeCipherscale;
+}): Driver {
+  const { baseUrl, signingSecret, slack } = world;
+  instance += 1;
+  const channel = `C0TEST${String(instance).padStart(4, '0')}`;
+  const post = async (body: string, headers: Record<string, string>): Promise<HttpAnswer> => {
+    const response = await fetch(`${baseUrl}/slack/events`, { method: 'POST', body, headers });
+    return answer(response);
+  };
+  return {
+    ...world,
+    async command(text, fields = {}) {
+      const responseUrlId = `cmd-${randomBytes(6).toString('hex')}`;
+      const body = slashCommandBody({
+        text,
+        user_id: REQUESTER,
+        user_name: 'requester',
+        channel_id: channel,
+        response_url: slack.responseUrl(responseUrlId),
+        ...fields,
+      });
+      const result = await post(
+        body,
+        signedHeaders(signingSecret, body, 'application/x-www-form-urlencoded'),
+      );
+      return { ...result, responseUrlId };
+    },
+    interact(payload) {
+      const body = interactionBody(payload);
+      return post(body, signedHeaders(signingSecret, body, 'application/x-www-form-urlencoded'));
+    },
+    post,
+    async get(path) {
+      return answer(await fetch(`${baseUrl}${path}`));
+    },
+  };
 }

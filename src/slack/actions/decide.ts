@@ -24,12 +24,23 @@ async function requestFor(
   ctx: AppContext,
 ): Promise<{ request: ApprovalRequest } | { refusal: Refusal }> {
   const id = args.action.value;
-  const request = id ? await ctx.store.get(id) : undefined;
+  let request = id ? await ctx.store.get(id) : undefined;
   if (!request) return { refusal: 'not_found' };
-  const onItsMessage =
-    args.body.message?.ts === request.messageTs && args.body.channel?.id === request.channelId;
+  // A click can beat the bot to recording which message it posted: give that a moment.
+  for (let wait = 0; request && !request.messageTs && wait < LINK_WAITS; wait++) {
+    await new Promise((resolve) => setTimeout(resolve, LINK_WAIT_MS));
+    request = await ctx.store.get(request.id);
+  }
+  if (!request) return { refusal: 'not_found' };
+  const container = args.body.container as { message_ts?: string; channel_id?: string } | undefined;
+  const ts = args.body.message?.ts ?? container?.message_ts;
+  const channel = args.body.channel?.id ?? container?.channel_id;
+  const onItsMessage = ts !== undefined && ts === request.messageTs && channel === request.channelId;
   return onItsMessage ? { request } : { refusal: 'wrong_message' };
 }
+
+const LINK_WAITS = 20;
+const LINK_WAIT_MS = 50;
 
 async function say(args: Args, text: string): Promise<void> {
   await args.respond({ response_type: 'ephemeral', replace_original: false, text });

@@ -1,0 +1,14 @@
+/** Polls `probe` until it returns something truthy; rejects at the deadline. For state with no event to wait on. */
+export async function eventually<T>(
+  probe: () => Promise<T> | T,
+  timeoutMs = 5000,
+  everyMs = 25,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
