@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTION_IDS } from '../../src/blocks/ids.js';
+import { SEED_IDS } from '../fakes/cipherscale/seed.js';
+import { visibleText } from '../helpers/blocks-text.js';
+import { approveBy, click, ephemeralsFor, makeRequest } from '../helpers/flows.js';
+import { APPROVERS, type Harness, REQUESTER, startHarness } from '../helpers/harness.js';
+import { eventually } from '../helpers/poll.js';
+import { freePort } from '../helpers/ports.js';
+
+// A Redis of this test's own (append-only, so a restart keeps what it had), paused and killed
+// under a running app.
+const [A, B] = APPROVERS;
+let port: number;
+let dir: string;
+let redis: ChildProcess;
+let h: Harness;
+
+function startRedis(): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--save',
+      '',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}: ${output}`)));
+  });
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  dir = mkdtempSync(path.join(tmpdir(), 'cipher-user-redis-'));
+  redis = await startRedis();
+  h = await startHarness({ processBeforeResponse: true, env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+});
+afterAll(async () => {
+  redis.kill('SIGCONT');
+  await h.close();
+  redis.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const answerWithin3s = async <T>(work: Promise<T>): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+describe('Redis lost while running', () => {
+  it('paused: clicks and commands answer "temporarily unavailable" within 3 s; resumed: everything works again', async () => {
+    const posted = await makeRequest(h, 'delete', SEED_IDS.pending);
+    redis.kill('SIGSTOP');
+    try {
+      await answerWithin3s(approveBy(h, posted, A));
+      expect(ephemeralsFor(h, A).join('\n')).toContain('temporarily unavailable');
+      const pending = await answerWithin3s(h.command('pending'));
+      const [told] = await h.slack.waitFor(
+        (c) => c.method === 'response_url' && c.responseUrlId === pending.responseUrlId,
+      );
+      expect(String(told?.args.text)).toContain('Nothing was changed');
+      expect((await h.get('/readyz')).status).toBe(503);
+    } finally {
+      redis.kill('SIGCONT');
+    }
+    await eventually(async () => (await h.get('/readyz')).status === 200);
+    await approveBy(h, posted, A);
+    await approveBy(h, posted, B);
+    await h.slack.waitFor(
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.args.thread_ts === posted.ts &&
+        /Succeeded/.test(visibleText(c.args.blocks)),
+      { timeoutMs: 10_000 },
+    );
+    expect(h.cipher.callsTo('deleteUser', SEED_IDS.pending)).toHaveLength(1);
+  });
+
+  it('killed and restarted: the app reconnects by itself and the request it announced is still there', async () => {
+    const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
+    redis.kill('SIGKILL');
+    await new Promise((resolve) => redis.once('exit', resolve));
+    await answerWithin3s(
+      click(h, {
+        actionId: ACTION_IDS.cancel,
+        value: posted.requestId,
+        userId: REQUESTER,
+        channel: posted.channel,
+        ts: posted.ts,
+      }),
+    );
+    expect(ephemeralsFor(h, REQUESTER).join('\n')).toContain('temporarily unavailable');
+
+    redis = await startRedis();
+    await eventually(async () => (await h.get('/readyz')).status === 200, 10_000);
+    expect((await h.runtime.ctx.store.get(posted.requestId))?.state).toBe('pending');
+    await approveBy(h, posted, A);
+    await h.slack.waitFor(
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.args.thread_ts === posted.ts &&
+        /Succeeded/.test(visibleText(c.args.blocks)),
+      { timeoutMs: 15_000 },
+    );
+    expect(h.cipher.getUser(SEED_IDS.alice)?.status).toBe('inactive');
+  });
+});
