@@ -25,6 +25,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // A rejection nobody awaited (seen inside Bolt for a signed `payload=null`) must not stop the bot.
+  process.on('unhandledRejection', (reason) => {
+    runtime.logger.error({ err: errorSummary(reason) }, 'unhandled rejection');
+  });
 }
 
 function startFailure(err: unknown): string {

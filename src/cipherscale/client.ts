@@ -48,15 +48,24 @@ export function createCipherscaleClient(options: CipherscaleClientOptions): Ciph
   });
 
   const userPath = (id: string) => `/tenants/users/${encodeURIComponent(id)}`;
+  const send = <T>(id: string, request: Request, schema: Expected<T>) =>
+    call(http_, options.timeoutMs, id, request, schema).then((result) => withoutToken(result, options.token));
 
   return {
-    getUser: (id) => call(http_, options.timeoutMs, id, { method: 'GET', url: userPath(id) }, userSchema),
-    updateUser: (id, changes) =>
-      call(http_, options.timeoutMs, id, { method: 'PUT', url: userPath(id), data: changes }, userSchema),
-    deactivateUser: (id) =>
-      call(http_, options.timeoutMs, id, { method: 'PATCH', url: `${userPath(id)}/deactivate` }, userSchema),
+    getUser: (id) => send(id, { method: 'GET', url: userPath(id) }, userSchema),
+    updateUser: (id, changes) => send(id, { method: 'PUT', url: userPath(id), data: changes }, userSchema),
+    deactivateUser: (id) => send(id, { method: 'PATCH', url: `${userPath(id)}/deactivate` }, userSchema),
     // The delete answer has no documented body or status: any 2xx, with or without a body.
-    deleteUser: (id) => call(http_, options.timeoutMs, id, { method: 'DELETE', url: userPath(id) }, NO_BODY),
+    deleteUser: (id) => send(id, { method: 'DELETE', url: userPath(id) }, NO_BODY),
+  };
+}
+
+/** An API that quotes our token back in its error message must not get it into Slack. */
+function withoutToken<T>(result: CipherscaleResult<T>, token: string): CipherscaleResult<T> {
+  if (result.ok || !('detail' in result.error) || !result.error.detail.includes(token)) return result;
+  return {
+    ok: false,
+    error: { ...result.error, detail: result.error.detail.split(token).join('[REDACTED]') },
   };
 }
 

@@ -1,6 +1,7 @@
 import type { RequestStore } from '../approvals/store.js';
 import type { ApprovalRequest, Outcome } from '../approvals/types.js';
 import { TERMINAL_STATES } from '../approvals/types.js';
+import { audit } from '../audit.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import { type CipherscaleFailure, describeFailure, isRetryable } from '../cipherscale/errors.js';
 import type { User } from '../cipherscale/schemas.js';
@@ -54,6 +55,7 @@ export async function executeRequest(
   });
   if (!started.ok) return;
   const log = deps.logger.child({ requestId, action: request.action, targetId: request.target.id });
+  audit(deps.logger, started.request, 'running', { attempts: started.request.attempts });
   if (started.request.attempts === 1) await announceQuietly(announcer, requestId, log);
 
   const step = await perform(started.request, deps.cipherscale);

@@ -48,6 +48,25 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
       processBeforeResponse: deps.processBeforeResponse ?? false,
       customRoutes,
       logger,
+      // Payloads no listener takes (unknown ids, view_closed…) get an empty 200 well inside Slack's 3 s.
+      unhandledRequestTimeoutMillis: 2000,
+      unhandledRequestHandler: ({ response }) => {
+        if (!response.headersSent) {
+          response.writeHead(200);
+          response.end();
+        }
+      },
+      // A signed but malformed payload that Bolt cannot route is the sender's fault: 400, not 500.
+      processEventErrorHandler: async ({ error, response }) => {
+        deps.ctx.logger.warn(
+          { err: { name: error.name, message: error.message } },
+          'malformed Slack payload',
+        );
+        if (response.headersSent) return false;
+        response.writeHead(400);
+        response.end();
+        return true;
+      },
     });
     receiver = http;
     server = () => (http as unknown as { server?: Server }).server;

@@ -16,6 +16,8 @@ export function answerFailures(logger: Logger): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     try {
       await args.next();
+      // Nothing matched (an unknown action id, view_closed…) or nobody acked: ack now, not after 3 s.
+      await (args as { ack?: () => Promise<void> }).ack?.().catch(() => undefined);
     } catch (err) {
       const unavailable = isRedisUnavailable(err);
       const text = unavailable ? UNAVAILABLE : FAILED;

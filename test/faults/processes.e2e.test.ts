@@ -10,6 +10,7 @@ import { visibleText } from '../helpers/blocks-text.js';
 import { approveBy, makeRequest, type PostedRequest } from '../helpers/flows.js';
 import { APPROVERS, slackDriver } from '../helpers/harness.js';
 import { eventually } from '../helpers/poll.js';
+import { signedHeaders } from '../helpers/slack-request.js';
 
 // Real processes (src/main.ts) on one Redis: killed, stopped, side by side.
 const [A] = APPROVERS;
@@ -148,5 +149,25 @@ describe('two replicas on one Redis', () => {
       expect(cipher.getUser(id)?.status).toBe('inactive');
     }
     for (const p of posted) expect(outcomeNotes(p)).toHaveLength(1);
+  });
+});
+
+describe('a signed payload Bolt itself trips over', () => {
+  it('payload=null: the process logs the unhandled rejection and keeps serving', async () => {
+    const app = await start();
+    const body = 'payload=null';
+    const headers = signedHeaders(signingSecret, body, 'application/x-www-form-urlencoded');
+    // Bolt never answers this one; the request is abandoned after a second.
+    await fetch(`${app.baseUrl}/slack/events`, {
+      method: 'POST',
+      body,
+      headers,
+      signal: AbortSignal.timeout(1000),
+    }).catch(() => undefined);
+    await app.waitForOutput(/unhandled rejection/);
+    expect((await fetch(`${app.baseUrl}/healthz`)).status).toBe(200);
+    const help = await driverFor(app).command('help');
+    expect(help.status).toBe(200);
+    expect(app.child.exitCode).toBeNull();
   });
 });

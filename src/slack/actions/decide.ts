@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { ApprovalRequest } from '../../approvals/types.js';
+import { audit } from '../../audit.js';
 import { rejectModal } from '../../blocks/modals.js';
 import type { AppContext } from '../context.js';
 import { type Refusal, refusalText } from '../requests/refusals.js';
@@ -106,7 +107,8 @@ export function approve(ctx: AppContext) {
       case 'quorum':
         log.info({ audit: true, actor: userId, transition: 'approved' }, 'quorum reached');
         await ctx.producer.execute(request.id);
-        await ctx.store.transition(request.id, ['approved'], 'queued');
+        if ((await ctx.store.transition(request.id, ['approved'], 'queued')).ok)
+          audit(ctx.logger, request, 'queued');
         await ctx.announcer.announce(request.id, { kind: 'quorum', by: userId });
         return;
     }
@@ -148,6 +150,7 @@ export function cancel(ctx: AppContext) {
           `:information_source: This request is ${STATE_WORDS[result.request.state]}; it can no longer be cancelled.`,
         );
       case 'expired':
+        audit(ctx.logger, found.request, 'expired', { actor: userId });
         await ctx.announcer.announce(found.request.id, { kind: 'expired' });
         return say(args, ':hourglass: This request had already expired.');
       case 'cancelled':

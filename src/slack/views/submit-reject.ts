@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { validateReason } from '../../approvals/validate.js';
+import { audit } from '../../audit.js';
 import { BLOCK_IDS } from '../../blocks/ids.js';
 import { noticeModal } from '../../blocks/modals.js';
 import type { AppContext } from '../context.js';
@@ -53,6 +54,7 @@ export function submitReject(ctx: AppContext) {
         });
         return;
       case 'expired':
+        audit(ctx.logger, request, 'expired', { actor: userId });
         await ack(closeWith(':hourglass: This request had already expired.'));
         await ctx.announcer.announce(request.id, { kind: 'expired' });
         return;
