@@ -17,6 +17,7 @@ import {
   viewShown,
 } from '../helpers/flows.js';
 import { APPROVERS, type Harness, type HttpAnswer, REQUESTER, startHarness } from '../helpers/harness.js';
+import { until } from '../helpers/poll.js';
 import { interactionBody, signedHeaders } from '../helpers/slack-request.js';
 
 // Abuse refused: unsigned or stale requests, replays, clicks the server-side state does not allow,
@@ -36,23 +37,6 @@ beforeEach(() => {
   h.slack.reset();
   h.cipher.reset();
 });
-
-/** Polls until `check` holds; fails with `label` at the deadline. */
-async function until<T>(
-  label: string,
-  read: () => Promise<T>,
-  check: (value: T) => boolean,
-  timeoutMs = 10_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${label}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const finished = (world: Harness, id: string) =>
   until(

@@ -6,6 +6,7 @@ import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';
 import { approveBy, click, makeRequest, type PostedRequest, submit, viewShown } from '../helpers/flows.js';
 import { APPROVERS, type Harness, type HttpAnswer, REQUESTER, startHarness } from '../helpers/harness.js';
+import { until } from '../helpers/poll.js';
 import { interactionBody, signedHeaders } from '../helpers/slack-request.js';
 
 // Nothing leaked, nothing kept forever (issue 4): secrets never reach logs or Slack, jobs carry ids
@@ -38,22 +39,6 @@ beforeEach(() => {
   slack.reset();
   cipher.reset();
 });
-
-async function until<T>(
-  label: string,
-  read: () => Promise<T>,
-  check: (value: T) => boolean,
-  timeoutMs = 10_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${label}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const finished = (world: Harness, id: string) =>
   until(
