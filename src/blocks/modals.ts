@@ -108,22 +108,14 @@ export function deactivateModal(
   requiredApprovals: number,
   privateMetadata: string,
 ): ModalView {
-  return {
-    type: 'modal',
-    callback_id: CALLBACK_IDS.deactivate,
-    private_metadata: privateMetadata,
-    title: plainText('Deactivate user'),
-    submit: plainText('Request deactivation'),
-    close: plainText('Cancel'),
-    blocks: [
-      section(targetLines(target).join('\n')),
-      section(
-        `*What happens:* ${targetName(target)} cannot sign in or connect until reactivated.\n` +
-          approvalsNeeded(requiredApprovals),
-      ),
-      reasonInput(BLOCK_IDS.reason, reason, 'e.g. left the company'),
-    ],
-  };
+  return requestModal(CALLBACK_IDS.deactivate, 'Deactivate user', 'Request deactivation', privateMetadata, [
+    section(targetLines(target).join('\n')),
+    section(
+      `*What happens:* ${targetName(target)} cannot sign in or connect until reactivated.\n` +
+        approvalsNeeded(requiredApprovals),
+    ),
+    reasonInput(BLOCK_IDS.reason, reason, 'e.g. left the company'),
+  ]);
 }
 
 /** As {@link deactivateModal}, with a plain warning and a typed confirmation. */
@@ -133,28 +125,39 @@ export function deleteModal(
   requiredApprovals: number,
   privateMetadata: string,
 ): ModalView {
+  return requestModal(CALLBACK_IDS.delete, 'Delete user', 'Request deletion', privateMetadata, [
+    section(targetLines(target).join('\n')),
+    section(
+      ':warning: *Deletion is permanent and cannot be undone.* ' +
+        `${targetName(target)} is removed from Cipherscale, their devices are deactivated and their ` +
+        'access is revoked.\n' +
+        approvalsNeeded(requiredApprovals),
+    ),
+    reasonInput(BLOCK_IDS.reason, reason, 'e.g. retention period over'),
+    input(
+      BLOCK_IDS.confirm,
+      `Type ${DELETE_CONFIRMATION_WORD} to confirm`,
+      textInput('', CONFIRM_INPUT_MAX, DELETE_CONFIRMATION_WORD),
+    ),
+  ]);
+}
+
+/** The frame every submittable request modal shares. */
+function requestModal(
+  callbackId: string,
+  title: string,
+  submitLabel: string,
+  privateMetadata: string,
+  blocks: KnownBlock[],
+): ModalView {
   return {
     type: 'modal',
-    callback_id: CALLBACK_IDS.delete,
+    callback_id: callbackId,
     private_metadata: privateMetadata,
-    title: plainText('Delete user'),
-    submit: plainText('Request deletion'),
+    title: plainText(title),
+    submit: plainText(submitLabel),
     close: plainText('Cancel'),
-    blocks: [
-      section(targetLines(target).join('\n')),
-      section(
-        ':warning: *Deletion is permanent and cannot be undone.* ' +
-          `${targetName(target)} is removed from Cipherscale, their devices are deactivated and their ` +
-          'access is revoked.\n' +
-          approvalsNeeded(requiredApprovals),
-      ),
-      reasonInput(BLOCK_IDS.reason, reason, 'e.g. retention period over'),
-      input(
-        BLOCK_IDS.confirm,
-        `Type ${DELETE_CONFIRMATION_WORD} to confirm`,
-        textInput('', CONFIRM_INPUT_MAX, DELETE_CONFIRMATION_WORD),
-      ),
-    ],
+    blocks,
   };
 }
 

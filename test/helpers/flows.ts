@@ -193,3 +193,17 @@ export function ephemeralsFor(h: Driver, userId: string): string[] {
 export function threadNotes(h: Driver, posted: PostedRequest): SlackCall[] {
   return h.slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === posted.ts);
 }
+
+/** An approver clicks Reject and submits the reason modal. */
+export async function rejectBy(h: Driver, posted: PostedRequest, userId: string, reason: string) {
+  const start = mark(h);
+  await click(h, {
+    actionId: ACTION_IDS.reject,
+    value: posted.requestId,
+    userId,
+    channel: posted.channel,
+    ts: posted.ts,
+  });
+  const modal = await viewShown(h, CALLBACK_IDS.reject, start);
+  return submit(h, modal, { [BLOCK_IDS.rejectReason]: reason }, userId);
+}

@@ -12,6 +12,7 @@ import {
   ephemeralsFor,
   makeRequest,
   type PostedRequest,
+  rejectBy,
   submit,
   threadNotes,
   viewShown,
@@ -69,19 +70,6 @@ function signedApprove(world: Harness, posted: PostedRequest, userId: string) {
     }),
   );
   return { body, headers: signedHeaders(world.signingSecret, body, FORM) };
-}
-
-async function rejectBy(world: Harness, posted: PostedRequest, userId: string, reason: string) {
-  const start = Date.now();
-  await click(world, {
-    actionId: ACTION_IDS.reject,
-    value: posted.requestId,
-    userId,
-    channel: posted.channel,
-    ts: posted.ts,
-  });
-  const modal = await viewShown(world, CALLBACK_IDS.reject, start);
-  return submit(world, modal, { [BLOCK_IDS.rejectReason]: reason }, userId);
 }
 
 describe('requests Slack did not sign', () => {

@@ -4,7 +4,15 @@ import { ACTION_IDS, BLOCK_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';
-import { approveBy, click, makeRequest, type PostedRequest, submit, viewShown } from '../helpers/flows.js';
+import {
+  approveBy,
+  click,
+  makeRequest,
+  type PostedRequest,
+  rejectBy,
+  submit,
+  viewShown,
+} from '../helpers/flows.js';
 import { APPROVERS, type Harness, type HttpAnswer, REQUESTER, startHarness } from '../helpers/harness.js';
 import { until } from '../helpers/poll.js';
 import { interactionBody, signedHeaders } from '../helpers/slack-request.js';
@@ -343,19 +351,6 @@ function expectAudit(
       expect(raw, `${label}: ${name}`).not.toContain(value);
     for (const pii of [target.email, ...target.names]) expect(raw, `${label}: ${pii}`).not.toContain(pii);
   }
-}
-
-async function rejectBy(world: Harness, posted: PostedRequest, userId: string, reason: string) {
-  const start = Date.now();
-  await click(world, {
-    actionId: ACTION_IDS.reject,
-    value: posted.requestId,
-    userId,
-    channel: posted.channel,
-    ts: posted.ts,
-  });
-  const modal = await viewShown(world, CALLBACK_IDS.reject, start);
-  return submit(world, modal, { [BLOCK_IDS.rejectReason]: reason }, userId);
 }
 
 const cancelBy = (world: Harness, posted: PostedRequest, userId: string) =>
