@@ -138,7 +138,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         for (const close of closers) await close().catch(() => undefined);
         await Promise.all([redis, queueRedis, workerRedis].map((r) => r.quit().catch(() => r.disconnect())));
         logger.info('cipher-user stopped');
-        logger.flush();
+        // The log stream is asynchronous: wait until every line is written before the caller exits.
+        await new Promise<void>((resolve) => logger.flush(() => resolve()));
       },
     };
   } catch (err) {

@@ -21,7 +21,7 @@ function runMain(env: Record<string, string>, stopWhen?: RegExp) {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('exit', (code) => resolve({ code, output }));
+    child.on('close', (code) => resolve({ code, output }));
   });
 }
 
