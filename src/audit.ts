@@ -1,4 +1,4 @@
-import type { ApprovalRequest } from './approvals/types.js';
+import { type ApprovalRequest, auditTarget } from './approvals/types.js';
 import type { Logger } from './logger.js';
 
 export interface AuditFields {
@@ -12,7 +12,7 @@ export interface AuditFields {
 /** One JSON line per transition, for a SIEM: ids and outcome only, never a profile or a secret. */
 export function audit(
   logger: Logger,
-  request: Pick<ApprovalRequest, 'id' | 'action' | 'target'>,
+  request: ApprovalRequest,
   transition: string,
   fields: AuditFields = {},
 ): void {
@@ -21,7 +21,7 @@ export function audit(
       audit: true,
       requestId: request.id,
       action: request.action,
-      targetId: request.target.id,
+      ...auditTarget(request),
       transition,
       ...fields,
       at: new Date().toISOString(),

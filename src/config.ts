@@ -82,6 +82,7 @@ const envSchema = z.object({
     .transform((v) => v.replace(/\/+$/, '')),
   CIPHERSCALE_API_TOKEN: nonEmpty('the Cipherscale API token'),
   CIPHERSCALE_TIMEOUT_MS: integer(100, 120_000, 15_000),
+  CIPHERSCALE_RATE_LIMIT_PER_SECOND: integer(1, 1000, 10),
   REDIS_URL: url(['redis:', 'rediss:'], 'Redis').default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z
     .string()
@@ -160,6 +161,8 @@ export interface Config {
     readonly backoffMs: number;
     /** A worker's hold on a job; a job whose worker died is taken over after about this long. */
     readonly lockMs: number;
+    /** Batch users started per second, across every worker. */
+    readonly ratePerSecond: number;
   };
   /** How long a stop waits for running jobs before leaving them to another worker. */
   readonly shutdownGraceMs: number;
@@ -223,7 +226,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       usergroupCacheMs: e.USERGROUP_CACHE_SECONDS * 1000,
       retentionMs: e.RETENTION_DAYS * 86_400_000,
     }),
-    jobs: Object.freeze({ attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS }),
+    jobs: Object.freeze({
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+      lockMs: e.JOB_LOCK_MS,
+      ratePerSecond: e.CIPHERSCALE_RATE_LIMIT_PER_SECOND,
+    }),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
   });

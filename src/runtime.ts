@@ -1,5 +1,5 @@
 import { type RetryOptions, WebClient, type WebClientOptions } from '@slack/web-api';
-import { Queue } from 'bullmq';
+import { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { Policy } from './approvals/policy.js';
@@ -9,12 +9,13 @@ import { type Config, redactUrl } from './config.js';
 import { createLogger, type Logger, slackLogger } from './logger.js';
 import { JobProducer } from './queue/producer.js';
 import { requeueLost } from './queue/reconcile.js';
-import { QUEUE_NAME } from './queue/registry.js';
+import { ITEMS_QUEUE_NAME, QUEUE_NAME } from './queue/registry.js';
 import { ReliableAnnouncer } from './queue/reliable-announcer.js';
-import { createWorker } from './queue/worker.js';
+import { createItemsWorker, createWorker } from './queue/worker.js';
 import { connectRedis, redisAnswers } from './redis.js';
 import { SlackAnnouncer } from './slack/announcer.js';
 import { createSlackApp } from './slack/app.js';
+import { SlackBatchReporter } from './slack/batch-reporter.js';
 import type { AppContext } from './slack/context.js';
 import { DraftStore } from './slack/drafts.js';
 import { SlackUsergroupDirectory } from './slack/usergroups.js';
@@ -76,9 +77,13 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const store = new RequestStore({ redis, prefix, retentionMs: config.approvals.retentionMs });
     const queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix });
     closers.push(() => queue.close());
+    const itemsQueue = new Queue(ITEMS_QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix });
+    closers.push(() => itemsQueue.close());
+    const flows = new FlowProducer({ connection: queueRedis, prefix: bullPrefix });
+    closers.push(() => flows.close());
     const direct = new SlackAnnouncer(store, web, logger);
     const cipherscale = createCipherscaleClient(config.cipherscale);
-    const producer = new JobProducer(queue, {
+    const producer = new JobProducer(queue, flows, {
       attempts: config.jobs.attempts,
       retentionMs: config.approvals.retentionMs,
     });
@@ -100,16 +105,29 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       announcer: new ReliableAnnouncer(direct, producer, logger),
       now: options.now ?? Date.now,
     };
-    const worker = createWorker(
-      { store, cipherscale, announcer: direct, producer, logger },
-      {
-        connection: workerRedis,
-        prefix: bullPrefix,
-        backoffMs: config.jobs.backoffMs,
-        lockMs: config.jobs.lockMs,
-      },
-    );
-    closers.unshift(() => closeWithin(worker, config.shutdownGraceMs, logger));
+    const workerDeps = {
+      store,
+      cipherscale,
+      announcer: direct,
+      reporter: new SlackBatchReporter(store, web),
+      producer,
+      logger,
+    };
+    const workerOptions = {
+      connection: workerRedis,
+      prefix: bullPrefix,
+      backoffMs: config.jobs.backoffMs,
+      lockMs: config.jobs.lockMs,
+    };
+    const workers = [
+      createWorker(workerDeps, workerOptions),
+      createItemsWorker(workerDeps, {
+        ...workerOptions,
+        ratePerSecond: config.jobs.ratePerSecond,
+        queue: itemsQueue,
+      }),
+    ];
+    closers.unshift(() => Promise.all(workers.map((w) => closeWithin(w, config.shutdownGraceMs, logger))));
     const reconciler = setInterval(() => {
       requeueLost({ store, producer, logger }).catch((err: unknown) =>
         logger.warn({ err: { message: (err as Error).message } }, 'requeue check failed'),

@@ -17,6 +17,7 @@ const SCOPE_OF: Record<string, string | null> = {
   'auth.test': null,
   'chat.postMessage': 'chat:write',
   'chat.update': 'chat:write',
+  'chat.delete': 'chat:write',
   'chat.postEphemeral': 'chat:write',
   'chat.getPermalink': null,
   'views.open': null,

@@ -6,9 +6,13 @@ import {
   ACTIONS,
   type Approval,
   type ApprovalRequest,
+  type Batch,
+  type ItemOutcome,
+  MAX_BATCH_USERS,
   OPEN_STATES,
   type Outcome,
   type RequestState,
+  type TargetSnapshot,
   TERMINAL_STATES,
 } from './types.js';
 
@@ -22,19 +26,19 @@ export interface RequestStoreOptions {
   retentionMs: number;
 }
 
-export type NewRequest = Pick<
-  ApprovalRequest,
+type NewFields =
   | 'id'
   | 'action'
-  | 'target'
   | 'changes'
   | 'reason'
   | 'requesterId'
   | 'channelId'
   | 'requiredApprovals'
   | 'createdAt'
-  | 'expiresAt'
->;
+  | 'expiresAt';
+export type NewRequest =
+  | (Pick<ApprovalRequest, NewFields> & { target: TargetSnapshot; batch?: undefined })
+  | (Pick<ApprovalRequest, NewFields> & { target?: undefined; batch: Batch });
 
 export type ApproveResult =
   | { outcome: 'not_found' }
@@ -162,6 +166,45 @@ end
 return {'ok', all()}
 `;
 
+// ARGV[3] now, ARGV[4] userId. A batch on its way (approved, queued, running) becomes 'stopped'.
+const STOP = `${PRELUDE}
+if redis.call('EXISTS', key) == 0 then return {'not_found'} end
+if redis.call('HEXISTS', key, 'batch') == 0 then return {'not_batch', all()} end
+local state = redis.call('HGET', key, 'state')
+if state ~= 'approved' and state ~= 'queued' and state ~= 'running' then return {'not_running', all()} end
+redis.call('HSET', key, 'decidedBy', ARGV[4], 'decidedAt', ARGV[3])
+finish('stopped')
+return {'stopped', all()}
+`;
+
+// ARGV[3] outcome JSON. A stopped batch gets its result once its last running user has finished.
+const COMPLETE_STOPPED = `${PRELUDE}
+if redis.call('EXISTS', key) == 0 then return {'not_found'} end
+if redis.call('HGET', key, 'state') ~= 'stopped' or redis.call('HEXISTS', key, 'outcome') == 1 then
+  return {'unchanged', all()}
+end
+redis.call('HSET', key, 'outcome', ARGV[3])
+redis.call('HINCRBY', key, 'version', 1)
+return {'ok', all()}
+`;
+
+// ARGV[3] ts. Only the first summary post is kept.
+const SET_SUMMARY = `${PRELUDE}
+if redis.call('EXISTS', key) == 0 then return {'not_found'} end
+if redis.call('HSETNX', key, 'summaryTs', ARGV[3]) == 0 then return {'exists', all()} end
+redis.call('HINCRBY', key, 'version', 1)
+return {'ok', all()}
+`;
+
+// KEYS: results hash, record. ARGV[1] userId, ARGV[2] outcome JSON, ARGV[3] retentionMs.
+// The first outcome of a user stands; the results live at least as long as the request.
+const RECORD_ITEM = `
+local first = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+local ttl = math.max(redis.call('PTTL', KEYS[2]), tonumber(ARGV[3]))
+redis.call('PEXPIRE', KEYS[1], ttl)
+return first
+`;
+
 // ARGV[3] channelId, ARGV[4] ts.
 const SET_MESSAGE = `${PRELUDE}
 if redis.call('EXISTS', key) == 0 then return {'not_found'} end
@@ -239,6 +282,10 @@ const SCRIPTS = {
   transition: new Script(TRANSITION),
   setMessage: new Script(SET_MESSAGE),
   markOutcomePosted: new Script(MARK_OUTCOME_POSTED),
+  stop: new Script(STOP),
+  setSummary: new Script(SET_SUMMARY),
+  completeStopped: new Script(COMPLETE_STOPPED),
+  recordItem: new Script(RECORD_ITEM),
   listOpen: new Script(LIST_OPEN),
   dueForExpiry: new Script(DUE_FOR_EXPIRY),
 };
@@ -274,7 +321,6 @@ export class RequestStore {
     const fields: Record<string, string> = {
       id: checked.id,
       action: checked.action,
-      target: JSON.stringify(checked.target),
       reason: checked.reason,
       requesterId: checked.requesterId,
       channelId: checked.channelId,
@@ -286,6 +332,8 @@ export class RequestStore {
       attempts: '0',
       version: '1',
     };
+    if (checked.target !== undefined) fields.target = JSON.stringify(checked.target);
+    if (checked.batch !== undefined) fields.batch = JSON.stringify(checked.batch);
     if (checked.changes !== undefined) fields.changes = JSON.stringify(checked.changes);
     const ttlMs = Math.max(checked.expiresAt - checked.createdAt, 0) + this.retentionMs;
     const [outcome, record] = await this.run(SCRIPTS.create, checked.id, [
@@ -309,7 +357,7 @@ export class RequestStore {
     if (!isRequestId(id)) return;
     await this.redis
       .multi()
-      .del(this.recordKey(id))
+      .del(this.recordKey(id), this.resultsKey(id))
       .zrem(this.openKey, id)
       .zrem(this.pendingKey, id)
       .exec()
@@ -370,6 +418,60 @@ export class RequestStore {
     return result === 'ok' && request ? { ok: true, request } : { ok: false, request };
   }
 
+  /** Stop a batch that is approved, queued or running: what has not started will not run. */
+  async stop(
+    id: string,
+    userId: string,
+    now: number,
+  ): Promise<DecideResult<'stopped' | 'not_batch' | 'not_running'>> {
+    if (!isRequestId(id)) return { outcome: 'not_found' };
+    const [outcome, record] = await this.run(SCRIPTS.stop, id, [epochMs(now), userId]);
+    return decided(outcome, record, ['stopped', 'not_batch', 'not_running'] as const);
+  }
+
+  /** Gives a stopped batch its result (once); the request as it is now. */
+  async completeStopped(id: string, outcome: Outcome): Promise<ApprovalRequest | undefined> {
+    if (!isRequestId(id)) return undefined;
+    const [, record] = await this.run(SCRIPTS.completeStopped, id, [
+      JSON.stringify(outcomeSchema.parse(outcome)),
+    ]);
+    return record ? parseRecord(record) : undefined;
+  }
+
+  /** Records where a batch's summary reply lives; false if another one was recorded first. */
+  async setSummary(id: string, ts: string): Promise<boolean> {
+    if (!isRequestId(id)) return false;
+    const [outcome] = await this.run(SCRIPTS.setSummary, id, [ts]);
+    return outcome === 'ok';
+  }
+
+  /** Records how one user of a batch ended; the first record stands (false when one existed). */
+  async recordItem(id: string, userId: string, outcome: ItemOutcome): Promise<boolean> {
+    if (!isRequestId(id)) return false;
+    const reply = await SCRIPTS.recordItem.run(
+      this.redis,
+      [this.resultsKey(id), this.recordKey(id)],
+      [userId, JSON.stringify(itemOutcomeSchema.parse(outcome)), this.retentionMs],
+    );
+    return reply === 1;
+  }
+
+  /** How each user of a batch ended so far, by user id. */
+  async itemResults(id: string): Promise<Map<string, ItemOutcome>> {
+    const results = new Map<string, ItemOutcome>();
+    if (!isRequestId(id)) return results;
+    for (const [userId, json] of Object.entries(await this.redis.hgetall(this.resultsKey(id)))) {
+      const parsed = jsonText(itemOutcomeSchema).safeParse(json);
+      if (parsed.success) results.set(userId, parsed.data);
+    }
+    return results;
+  }
+
+  /** Whether a user of a batch has a recorded outcome. */
+  async hasItemResult(id: string, userId: string): Promise<boolean> {
+    return isRequestId(id) && (await this.redis.hexists(this.resultsKey(id), userId)) === 1;
+  }
+
   async markOutcomePosted(id: string): Promise<void> {
     if (!isRequestId(id)) return;
     await this.run(SCRIPTS.markOutcomePosted, id, []);
@@ -422,6 +524,9 @@ export class RequestStore {
 
   private recordKey(id: string): string {
     return `${this.prefix}request:${id}`;
+  }
+  private resultsKey(id: string): string {
+    return `${this.prefix}request:${id}:results`;
   }
   private get openKey(): string {
     return `${this.prefix}requests:open`;
@@ -485,20 +590,35 @@ const outcomeSchema = z.object({
   attempts: z.number().int().nonnegative(),
   apiRequestId: z.string().optional(),
   at: epoch,
+  failed: z.number().int().nonnegative().optional(),
+});
+const itemOutcomeSchema = outcomeSchema.omit({ failed: true });
+/** A Batch as stored (also used for modal drafts). */
+export const batchSchema = z.object({
+  targets: z.array(targetSchema).min(1).max(MAX_BATCH_USERS),
+  excluded: z.array(
+    z.object({ id: z.string(), code: z.string(), reason: z.string(), name: z.string().optional() }),
+  ),
+  duplicates: z.number().int().nonnegative(),
+  retryOf: z.string().optional(),
 });
 
-const newRequestSchema = z.object({
-  id: z.string().regex(ID_PATTERN, 'not an id from newId()'),
-  action: z.enum(ACTIONS),
-  target: targetSchema,
-  changes: updateUserSchema.optional(),
-  reason: z.string(),
-  requesterId: z.string().min(1),
-  channelId: z.string().min(1),
-  requiredApprovals: z.number().int().min(1),
-  createdAt: epoch,
-  expiresAt: epoch,
-});
+const newRequestSchema = z
+  .object({
+    id: z.string().regex(ID_PATTERN, 'not an id from newId()'),
+    action: z.enum(ACTIONS),
+    target: targetSchema.optional(),
+    batch: batchSchema.optional(),
+    changes: updateUserSchema.optional(),
+    reason: z.string(),
+    requesterId: z.string().min(1),
+    channelId: z.string().min(1),
+    requiredApprovals: z.number().int().min(1),
+    createdAt: epoch,
+    expiresAt: epoch,
+  })
+  .refine((r) => (r.target === undefined) !== (r.batch === undefined), 'exactly one of target and batch')
+  .refine((r) => r.batch === undefined || r.action !== 'edit', 'a batch deactivates or deletes');
 
 const integerText = z
   .string()
@@ -520,7 +640,9 @@ const jsonText = <T extends z.ZodType>(schema: T) =>
 const recordSchema = z.object({
   id: z.string().regex(ID_PATTERN),
   action: z.enum(ACTIONS),
-  target: jsonText(targetSchema),
+  target: jsonText(targetSchema).optional(),
+  batch: jsonText(batchSchema).optional(),
+  summaryTs: z.string().optional(),
   changes: jsonText(updateUserSchema).optional(),
   reason: z.string(),
   requesterId: z.string(),
@@ -568,5 +690,9 @@ function parseRecord(flat: readonly string[]): ApprovalRequest {
     throw new CorruptRequestError(`stored request ${fields.id ?? '?'} is unreadable (${where})`);
   }
   approvals.sort((a, b) => a.order - b.order);
-  return { ...parsed.data, approvals: approvals.map(({ userId, at }) => ({ userId, at })) };
+  const { target, batch, ...rest } = parsed.data;
+  const common = { ...rest, approvals: approvals.map(({ userId, at }) => ({ userId, at })) };
+  if (batch && !target) return { ...common, batch };
+  if (target && !batch) return { ...common, target };
+  throw new CorruptRequestError(`stored request ${fields.id ?? '?'} needs exactly one of target and batch`);
 }

@@ -3,7 +3,10 @@ import type { UpdateUser } from '../cipherscale/schemas.js';
 export const ACTIONS = ['edit', 'deactivate', 'delete'] as const;
 export type Action = (typeof ACTIONS)[number];
 
-/** pending → approved → queued → running → succeeded | failed; pending → rejected | cancelled | expired. */
+/**
+ * pending → approved → queued → running → succeeded | failed; pending → rejected | cancelled | expired;
+ * a batch: approved | queued | running → stopped (an approver pressed Stop).
+ */
 export type RequestState =
   | 'pending'
   | 'approved'
@@ -13,7 +16,8 @@ export type RequestState =
   | 'failed'
   | 'rejected'
   | 'cancelled'
-  | 'expired';
+  | 'expired'
+  | 'stopped';
 
 export const TERMINAL_STATES: readonly RequestState[] = [
   'succeeded',
@@ -21,6 +25,7 @@ export const TERMINAL_STATES: readonly RequestState[] = [
   'rejected',
   'cancelled',
   'expired',
+  'stopped',
 ];
 export const OPEN_STATES: readonly RequestState[] = ['pending', 'approved', 'queued', 'running'];
 
@@ -51,12 +56,49 @@ export interface Outcome {
   apiRequestId?: string | undefined;
   /** epoch ms */
   at: number;
+  /** A batch: how many of its users failed. */
+  failed?: number | undefined;
 }
 
-export interface ApprovalRequest {
+/** Most users one bulk request may hold. */
+export const MAX_BATCH_USERS = 500;
+
+/** An id the requester gave that is not part of a batch, and why (shown before submit). */
+export interface ExcludedTarget {
+  /** The text as given (a malformed id) or the user id. */
+  id: string;
+  /** 'malformed' | 'owner' | 'inactive' | 'not_found' | 'unreadable' */
+  code: string;
+  /** One sentence, e.g. "the tenant owner" (not escaped). */
+  reason: string;
+  /** The user's name when Cipherscale knew them. */
+  name?: string | undefined;
+}
+
+/** A bulk request's users: the ones it acts on (as approvers saw them) and the ones left out. */
+export interface Batch {
+  targets: TargetSnapshot[];
+  excluded: ExcludedTarget[];
+  /** Ids given more than once, folded into one. */
+  duplicates: number;
+  /** The request this one retries the failures of. */
+  retryOf?: string | undefined;
+}
+
+/** How one user of a batch ended. */
+export interface ItemOutcome {
+  ok: boolean;
+  /** As Outcome.code, plus 'not_run' (stopped before it started). */
+  code: string;
+  summary: string;
+  attempts: number;
+  apiRequestId?: string | undefined;
+  at: number;
+}
+
+interface RequestFields {
   id: string;
   action: Action;
-  target: TargetSnapshot;
   /** edit only: the new values (only the fields that change). */
   changes?: UpdateUser | undefined;
   reason: string;
@@ -65,6 +107,8 @@ export interface ApprovalRequest {
   channelId: string;
   /** ts of the approval message once posted. */
   messageTs?: string | undefined;
+  /** Batch only: ts of the progress summary reply in the thread, once posted. */
+  summaryTs?: string | undefined;
   requiredApprovals: number;
   approvals: Approval[];
   state: RequestState;
@@ -72,15 +116,34 @@ export interface ApprovalRequest {
   createdAt: number;
   /** epoch ms */
   expiresAt: number;
-  /** Who rejected or cancelled, and why. */
+  /** Who rejected, cancelled or stopped, and why. */
   decidedBy?: string | undefined;
   decidedAt?: number | undefined;
   decisionReason?: string | undefined;
   outcome?: Outcome | undefined;
   /** True once the final outcome was posted to Slack (a retried job re-posts only when false). */
   outcomePosted?: boolean | undefined;
-  /** Attempts the worker started. */
+  /** Attempts the worker started (a batch: 1 once it started). */
   attempts: number;
   /** Bumped by every change; lets a reader tell two versions apart. */
   version: number;
+}
+
+/** A change to one user. */
+export interface SingleRequest extends RequestFields {
+  target: TargetSnapshot;
+  batch?: undefined;
+}
+
+/** One deactivation or deletion of many users, approved once (deactivate and delete only). */
+export interface BatchRequest extends RequestFields {
+  target?: undefined;
+  batch: Batch;
+}
+
+export type ApprovalRequest = SingleRequest | BatchRequest;
+
+/** Ids for logs and audit lines: the one target, or the batch's first ids and its size. */
+export function auditTarget(request: ApprovalRequest): { targetId?: string; targets?: number } {
+  return request.batch ? { targets: request.batch.targets.length } : { targetId: request.target.id };
 }

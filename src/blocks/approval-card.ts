@@ -1,5 +1,6 @@
 import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
 import type { Action, ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
+import { batchButtons, batchTargetsText, excludedText } from './batch.js';
 import { ACTION_IDS } from './ids.js';
 import { MAX_SECTION_TEXT } from './limits.js';
 import {
@@ -34,6 +35,7 @@ export type RequestEvent =
   | { kind: 'rejected'; by: string; reason?: string | undefined }
   | { kind: 'cancelled'; by: string }
   | { kind: 'expired' }
+  | { kind: 'stopped'; by: string }
   | { kind: 'succeeded' }
   | { kind: 'failed' };
 
@@ -62,6 +64,13 @@ const SLACK_USER_ID = /^[UW][A-Z0-9]{2,30}$/;
 export function userMention(userId: string): string {
   if (SLACK_USER_ID.test(userId)) return `<@${userId}>`;
   return escapeAndTruncate(userId, 40, { singleLine: true }).trim() || 'someone';
+}
+
+/** What a request acts on, escaped for mrkdwn: the user's name, or "47 users" for a batch. */
+export function requestSubject(request: ApprovalRequest, max = NAME_MAX): string {
+  if (!request.batch) return targetName(request.target, max);
+  const count = request.batch.targets.length;
+  return `${count} ${count === 1 ? 'user' : 'users'}`;
 }
 
 /** The target's display name escaped for mrkdwn, one line. */
@@ -94,19 +103,32 @@ export function approvalCount(request: ApprovalRequest): string {
 /** The message approvers see, re-rendered in place on every transition; buttons only while pending. */
 export function approvalMessage(request: ApprovalRequest): BlockMessage {
   const { action } = request;
+  const title = request.batch
+    ? `${ACTION_NAMES[action]} ${requestSubject(request)} — bulk request`
+    : `${ACTION_NAMES[action]} request`;
   const blocks: KnownBlock[] = [
-    { type: 'header', text: plainText(`${ACTION_EMOJI[action]} ${ACTION_NAMES[action]} request`) },
+    { type: 'header', text: plainText(`${ACTION_EMOJI[action]} ${title}`) },
     section(stateText(request)),
-    section(targetLines(request.target).join('\n')),
   ];
+  if (request.batch) {
+    blocks.push(section(batchTargetsText(request.batch)));
+    const left = excludedText(request.batch);
+    if (left) blocks.push(section(left));
+  } else {
+    blocks.push(section(targetLines(request.target).join('\n')));
+  }
   if (action === 'edit') blocks.push(section(`*Changes*\n${changeLines(request).join('\n')}`));
   blocks.push(section(`*Reason*\n${quote(request.reason)}`));
   blocks.push(section(peopleText(request)));
   blocks.push({ type: 'context', elements: [mrkdwnText(`Request ${code(request.id, ID_MAX)}`)] });
   if (request.state === 'pending') blocks.push(decisionButtons(request));
+  else if (request.batch) {
+    const buttons = batchButtons(request, request.outcome?.failed ?? 0);
+    if (buttons) blocks.push(buttons);
+  }
   const state = request.state === 'pending' ? `pending ${approvalCount(request)}` : request.state;
   return {
-    text: `${ACTION_NAMES[action]} request for ${targetName(request.target)} — ${state}`,
+    text: `${ACTION_NAMES[action]} request for ${requestSubject(request)} — ${state}`,
     blocks,
   };
 }
@@ -141,7 +163,7 @@ export function userCardActions(user: { id: string }): KnownBlock {
 }
 
 function noteLines(request: ApprovalRequest, event: RequestEvent): string[] {
-  const name = targetName(request.target);
+  const name = requestSubject(request);
   const verb = ACTION_NAMES[request.action].toLowerCase();
   switch (event.kind) {
     case 'created':
@@ -170,6 +192,11 @@ function noteLines(request: ApprovalRequest, event: RequestEvent): string[] {
     case 'expired':
       return [
         `:hourglass: Expired with ${approvalCount(request)} approvals · ${slackDateMs(request.expiresAt)}`,
+      ];
+    case 'stopped':
+      return [
+        `:octagonal_sign: Stopped by ${userMention(event.by)} · ${slackDateMs(request.decidedAt)} — ` +
+          `users not started yet will not be ${verb === 'delete' ? 'deleted' : 'deactivated'}; the summary above says who was.`,
       ];
     case 'succeeded':
       return [
@@ -207,6 +234,8 @@ function stateText(request: ApprovalRequest): string {
       return `:heavy_multiplication_x: *Cancelled by ${decider(request)}* · ${slackDateMs(request.decidedAt)}`;
     case 'expired':
       return `:hourglass: *Expired* ${slackDateMs(request.expiresAt)} — nothing was done`;
+    case 'stopped':
+      return `:octagonal_sign: *Stopped by ${decider(request)}* · ${slackDateMs(request.decidedAt)} — users not started were left as they are; the thread says exactly who was done`;
   }
 }
 
@@ -228,7 +257,7 @@ function changeLines(request: ApprovalRequest): string[] {
   const lines = EDIT_FIELDS.flatMap(([key, label]) => {
     const after = request.changes?.[key];
     if (after === undefined) return [];
-    const before = request.target[key];
+    const before = request.target?.[key];
     const show = key === 'image' ? shownImage : shownName;
     return [`${label}: ${show(before)} → ${show(after)}`];
   });
@@ -246,14 +275,15 @@ function shownImage(value: string | undefined): string {
 
 function doneText(request: ApprovalRequest): string {
   const outcome = request.outcome;
-  if (outcome && outcome.code !== 'done' && outcome.summary.trim()) return summary(outcome.summary);
+  if (outcome && (request.batch || outcome.code !== 'done') && outcome.summary.trim())
+    return summary(outcome.summary);
   switch (request.action) {
     case 'deactivate':
-      return `Deactivated ${targetName(request.target)}.`;
+      return `Deactivated ${requestSubject(request)}.`;
     case 'delete':
-      return `Deleted ${targetName(request.target)}.`;
+      return `Deleted ${requestSubject(request)}.`;
     case 'edit':
-      return `Updated ${targetName(request.target)}.`;
+      return `Updated ${requestSubject(request)}.`;
   }
 }
 
@@ -303,7 +333,9 @@ function plural(count: number, noun: string): string {
 }
 
 function decisionButtons(request: ApprovalRequest): ActionsBlock {
-  const name = cleanText(userDisplayName(request.target), { singleLine: true });
+  const name = request.batch
+    ? `${request.batch.targets.length} users`
+    : cleanText(userDisplayName(request.target), { singleLine: true });
   const approve: Button = {
     type: 'button',
     text: plainText('Approve'),

@@ -8,6 +8,12 @@ export const ACTION_IDS = {
   openEdit: 'user_open_edit',
   openDeactivate: 'user_open_deactivate',
   openDelete: 'user_open_delete',
+  /** Bulk paste modal: one more box for ids. */
+  bulkMoreRoom: 'bulk_more_room',
+  /** A running batch: stop what has not started. */
+  batchStop: 'batch_stop',
+  /** A finished batch: a new request for its failed users. */
+  batchRetry: 'batch_retry',
 } as const;
 
 export const CALLBACK_IDS = {
@@ -16,6 +22,10 @@ export const CALLBACK_IDS = {
   delete: 'request_delete',
   reject: 'request_reject_reason',
   notice: 'notice',
+  /** Bulk: the ids are pasted (or corrected) here. */
+  bulkList: 'bulk_list',
+  /** Bulk: who is in, who is left out, the reason; submit creates the request. */
+  bulkReview: 'bulk_review',
 } as const;
 
 export const BLOCK_IDS = {
@@ -26,6 +36,12 @@ export const BLOCK_IDS = {
   confirm: 'confirm',
   rejectReason: 'reject_reason',
 } as const;
+
+/** Bulk paste modal: box n (1-based) is `user_ids_<n>`. */
+export const BULK_LIST_BLOCK_PREFIX = 'user_ids_';
+export const bulkListBlockId = (box: number): string => `${BULK_LIST_BLOCK_PREFIX}${box}`;
+/** Boxes the paste modal can grow to: 7 × 3000 characters hold 500 UUIDs one per line. */
+export const MAX_BULK_LIST_BOXES = 7;
 
 export const INPUT_ACTION_ID = 'value';
 

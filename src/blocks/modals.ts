@@ -4,6 +4,7 @@ import {
   ACTION_EMOJI,
   ACTION_NAMES,
   approvalCount,
+  requestSubject,
   targetLines,
   targetName,
   userMention,
@@ -166,7 +167,7 @@ export function rejectModal(request: ApprovalRequest, privateMetadata: string): 
   const verb = ACTION_NAMES[request.action].toLowerCase();
   const reason = escapeAndTruncate(request.reason.trim(), REASON_SHOWN, { singleLine: true });
   const summary = [
-    `${ACTION_EMOJI[request.action]} Reject the request to *${verb}* ${targetName(request.target)}?`,
+    `${ACTION_EMOJI[request.action]} Reject the request to *${verb}* ${requestSubject(request)}?`,
     `Requested by ${userMention(request.requesterId)} · approvals ${approvalCount(request)}`,
     ...(reason ? [`>${reason}`] : []),
   ];

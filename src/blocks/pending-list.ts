@@ -4,8 +4,8 @@ import {
   ACTION_EMOJI,
   ACTION_NAMES,
   approvalCount,
+  requestSubject,
   slackDateMs,
-  targetName,
   userMention,
 } from './approval-card.js';
 import { MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT } from './limits.js';
@@ -64,7 +64,7 @@ function group(heading: string, entries: readonly PendingEntry[], showRequester:
 /** "⛔ *Deactivate* Alice Martin · 0/1 approvals · by @bob · expires … · Open". */
 function line({ request, link }: PendingEntry, showRequester: boolean): string {
   const parts = [
-    `${ACTION_EMOJI[request.action]} *${ACTION_NAMES[request.action]}* ${targetName(request.target, NAME_MAX)}`,
+    `${ACTION_EMOJI[request.action]} *${ACTION_NAMES[request.action]}* ${requestSubject(request, NAME_MAX)}`,
   ];
   parts.push(progress(request));
   if (showRequester) parts.push(`by ${userMention(request.requesterId)}`);

@@ -1,10 +1,11 @@
 import type { RequestStore } from '../approvals/store.js';
-import type { ApprovalRequest, Outcome } from '../approvals/types.js';
+import { isInactive } from '../approvals/targets.js';
+import type { Action, ApprovalRequest, Outcome, TargetSnapshot } from '../approvals/types.js';
 import { TERMINAL_STATES } from '../approvals/types.js';
 import { audit } from '../audit.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import { type CipherscaleFailure, describeFailure, isRetryable } from '../cipherscale/errors.js';
-import type { User } from '../cipherscale/schemas.js';
+import type { UpdateUser, User } from '../cipherscale/schemas.js';
 import type { Logger } from '../logger.js';
 import type { Announcer } from './announcer.js';
 import { RetryableJobError } from './backoff.js';
@@ -26,9 +27,14 @@ export interface AttemptInfo {
   maxAttempts: number;
 }
 
-const INACTIVE_STATUSES = new Set(['inactive', 'deactivated', 'disabled']);
+export type Step = { final: Omit<Outcome, 'attempts' | 'at'> } | { retry: CipherscaleFailure };
 
-type Step = { final: Omit<Outcome, 'attempts' | 'at'> } | { retry: CipherscaleFailure };
+/** One user's change: what approvers saw of them, and for an edit the new values. */
+export interface ChangeSpec {
+  action: Action;
+  target: TargetSnapshot;
+  changes?: UpdateUser | undefined;
+}
 
 /**
  * Runs one approved request. Idempotent: safe to run again after a crash or a stall, because the
@@ -41,10 +47,11 @@ export async function executeRequest(
 ): Promise<void> {
   const { store, announcer } = deps;
   const request = await store.get(requestId);
-  if (!request) {
-    deps.logger.warn({ requestId }, 'execute: request not found (expired from Redis?)');
+  if (!request?.target) {
+    deps.logger.warn({ requestId }, 'execute: no single request with this id (expired from Redis?)');
     return;
   }
+  const spec: ChangeSpec = { action: request.action, target: request.target, changes: request.changes };
   if (TERMINAL_STATES.includes(request.state)) {
     // Finished before; only the outcome post may be missing (Slack failed last time).
     if (request.outcome && !request.outcomePosted) await postOutcome(request, deps);
@@ -58,7 +65,7 @@ export async function executeRequest(
   audit(deps.logger, started.request, 'running', { attempts: started.request.attempts });
   if (started.request.attempts === 1) await announceQuietly(announcer, requestId, log);
 
-  const step = await perform(started.request, deps.cipherscale);
+  const step = await perform(spec, deps.cipherscale);
   if ('retry' in step) {
     const why = describeFailure(step.retry);
     if (attempt.attempt < attempt.maxAttempts) {
@@ -68,7 +75,7 @@ export async function executeRequest(
         step.retry.kind === 'rate_limited' ? step.retry.retryAfterMs : undefined,
       );
     }
-    return finish(requestId, { ok: false, code: step.retry.kind, summary: `${why} Gave up.` }, deps, log);
+    return finish(requestId, gaveUp(step.retry), deps, log);
   }
   return finish(requestId, step.final, deps, log);
 }
@@ -124,7 +131,13 @@ async function announceQuietly(announcer: Announcer, requestId: string, log: Log
   }
 }
 
-async function perform(request: ApprovalRequest, cipherscale: CipherscaleClient): Promise<Step> {
+/** The last attempt's outcome when Cipherscale kept failing in a way worth retrying. */
+export function gaveUp(failure: CipherscaleFailure): Omit<Outcome, 'attempts' | 'at'> {
+  return { ok: false, code: failure.kind, summary: `${describeFailure(failure)} Gave up.` };
+}
+
+/** Re-reads the user, checks they can still be changed as approved, then makes the one API call. */
+export async function perform(request: ChangeSpec, cipherscale: CipherscaleClient): Promise<Step> {
   const id = request.target.id;
   const current = await cipherscale.getUser(id);
   if (!current.ok) return failure(current.error, request);
@@ -146,7 +159,7 @@ async function perform(request: ApprovalRequest, cipherscale: CipherscaleClient)
 
 /** A 2xx we could not read: the call may well have worked. Look at the user to find out. */
 async function verifyUnreadable(
-  request: ApprovalRequest,
+  request: ChangeSpec,
   cipherscale: CipherscaleClient,
   apiRequestId: string | undefined,
 ): Promise<Step> {
@@ -157,7 +170,7 @@ async function verifyUnreadable(
       ? !after.ok && after.error.kind === 'not_found'
       : after.ok &&
         (request.action === 'deactivate'
-          ? INACTIVE_STATUSES.has(after.value.status.toLowerCase())
+          ? isInactive(after.value.status)
           : Object.entries(request.changes ?? {}).every(
               ([field, value]) => after.value[field as 'firstName' | 'lastName' | 'image'] === value,
             ));
@@ -183,8 +196,15 @@ async function verifyUnreadable(
 }
 
 /** Time-of-check/time-of-use: the user as it is now, against what approvers saw. */
-function recheck(request: ApprovalRequest, user: User): Omit<Outcome, 'attempts' | 'at'> | undefined {
-  if (request.action === 'deactivate' && INACTIVE_STATUSES.has(user.status.toLowerCase())) {
+function recheck(request: ChangeSpec, user: User): Omit<Outcome, 'attempts' | 'at'> | undefined {
+  if (request.action !== 'edit' && user.isOwner) {
+    return {
+      ok: false,
+      code: 'owner',
+      summary: `The user is now the tenant owner: nothing was sent. Transfer ownership before you ${request.action} them.`,
+    };
+  }
+  if (request.action === 'deactivate' && isInactive(user.status)) {
     return { ok: true, code: 'noop', summary: 'The user was already deactivated: nothing to do.' };
   }
   if (request.action !== 'edit') return undefined;
@@ -198,7 +218,7 @@ function recheck(request: ApprovalRequest, user: User): Omit<Outcome, 'attempts'
   };
 }
 
-function failure(error: CipherscaleFailure, request: ApprovalRequest): Step {
+function failure(error: CipherscaleFailure, request: ChangeSpec): Step {
   if (error.kind === 'not_found') {
     // Deleting someone who is already gone reaches the goal; anything else cannot happen.
     return request.action === 'delete'
@@ -211,7 +231,7 @@ function failure(error: CipherscaleFailure, request: ApprovalRequest): Step {
   };
 }
 
-function doneSummary(request: ApprovalRequest): string {
+function doneSummary(request: ChangeSpec): string {
   switch (request.action) {
     case 'edit':
       return 'Profile updated.';

@@ -1,4 +1,5 @@
 import type { RequestStore } from '../approvals/store.js';
+import { auditTarget } from '../approvals/types.js';
 import type { Logger } from '../logger.js';
 import type { Announcer } from './announcer.js';
 
@@ -21,7 +22,7 @@ export async function expireRequest(
       audit: true,
       requestId,
       action: result.request.action,
-      targetId: result.request.target.id,
+      ...auditTarget(result.request),
       transition: 'expired',
     },
     'request expired',

@@ -25,6 +25,7 @@ function toRequestEvent({ kind, by }: NotifyEvent, request: ApprovalRequest): Re
     case 'approved':
     case 'quorum':
     case 'cancelled':
+    case 'stopped':
       return by ? { kind, by } : undefined;
     case 'rejected':
       return by ? { kind, by, reason: request.decisionReason } : undefined;

@@ -1,6 +1,14 @@
-import type { Queue } from 'bullmq';
+import { type FlowProducer, Job, type Queue } from 'bullmq';
+import type { BatchRequest } from '../approvals/types.js';
 import { BACKOFF_TYPE } from './backoff.js';
-import { type JobDataByName, type JobName, jobIds, type NotifyEvent } from './registry.js';
+import {
+  ITEMS_QUEUE_NAME,
+  type JobDataByName,
+  type JobName,
+  jobIds,
+  type NotifyEvent,
+  QUEUE_NAME,
+} from './registry.js';
 
 export interface ProducerOptions {
   attempts: number;
@@ -8,19 +16,72 @@ export interface ProducerOptions {
   retentionMs: number;
 }
 
-/** Adds jobs; a job id per request makes every add idempotent (BullMQ ignores a duplicate id). */
+interface AddOptions {
+  attempts: number;
+  backoff: { type: string; delay?: number };
+  delay?: number;
+}
+
+/** Adds jobs; a job id per purpose makes every add idempotent (BullMQ ignores a duplicate id). */
 export class JobProducer {
   constructor(
     private readonly queue: Queue,
+    private readonly flows: FlowProducer,
     private readonly options: ProducerOptions,
   ) {}
 
   execute(requestId: string): Promise<void> {
-    return this.add(
-      'execute',
-      { requestId },
-      { attempts: this.options.attempts, backoff: { type: BACKOFF_TYPE } },
-    );
+    return this.add('execute', { requestId }, this.retried());
+  }
+
+  /**
+   * A batch as one flow: a job per user in the rate-limited items queue, and a parent that runs once
+   * they have all finished. A user's job that fails unexpectedly does not hold the parent back.
+   */
+  async executeBatch(request: BatchRequest): Promise<void> {
+    const requestId = request.id;
+    await this.flows.add({
+      name: 'batch',
+      queueName: QUEUE_NAME,
+      data: { requestId },
+      opts: {
+        jobId: jobIds.batch({ requestId }),
+        ...this.retention(),
+        attempts: 8,
+        backoff: { type: 'exponential', delay: 2000 },
+      },
+      children: request.batch.targets.map(({ id: userId }) => ({
+        name: 'batch-item',
+        queueName: ITEMS_QUEUE_NAME,
+        data: { requestId, userId },
+        opts: {
+          jobId: jobIds['batch-item']({ requestId, userId }),
+          ...this.retried(),
+          ...this.retention(),
+          ignoreDependencyOnFailure: true,
+        },
+      })),
+    });
+  }
+
+  /** Removes the users' jobs of a batch that have not started; running ones finish. */
+  async stopBatch(requestId: string): Promise<void> {
+    const parent = await Job.fromId(this.queue, jobIds.batch({ requestId }));
+    await parent?.removeUnprocessedChildren();
+  }
+
+  /** A progress refresh at the start of the next second; later calls in the same second are folded into it. */
+  async scheduleSummary(requestId: string, now: number = Date.now()): Promise<void> {
+    const second = Math.floor(now / 1000) + 1;
+    const data = { requestId, second };
+    await this.queue.add('summary', data, {
+      jobId: jobIds.summary(data),
+      delay: Math.max(0, second * 1000 - now),
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 3600, count: 1000 },
+    });
   }
 
   scheduleExpiry(requestId: string, delayMs: number): Promise<void> {
@@ -40,17 +101,19 @@ export class JobProducer {
     );
   }
 
-  private async add<K extends JobName>(
-    name: K,
-    data: JobDataByName[K],
-    options: { attempts: number; backoff: { type: string; delay?: number }; delay?: number },
-  ): Promise<void> {
+  private retried(): AddOptions {
+    return { attempts: this.options.attempts, backoff: { type: BACKOFF_TYPE } };
+  }
+
+  private retention() {
     const keepSeconds = Math.ceil(this.options.retentionMs / 1000);
-    await this.queue.add(name, data, {
-      ...options,
-      jobId: jobIds[name](data),
+    return {
       removeOnComplete: { age: keepSeconds, count: 10_000 },
       removeOnFail: { age: keepSeconds, count: 10_000 },
-    });
+    };
+  }
+
+  private async add<K extends JobName>(name: K, data: JobDataByName[K], options: AddOptions): Promise<void> {
+    await this.queue.add(name, data, { ...options, jobId: jobIds[name](data), ...this.retention() });
   }
 }

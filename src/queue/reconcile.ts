@@ -10,7 +10,7 @@ const LOST_AFTER_MS = 10_000;
  * reaching quorum and adding the job). Safe on every replica at once: the job id is the request id.
  */
 export async function requeueLost(
-  deps: { store: RequestStore; producer: Pick<JobProducer, 'execute'>; logger: Logger },
+  deps: { store: RequestStore; producer: Pick<JobProducer, 'execute' | 'executeBatch'>; logger: Logger },
   now: number = Date.now(),
 ): Promise<string[]> {
   const requeued: string[] = [];
@@ -18,7 +18,8 @@ export async function requeueLost(
     if (request.state !== 'approved') continue;
     const quorumAt = Math.max(request.createdAt, ...request.approvals.map((a) => a.at));
     if (now - quorumAt < LOST_AFTER_MS) continue;
-    await deps.producer.execute(request.id);
+    if (request.batch) await deps.producer.executeBatch(request);
+    else await deps.producer.execute(request.id);
     await deps.store.transition(request.id, ['approved'], 'queued');
     deps.logger.warn({ requestId: request.id }, 'approved request had no job: queued it');
     requeued.push(request.id);

@@ -1,5 +1,7 @@
 // The one list of job kinds: every enqueue and every processor is typed against it.
 export const QUEUE_NAME = 'requests';
+/** Batch items: one job per user, throttled to the Cipherscale rate limit across all workers. */
+export const ITEMS_QUEUE_NAME = 'cipherscale';
 
 export interface JobDataByName {
   /** Run an approved request's Cipherscale call. The job carries the id only; the worker reads the rest. */
@@ -8,6 +10,12 @@ export interface JobDataByName {
   expire: { requestId: string };
   /** Retry a Slack update that failed: re-render the message, add the thread note for `event`. */
   notify: { requestId: string; event: NotifyEvent };
+  /** A batch's parent job: runs once every user's job has finished; records and posts the result. */
+  batch: { requestId: string };
+  /** One user of a batch (ITEMS_QUEUE_NAME). */
+  'batch-item': { requestId: string; userId: string };
+  /** Refresh a batch's progress summary; one per request per second at most. */
+  summary: { requestId: string; second: number };
 }
 
 /** A thread-note event by kind and actor id only (jobs hold ids, never text). */
@@ -20,4 +28,7 @@ export const jobIds: { [K in JobName]: (data: JobDataByName[K]) => string } = {
   execute: ({ requestId }) => requestId,
   expire: ({ requestId }) => `expire-${requestId}`,
   notify: ({ requestId, event }) => `notify-${requestId}-${event.kind}${event.by ? `-${event.by}` : ''}`,
+  batch: ({ requestId }) => `batch-${requestId}`,
+  'batch-item': ({ requestId, userId }) => `item-${requestId}-${userId}`,
+  summary: ({ requestId, second }) => `summary-${requestId}-${second}`,
 };

@@ -1,9 +1,13 @@
-import { type ConnectionOptions, type Job, Worker } from 'bullmq';
+import { type ConnectionOptions, type Job, type Queue, Worker } from 'bullmq';
+import { auditTarget } from '../approvals/types.js';
+import type { BatchReporter } from './announcer.js';
 import { BACKOFF_TYPE, backoffDelay, RetryableJobError } from './backoff.js';
+import { finalizeBatch, runBatchItem } from './batch.js';
 import { type ExecuteDeps, executeRequest, postOutcome } from './execute.js';
 import { expireRequest } from './expire.js';
 import { notifyRequest } from './notify.js';
-import { type JobDataByName, type JobName, QUEUE_NAME } from './registry.js';
+import type { JobProducer } from './producer.js';
+import { ITEMS_QUEUE_NAME, type JobDataByName, type JobName, QUEUE_NAME } from './registry.js';
 import { ReliableAnnouncer } from './reliable-announcer.js';
 
 export interface WorkerOptions {
@@ -15,9 +19,24 @@ export interface WorkerOptions {
   lockMs: number;
 }
 
+export interface ItemsWorkerOptions extends WorkerOptions {
+  /** Users per second that batch jobs start, across every worker (BullMQ's limiter). */
+  ratePerSecond: number;
+  /** The items queue, to hold every worker back when Cipherscale answers 429. */
+  queue: Pick<Queue, 'rateLimit'>;
+}
+
 export type RequestWorker = Worker<JobDataByName[JobName], void, JobName>;
 
-export function createWorker(deps: ExecuteDeps, options: WorkerOptions): RequestWorker {
+export interface WorkerDeps extends ExecuteDeps {
+  reporter: BatchReporter;
+  producer: ExecuteDeps['producer'] & Pick<JobProducer, 'scheduleSummary'>;
+}
+
+/** Times one batch user may be put back for a 429 before it spends attempts like any failure. */
+const MAX_THROTTLES = 10;
+
+export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestWorker {
   const reliable = new ReliableAnnouncer(deps.announcer, deps.producer, deps.logger);
   const worker: RequestWorker = new Worker(
     QUEUE_NAME,
@@ -34,6 +53,12 @@ export function createWorker(deps: ExecuteDeps, options: WorkerOptions): Request
           return expireRequest(requestId, { ...deps, announcer: reliable });
         case 'notify':
           return notifyRequest(requestId, (job.data as JobDataByName['notify']).event, deps);
+        case 'batch':
+          return finalizeBatch(requestId, { ...deps, announcer: deps.announcer });
+        case 'summary':
+          return deps.reporter.summary(requestId);
+        case 'batch-item':
+          return;
       }
     },
     {
@@ -55,6 +80,64 @@ export function createWorker(deps: ExecuteDeps, options: WorkerOptions): Request
     },
   );
   worker.on('failed', (job, err) => void onFailed(job, err, deps));
+  worker.on('error', (err) =>
+    deps.logger.error({ err: { name: err.name, message: err.message } }, 'worker error'),
+  );
+  return worker;
+}
+
+/** The users of batches, one job each, started at most `ratePerSecond` a second across all workers. */
+export function createItemsWorker(deps: WorkerDeps, options: ItemsWorkerOptions): RequestWorker {
+  const worker: RequestWorker = new Worker(
+    ITEMS_QUEUE_NAME,
+    async (job) => {
+      if (job.name !== 'batch-item') return;
+      const { requestId, userId } = job.data as JobDataByName['batch-item'];
+      const maxAttempts = job.opts.attempts ?? 1;
+      const attempt = job.attemptsMade + 1;
+      return runBatchItem(
+        requestId,
+        userId,
+        {
+          attempt,
+          maxAttempts,
+          throttle: async (retryAfterMs) => {
+            // attemptsStarted grows with every start, attemptsMade only with failures: the gap is the put-backs.
+            if ((job.attemptsStarted ?? 0) - job.attemptsMade > MAX_THROTTLES) return undefined;
+            await options.queue.rateLimit(backoffDelay(1, options.backoffMs, retryAfterMs));
+            return Worker.RateLimitError();
+          },
+        },
+        deps,
+      );
+    },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency ?? Math.min(50, Math.max(5, options.ratePerSecond)),
+      limiter: { max: options.ratePerSecond, duration: 1000 },
+      lockDuration: options.lockMs,
+      stalledInterval: options.lockMs,
+      settings: {
+        backoffStrategy: (attemptsMade, _type, err) =>
+          backoffDelay(
+            attemptsMade,
+            options.backoffMs,
+            err instanceof RetryableJobError ? err.retryAfterMs : undefined,
+          ),
+      },
+    },
+  );
+  worker.on('failed', (job, err) =>
+    deps.logger.warn(
+      {
+        requestId: job?.data.requestId,
+        attempt: job?.attemptsMade,
+        err: { name: err.name, message: err.message },
+      },
+      'batch user attempt failed',
+    ),
+  );
   worker.on('error', (err) =>
     deps.logger.error({ err: { name: err.name, message: err.message } }, 'worker error'),
   );
@@ -88,7 +171,7 @@ async function onFailed(job: Job | undefined, err: Error, deps: ExecuteDeps): Pr
       {
         audit: true,
         action: request.action,
-        targetId: request.target.id,
+        ...auditTarget(request),
         transition: 'failed',
         outcome: 'internal_error',
         err: { name: err.name, message: err.message },

@@ -1,21 +1,36 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { targetSchema } from '../approvals/store.js';
-import { ACTIONS, type TargetSnapshot } from '../approvals/types.js';
+import { batchSchema, targetSchema } from '../approvals/store.js';
+import { ACTIONS, type Batch, type TargetSnapshot } from '../approvals/types.js';
 
 // What a request modal needs between opening and submit. Kept in Redis, not in private_metadata
 // (which is limited to 3 000 characters and travels through the client), so any replica can take the submit.
-const draftSchema = z.object({
-  action: z.enum(ACTIONS),
+const common = {
   requesterId: z.string(),
   channelId: z.string(),
   responseUrl: z.string().optional(),
   reason: z.string().optional(),
+};
+const singleDraftSchema = z.object({
+  ...common,
+  kind: z.literal('single'),
+  action: z.enum(ACTIONS),
   target: targetSchema,
 });
+/** A bulk request being put together: `batch` once the ids were checked. */
+const bulkDraftSchema = z.object({
+  ...common,
+  kind: z.literal('bulk'),
+  action: z.enum(['deactivate', 'delete']),
+  batch: batchSchema.optional(),
+  retryOf: z.string().optional(),
+});
+const draftSchema = z.discriminatedUnion('kind', [singleDraftSchema, bulkDraftSchema]);
 
-export type Draft = z.infer<typeof draftSchema> & { target: TargetSnapshot };
+export type SingleDraft = z.infer<typeof singleDraftSchema> & { target: TargetSnapshot };
+export type BulkDraft = z.infer<typeof bulkDraftSchema> & { batch?: Batch | undefined };
+export type Draft = SingleDraft | BulkDraft;
 
 const DRAFT_TTL_SECONDS = 60 * 60;
 const ID_PATTERN = /^[a-f0-9]{24}$/;

@@ -30,7 +30,7 @@ afterEach(async () => {
   await redis.quit();
 });
 
-function newRequest(overrides: Partial<NewRequest> = {}): NewRequest {
+function newRequest(overrides: Partial<Extract<NewRequest, { target: object }>> = {}): NewRequest {
   return {
     id: store.newId(),
     action: 'edit',

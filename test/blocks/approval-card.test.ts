@@ -1,6 +1,6 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import type { ApprovalRequest, RequestState } from '../../src/approvals/types.js';
+import type { RequestState, SingleRequest } from '../../src/approvals/types.js';
 import { approvalMessage, threadNote, userCardActions } from '../../src/blocks/approval-card.js';
 import { ACTION_IDS } from '../../src/blocks/ids.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
@@ -16,7 +16,7 @@ const date = (iso: string) => {
   return `<!date^${ms / 1000}^{date_short_pretty} at {time}|${utc}>`;
 };
 
-function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
+function request(overrides: Partial<SingleRequest> = {}): SingleRequest {
   return {
     id: REQUEST_ID,
     action: 'deactivate',
@@ -44,7 +44,7 @@ function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
   };
 }
 
-const editRequest = (overrides: Partial<ApprovalRequest> = {}) =>
+const editRequest = (overrides: Partial<SingleRequest> = {}) =>
   request({
     action: 'edit',
     target: {
@@ -152,7 +152,7 @@ describe('approvalMessage', () => {
     expect(shown).not.toContain('Image:');
   });
 
-  const decided: Array<[RequestState, Partial<ApprovalRequest>, string[]]> = [
+  const decided: Array<[RequestState, Partial<SingleRequest>, string[]]> = [
     ['approved', { approvals: [{ userId: 'U0APPROVER1', at: CREATED }] }, ['*Approved — queued*']],
     ['queued', { approvals: [{ userId: 'U0APPROVER1', at: CREATED }] }, ['*Approved — queued*']],
     ['running', { attempts: 1 }, ['*Running…*']],
@@ -295,7 +295,7 @@ describe('approvalMessage', () => {
 });
 
 describe('threadNote', () => {
-  const note = (req: ApprovalRequest, event: Parameters<typeof threadNote>[1]) => {
+  const note = (req: SingleRequest, event: Parameters<typeof threadNote>[1]) => {
     const message = threadNote(req, event);
     expect(blockKitProblems('message', message.blocks)).toEqual([]);
     expect(message.text.length).toBeGreaterThan(0);

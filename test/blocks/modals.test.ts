@@ -1,6 +1,6 @@
 import type { AnyBlock, InputBlock, ModalView, PlainTextInput } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import type { ApprovalRequest, TargetSnapshot } from '../../src/approvals/types.js';
+import type { SingleRequest, TargetSnapshot } from '../../src/approvals/types.js';
 import { BLOCK_IDS, CALLBACK_IDS, DELETE_CONFIRMATION_WORD, INPUT_ACTION_ID } from '../../src/blocks/ids.js';
 import {
   deactivateModal,
@@ -27,7 +27,7 @@ const alice: TargetSnapshot = {
   isOwner: false,
 };
 
-function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
+function request(overrides: Partial<SingleRequest> = {}): SingleRequest {
   return {
     id: 'a1b2c3d4-0000-4000-8000-000000000001',
     action: 'deactivate',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApprovalRequest } from '../../src/approvals/types.js';
+import type { SingleRequest } from '../../src/approvals/types.js';
 import { type PendingEntry, pendingList } from '../../src/blocks/pending-list.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
 import { parsedTexts, visibleText } from '../helpers/blocks-text.js';
@@ -8,7 +8,7 @@ const EXPIRES = Date.parse('2024-06-04T09:00:00Z');
 const EXPIRES_TOKEN = '<!date^1717491600^{date_short_pretty} at {time}|2024-06-04 09:00 UTC>';
 const LINK = 'https://acme.slack.com/archives/C0APPROVALS/p1717405200000100';
 
-function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
+function request(overrides: Partial<SingleRequest> = {}): SingleRequest {
   return {
     id: 'a1b2c3d4-0000-4000-8000-000000000001',
     action: 'deactivate',

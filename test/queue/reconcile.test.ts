@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import { FlowProducer, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, beforeEach, expect, inject, it } from 'vitest';
@@ -18,7 +18,10 @@ beforeEach(() => {
   redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   store = new RequestStore({ redis, prefix: `${prefix}:`, retentionMs: 60_000 });
   queue = new Queue(QUEUE_NAME, { connection: redis, prefix: `${prefix}-bull` });
-  producer = new JobProducer(queue, { attempts: 3, retentionMs: 60_000 });
+  producer = new JobProducer(queue, new FlowProducer({ connection: redis, prefix: `${prefix}-bull` }), {
+    attempts: 3,
+    retentionMs: 60_000,
+  });
 });
 afterEach(async () => {
   await queue.obliterate({ force: true });

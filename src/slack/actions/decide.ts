@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { ApprovalRequest } from '../../approvals/types.js';
+import { type ApprovalRequest, auditTarget } from '../../approvals/types.js';
 import { audit } from '../../audit.js';
 import { rejectModal } from '../../blocks/modals.js';
 import type { AppContext } from '../context.js';
@@ -7,7 +7,7 @@ import { type Refusal, refusalText } from '../requests/refusals.js';
 
 type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
-const STATE_WORDS: Record<ApprovalRequest['state'], string> = {
+export const STATE_WORDS: Record<ApprovalRequest['state'], string> = {
   pending: 'still pending',
   approved: 'already approved',
   queued: 'already approved and queued',
@@ -17,10 +17,11 @@ const STATE_WORDS: Record<ApprovalRequest['state'], string> = {
   rejected: 'already rejected',
   cancelled: 'cancelled',
   expired: 'expired',
+  stopped: 'stopped',
 };
 
 /** Loads the request a button points at, and checks the button sits on that request's own message. */
-async function requestFor(
+export async function requestFor(
   args: Args,
   ctx: AppContext,
 ): Promise<{ request: ApprovalRequest } | { refusal: Refusal }> {
@@ -43,7 +44,7 @@ async function requestFor(
 const LINK_WAITS = 20;
 const LINK_WAIT_MS = 50;
 
-async function say(args: Args, text: string): Promise<void> {
+export async function say(args: Args, text: string): Promise<void> {
   await args.respond({ response_type: 'ephemeral', replace_original: false, text });
 }
 
@@ -73,11 +74,7 @@ export function approve(ctx: AppContext) {
     const request = await approverClick(args, ctx, 'self_approval');
     if (!request) return;
     const result = await ctx.store.approve(request.id, userId, ctx.now());
-    const log = ctx.logger.child({
-      requestId: request.id,
-      action: request.action,
-      targetId: request.target.id,
-    });
+    const log = ctx.logger.child({ requestId: request.id, action: request.action, ...auditTarget(request) });
     switch (result.outcome) {
       case 'not_found':
         return say(args, refusalText('not_found'));
@@ -106,7 +103,8 @@ export function approve(ctx: AppContext) {
         return;
       case 'quorum':
         log.info({ audit: true, actor: userId, transition: 'approved' }, 'quorum reached');
-        await ctx.producer.execute(request.id);
+        if (result.request.batch) await ctx.producer.executeBatch(result.request);
+        else await ctx.producer.execute(request.id);
         if ((await ctx.store.transition(request.id, ['approved'], 'queued')).ok)
           audit(ctx.logger, request, 'queued');
         await ctx.announcer.announce(request.id, { kind: 'quorum', by: userId });
@@ -159,7 +157,7 @@ export function cancel(ctx: AppContext) {
             audit: true,
             requestId: found.request.id,
             action: found.request.action,
-            targetId: found.request.target.id,
+            ...auditTarget(found.request),
             actor: userId,
             transition: 'cancelled',
           },

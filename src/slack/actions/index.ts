@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ACTION_IDS } from '../../blocks/ids.js';
 import type { AppContext } from '../context.js';
+import { moreRoom, retryFailed, stopBatch } from './batch.js';
 import { openFromCard } from './card-buttons.js';
 import { approve, cancel, reject } from './decide.js';
 
@@ -11,4 +12,7 @@ export function registerActions(app: App, ctx: AppContext): void {
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.openEdit, openFromCard('edit', ctx));
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.openDeactivate, openFromCard('deactivate', ctx));
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.openDelete, openFromCard('delete', ctx));
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.batchStop, stopBatch(ctx));
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.batchRetry, retryFailed(ctx));
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.bulkMoreRoom, moreRoom(ctx));
 }

@@ -1,9 +1,11 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
+import { MAX_BATCH_USERS } from '../../approvals/types.js';
 import { COMMAND_HELP, helpMessage } from '../../blocks/help.js';
 import { escapeMrkdwn, truncate } from '../../blocks/mrkdwn.js';
 import { errorNotice } from '../../blocks/notice.js';
 import type { AppContext } from '../context.js';
+import { openBulkModal } from '../requests/bulk.js';
 import { openRequestModal } from '../requests/open-modal.js';
 import { lookupUser } from './lookup.js';
 import { COMMAND, type ParsedCommand, parseCommand } from './parse.js';
@@ -42,6 +44,20 @@ export function cipherUserCommand(ctx: AppContext) {
           },
           ctx,
         );
+      case 'bulk':
+        return openBulkModal(
+          {
+            client,
+            triggerId: command.trigger_id,
+            action: parsed.action,
+            list: parsed,
+            requesterId: command.user_id,
+            channelId: command.channel_id,
+            reason: parsed.reason,
+            responseUrl: command.response_url,
+          },
+          ctx,
+        );
       default:
         return;
     }
@@ -71,5 +87,7 @@ function usageProblem(parsed: Extract<ParsedCommand, { kind: 'usage' }>): string
       return 'Give exactly one user id.';
     case 'not_a_user_id':
       return `\`${escapeMrkdwn(truncate(parsed.given ?? '', 60), { singleLine: true })}\` is not a user id (a UUID such as 123e4567-e89b-12d3-a456-426614174000).`;
+    case 'over_batch_limit':
+      return `One bulk request holds at most ${MAX_BATCH_USERS} users; you gave ${Number(parsed.given)}. Split the list.`;
   }
 }

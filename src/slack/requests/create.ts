@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { ApprovalRequest } from '../../approvals/types.js';
+import { type ApprovalRequest, auditTarget } from '../../approvals/types.js';
 import { approvalMessage } from '../../blocks/approval-card.js';
 import type { UpdateUser } from '../../cipherscale/schemas.js';
 import type { AppContext } from '../context.js';
@@ -34,10 +34,9 @@ export async function createRequest(
   const channelId = ctx.config.approvals.approvalsChannelId ?? draft.channelId;
   let request: ApprovalRequest;
   try {
-    request = await ctx.store.create({
+    const fields = {
       id: ctx.store.newId(),
       action: draft.action,
-      target: draft.target,
       changes,
       reason,
       requesterId: draft.requesterId,
@@ -45,7 +44,10 @@ export async function createRequest(
       requiredApprovals: ctx.policy.requiredApprovals(draft.action),
       createdAt: now,
       expiresAt: now + ctx.config.approvals.ttlMs,
-    });
+    };
+    if (draft.kind === 'single') request = await ctx.store.create({ ...fields, target: draft.target });
+    else if (draft.batch) request = await ctx.store.create({ ...fields, batch: draft.batch });
+    else throw new Error('a bulk draft without its checked list');
   } catch (err) {
     ctx.logger.error({ err: { message: (err as Error).message } }, 'could not store a request');
     await tell(
@@ -80,7 +82,7 @@ export async function createRequest(
       audit: true,
       requestId: request.id,
       action: request.action,
-      targetId: request.target.id,
+      ...auditTarget(request),
       actor: request.requesterId,
       transition: 'pending',
     },

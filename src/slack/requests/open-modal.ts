@@ -1,6 +1,7 @@
 import type { ModalView } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import type { Action, TargetSnapshot } from '../../approvals/types.js';
+import { isInactive, snapshot } from '../../approvals/targets.js';
+import type { Action } from '../../approvals/types.js';
 import { deactivateModal, deleteModal, editModal, loadingModal, noticeModal } from '../../blocks/modals.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import { userDisplayName } from '../../blocks/user-card.js';
@@ -27,7 +28,6 @@ const TITLES: Record<Action, string> = {
   deactivate: 'Deactivate user',
   delete: 'Delete user',
 };
-const INACTIVE = new Set(['inactive', 'deactivated', 'disabled']);
 
 /**
  * Opens the request modal at once (a trigger_id lives 3 seconds), then fills it in: the user as
@@ -79,6 +79,7 @@ async function fillModal(
 
   const target = snapshot(user);
   const draftId = await ctx.drafts.save({
+    kind: 'single',
     action: args.action,
     requesterId: args.requesterId,
     channelId: args.channelId,
@@ -103,20 +104,8 @@ function precondition(action: Action, user: User): string | undefined {
   if (user.isOwner && action !== 'edit') {
     return `:no_entry: *${name}* is the tenant owner. cipher-user will not ${action} the owner; transfer ownership in Cipherscale first.`;
   }
-  if (action === 'deactivate' && INACTIVE.has(user.status.toLowerCase())) {
+  if (action === 'deactivate' && isInactive(user.status)) {
     return `:information_source: *${name}* is already ${escapeMrkdwn(user.status)}. Nothing to do, nothing was queued.`;
   }
   return undefined;
-}
-
-export function snapshot(user: User): TargetSnapshot {
-  return {
-    id: user.id,
-    status: user.status,
-    isOwner: user.isOwner,
-    ...(user.firstName !== undefined ? { firstName: user.firstName } : {}),
-    ...(user.lastName !== undefined ? { lastName: user.lastName } : {}),
-    ...(user.email !== undefined ? { email: user.email } : {}),
-    ...(user.image !== undefined ? { image: user.image } : {}),
-  };
 }

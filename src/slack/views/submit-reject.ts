@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { auditTarget } from '../../approvals/types.js';
 import { validateReason } from '../../approvals/validate.js';
 import { audit } from '../../audit.js';
 import { BLOCK_IDS } from '../../blocks/ids.js';
@@ -41,7 +42,7 @@ export function submitReject(ctx: AppContext) {
             audit: true,
             requestId: request.id,
             action: request.action,
-            targetId: request.target.id,
+            ...auditTarget(request),
             actor: userId,
             transition: 'rejected',
           },

@@ -13,7 +13,7 @@ export function submitRequest(ctx: AppContext) {
   return async ({ ack, body, view, client }: Args): Promise<void> => {
     const draftId = metadata(view.private_metadata).d;
     const draft = await ctx.drafts.get(draftId).catch(() => undefined);
-    if (!draft || draft.requesterId !== body.user.id) {
+    if (draft?.kind !== 'single' || draft.requesterId !== body.user.id) {
       await ack({
         response_action: 'update',
         view: noticeModal('Request', ':warning: This form has expired. Run the command again.'),

@@ -108,6 +108,7 @@ export class FakeSlack {
     'auth.test': () => this.authTest(),
     'chat.postMessage': (a) => this.postMessage(a),
     'chat.update': (a) => this.update(a),
+    'chat.delete': (a) => this.deleteMessage(a),
     'chat.postEphemeral': (a) => this.postEphemeral(a),
     'views.open': (a) => this.openView(a),
     'views.push': (a) => this.openView(a),
@@ -419,6 +420,15 @@ export class FakeSlack {
     if (textLength(args) > MAX_TEXT) return error('msg_too_long');
     const message = { ...this.message(args, ts), edited: { user: this.botId, ts: this.nextTs() } };
     return { ok: true, channel, ts, text: stringArg(args.text) ?? '', message };
+  }
+
+  private deleteMessage(args: Json): Json {
+    const channel = stringArg(args.channel);
+    const refused = this.refuseChannel(channel, false);
+    if (refused || channel === undefined) return error(refused ?? 'channel_not_found');
+    const ts = stringArg(args.ts);
+    if (ts === undefined) return error('message_not_found');
+    return { ok: true, channel, ts };
   }
 
   private postEphemeral(args: Json): Json {

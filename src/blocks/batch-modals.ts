@@ -1,0 +1,204 @@
+import type { InputBlock, KnownBlock, ModalView, PlainTextInput, SectionBlock } from '@slack/types';
+import { type Batch, MAX_BATCH_USERS } from '../approvals/types.js';
+import { batchTargetsText, excludedText, progressBar } from './batch.js';
+import {
+  ACTION_IDS,
+  BLOCK_IDS,
+  bulkListBlockId,
+  CALLBACK_IDS,
+  DELETE_CONFIRMATION_WORD,
+  INPUT_ACTION_ID,
+  MAX_BULK_LIST_BOXES,
+} from './ids.js';
+import { MAX_MODAL_TITLE, MAX_SECTION_TEXT } from './limits.js';
+import { cleanText, code, mrkdwnText, packText, plainText, truncate, truncateMrkdwn } from './mrkdwn.js';
+
+/** Characters one id box holds (Slack's plain_text_input max_length). */
+export const BULK_BOX_CHARS = 3000;
+
+/** As the single-user modals' REASON_INPUT_MAX. */
+const REASON_INPUT_MAX = 1000;
+const CONFIRM_INPUT_MAX = 50;
+
+type BulkAction = 'deactivate' | 'delete';
+
+const TITLES: Readonly<Record<BulkAction, string>> = {
+  deactivate: 'Deactivate users',
+  delete: 'Delete users',
+};
+
+/** The paste step: id boxes (more on "More room"), a reason, and what was wrong with the last try. */
+export function bulkListModal(args: {
+  action: BulkAction;
+  boxes: number;
+  prefill?: readonly string[];
+  reason?: string | undefined;
+  problem?: string;
+  privateMetadata: string;
+}): ModalView {
+  const boxes = Math.min(MAX_BULK_LIST_BOXES, Math.max(1, Math.floor(args.boxes) || 1));
+  const moreRoom = boxes < MAX_BULK_LIST_BOXES;
+  const blocks: KnownBlock[] = [
+    section(
+      `Paste the user ids (UUIDs) to ${args.action}: one per line, or separated by spaces or commas. ` +
+        `Up to ${MAX_BATCH_USERS}.`,
+    ),
+  ];
+  if (args.problem) blocks.push(section(args.problem));
+  for (let box = 1; box <= boxes; box += 1) {
+    const first = box === 1;
+    blocks.push(
+      input(
+        bulkListBlockId(box),
+        first ? 'User ids' : `More user ids (${box})`,
+        textInput(args.prefill?.[box - 1], BULK_BOX_CHARS, { multiline: true }),
+        {
+          optional: !first,
+          ...(first && moreRoom ? { hint: 'About 80 ids fit in one box; use More room for more.' } : {}),
+        },
+      ),
+    );
+  }
+  if (moreRoom) {
+    blocks.push({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          text: plainText('More room'),
+          action_id: ACTION_IDS.bulkMoreRoom,
+          value: String(boxes),
+        },
+      ],
+    });
+  }
+  blocks.push(reasonInput(args.reason));
+  return {
+    type: 'modal',
+    callback_id: CALLBACK_IDS.bulkList,
+    private_metadata: args.privateMetadata,
+    title: plainText(TITLES[args.action]),
+    submit: plainText('Check list'),
+    close: plainText('Cancel'),
+    blocks,
+  };
+}
+
+/** Ids, one per line, in at most MAX_BULK_LIST_BOXES boxes of whole lines; ids that do not fit are left out. */
+export function fillBoxes(ids: readonly string[]): string[] {
+  return packText(ids, BULK_BOX_CHARS).slice(0, MAX_BULK_LIST_BOXES);
+}
+
+/** Shown while the pasted ids are looked up. */
+export function bulkCheckingModal(action: BulkAction, checked: number, total: number): ModalView {
+  return {
+    type: 'modal',
+    callback_id: CALLBACK_IDS.notice,
+    title: plainText(TITLES[action]),
+    close: plainText('Close'),
+    blocks: [
+      section(
+        `:hourglass_flowing_sand: Checking ${plural(total, 'user')}…\n` +
+          `${progressBar(total > 0 ? checked / total : 0)}`,
+      ),
+    ],
+  };
+}
+
+/** The review step: who is in, who is left out, what happens; submit creates the request. */
+export function bulkReviewModal(args: {
+  action: BulkAction;
+  batch: Batch;
+  reason: string | undefined;
+  requiredApprovals: number;
+  privateMetadata: string;
+}): ModalView {
+  const { action, batch } = args;
+  const count = batch.targets.length;
+  const who = count === 1 ? 'This user' : `These ${count} users`;
+  const happens =
+    action === 'delete'
+      ? ':warning: *Deletion is permanent and cannot be undone.* ' +
+        `${who} ${count === 1 ? 'is' : 'are'} removed from Cipherscale, their devices deactivated and ` +
+        'their access revoked.'
+      : `*What happens:* ${who} cannot sign in or connect until reactivated.`;
+  const approvals = `${args.requiredApprovals} ${args.requiredApprovals === 1 ? 'approval' : 'approvals'}`;
+  const excluded = excludedText(batch);
+  const blocks: KnownBlock[] = [];
+  if (batch.retryOf !== undefined) {
+    const retried = `Retry of the failed users of request ${code(batch.retryOf, 80)}`;
+    blocks.push({ type: 'context', elements: [mrkdwnText(retried)] });
+  }
+  blocks.push(section(batchTargetsText(batch)));
+  if (excluded !== undefined) blocks.push(section(excluded));
+  blocks.push(section(`${happens}\nNeeds *${approvals}* before anything happens.`), reasonInput(args.reason));
+  if (action === 'delete') {
+    blocks.push(
+      input(
+        BLOCK_IDS.confirm,
+        `Type ${DELETE_CONFIRMATION_WORD} to confirm`,
+        textInput(undefined, CONFIRM_INPUT_MAX, { placeholder: DELETE_CONFIRMATION_WORD }),
+      ),
+    );
+  }
+  const verb = action === 'delete' ? 'Delete' : 'Deactivate';
+  return {
+    type: 'modal',
+    callback_id: CALLBACK_IDS.bulkReview,
+    private_metadata: args.privateMetadata,
+    title: plainText(truncate(`${verb} ${plural(count, 'user')}`, MAX_MODAL_TITLE)),
+    submit: plainText(action === 'delete' ? 'Request deletion' : 'Request deactivation'),
+    close: plainText('Cancel'),
+    blocks,
+  };
+}
+
+function reasonInput(reason: string | undefined): InputBlock {
+  const element = textInput(reason?.trim(), REASON_INPUT_MAX, {
+    multiline: true,
+    placeholder: 'e.g. left the company',
+  });
+  return input(BLOCK_IDS.reason, 'Reason', element, {
+    hint: 'Approvers see it; it stays in the channel history.',
+  });
+}
+
+function textInput(
+  initial: string | undefined,
+  maxLength: number,
+  options: { multiline?: boolean; placeholder?: string } = {},
+): PlainTextInput {
+  const value = truncate(cleanText(initial ?? ''), maxLength);
+  return {
+    type: 'plain_text_input',
+    action_id: INPUT_ACTION_ID,
+    max_length: maxLength,
+    ...(options.multiline ? { multiline: true } : {}),
+    ...(value ? { initial_value: value } : {}),
+    ...(options.placeholder ? { placeholder: plainText(options.placeholder) } : {}),
+  };
+}
+
+function input(
+  blockId: string,
+  label: string,
+  element: PlainTextInput,
+  options: { optional?: boolean; hint?: string } = {},
+): InputBlock {
+  return {
+    type: 'input',
+    block_id: blockId,
+    label: plainText(label),
+    element,
+    ...(options.optional ? { optional: true } : {}),
+    ...(options.hint ? { hint: plainText(options.hint) } : {}),
+  };
+}
+
+function section(text: string): SectionBlock {
+  return { type: 'section', text: mrkdwnText(truncateMrkdwn(text, MAX_SECTION_TEXT)) };
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${count === 1 ? noun : `${noun}s`}`;
+}

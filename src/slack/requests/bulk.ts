@@ -1,0 +1,146 @@
+import type { ModalView } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+import { checkUsers } from '../../approvals/targets.js';
+import type { Batch, ExcludedTarget } from '../../approvals/types.js';
+import { excludedText } from '../../blocks/batch.js';
+import { bulkCheckingModal, bulkListModal, bulkReviewModal } from '../../blocks/batch-modals.js';
+import { loadingModal, noticeModal } from '../../blocks/modals.js';
+import { isRedisUnavailable } from '../../redis.js';
+import type { BulkAction, IdList } from '../commands/parse.js';
+import type { AppContext } from '../context.js';
+import type { BulkDraft } from '../drafts.js';
+import { FAILED, UNAVAILABLE } from '../guard.js';
+import { refusalText } from './refusals.js';
+
+export interface OpenBulkArgs {
+  client: WebClient;
+  triggerId: string;
+  action: BulkAction;
+  list: IdList;
+  requesterId: string;
+  channelId: string;
+  reason: string | undefined;
+  responseUrl: string | undefined;
+  /** Retry failed: the request whose failures these are. */
+  retryOf?: string | undefined;
+}
+
+const TITLES: Record<BulkAction, string> = { deactivate: 'Deactivate users', delete: 'Delete users' };
+/** How often the "Checking…" modal shows progress. */
+const PROGRESS_EVERY_MS = 1500;
+
+/**
+ * Opens the bulk modal at once (a trigger_id lives 3 seconds): the paste step when no ids were
+ * given, else the check of every id and the review of who is in and who is left out.
+ */
+export async function openBulkModal(args: OpenBulkArgs, ctx: AppContext): Promise<void> {
+  const opened = await args.client.views.open({
+    trigger_id: args.triggerId,
+    view: loadingModal(TITLES[args.action]),
+  });
+  const viewId = opened.view?.id;
+  if (!viewId) return;
+  const show = showIn(args.client, viewId);
+  await withNotice(show, args.action, ctx, async () => {
+    const permission = await ctx.policy.mayRequest(args.requesterId, args.channelId).catch(() => undefined);
+    if (!permission?.ok) {
+      const refusal = !permission
+        ? 'cannot_verify'
+        : permission.reason === 'user'
+          ? 'not_requester'
+          : 'channel';
+      return void (await show(noticeModal(TITLES[args.action], refusalText(refusal))));
+    }
+    const draft: BulkDraft = {
+      kind: 'bulk',
+      action: args.action,
+      requesterId: args.requesterId,
+      channelId: args.channelId,
+      ...(args.reason ? { reason: args.reason } : {}),
+      ...(args.responseUrl ? { responseUrl: args.responseUrl } : {}),
+      ...(args.retryOf ? { retryOf: args.retryOf } : {}),
+    };
+    if (args.list.userIds.length === 0 && args.list.malformed.length === 0) {
+      const draftId = await ctx.drafts.save(draft);
+      return void (await show(
+        bulkListModal({ action: args.action, boxes: 1, reason: args.reason, privateMetadata: meta(draftId) }),
+      ));
+    }
+    await checkAndReview(draft, args.list, show, ctx);
+  });
+}
+
+/**
+ * Reads every id from Cipherscale (showing progress), then shows the review step; or, when no id is
+ * left, says why. Runs after the modal is open, so it may take longer than Slack's 3 seconds.
+ */
+export async function checkAndReview(
+  draft: BulkDraft,
+  list: IdList,
+  show: (view: ModalView) => Promise<unknown>,
+  ctx: AppContext,
+): Promise<void> {
+  const malformed: ExcludedTarget[] = list.malformed.map((id) => ({
+    id,
+    code: 'malformed',
+    reason: 'Not a user id (a UUID).',
+  }));
+  let shownAt = Date.now();
+  const checked = await checkUsers(draft.action, list.userIds, ctx.cipherscale, {
+    onProgress: (done, total) => {
+      if (done === total || Date.now() - shownAt < PROGRESS_EVERY_MS) return;
+      shownAt = Date.now();
+      show(bulkCheckingModal(draft.action, done, total)).catch(() => undefined);
+    },
+  });
+  const batch: Batch = {
+    targets: checked.targets,
+    excluded: [...malformed, ...checked.excluded],
+    duplicates: list.duplicates,
+    ...(draft.retryOf ? { retryOf: draft.retryOf } : {}),
+  };
+  if (batch.targets.length === 0) {
+    const why = excludedText(batch) ?? '';
+    await show(
+      noticeModal(
+        TITLES[draft.action],
+        `:information_source: Nothing to ${draft.action}; nothing was queued.\n${why}`,
+      ),
+    );
+    return;
+  }
+  const draftId = await ctx.drafts.save({ ...draft, batch });
+  await show(
+    bulkReviewModal({
+      action: draft.action,
+      batch,
+      reason: draft.reason,
+      requiredApprovals: ctx.policy.requiredApprovals(draft.action),
+      privateMetadata: meta(draftId),
+    }),
+  );
+}
+
+export function showIn(client: WebClient, viewId: string) {
+  return (view: ModalView) => client.views.update({ view_id: viewId, view });
+}
+
+/** Runs `fill`; when it throws, the open modal says so instead of loading forever. */
+export async function withNotice(
+  show: (view: ModalView) => Promise<unknown>,
+  action: BulkAction,
+  ctx: AppContext,
+  fill: () => Promise<void>,
+): Promise<void> {
+  try {
+    await fill();
+  } catch (err) {
+    ctx.logger.error(
+      { err: { name: (err as Error).name, message: (err as Error).message } },
+      'bulk modal failed',
+    );
+    await show(noticeModal(TITLES[action], isRedisUnavailable(err) ? UNAVAILABLE : FAILED));
+  }
+}
+
+export const meta = (draftId: string) => JSON.stringify({ d: draftId });
