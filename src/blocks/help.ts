@@ -53,13 +53,15 @@ export const COMMAND_HELP: readonly HelpEntry[] = [
     example: `edit ${COMMAND_EXAMPLE_ID}`,
   },
   {
-    usage: 'deactivate <uuid> [-- reason]',
-    description: 'Block sign-in and connections until reactivated, once approved. A reason is required.',
+    usage: 'deactivate <uuid> [<uuid>…] [-- reason]',
+    description:
+      'Block sign-in and connections until reactivated, once approved. A reason is required. Several ids (or none, to paste a list) make one bulk request of up to 500 users.',
     example: `deactivate ${COMMAND_EXAMPLE_ID} -- left the company`,
   },
   {
-    usage: 'delete <uuid> [-- reason]',
-    description: 'Delete the user for good, once approved (2 approvers by default). Cannot be undone.',
+    usage: 'delete <uuid> [<uuid>…] [-- reason]',
+    description:
+      'Delete the user for good, once approved (2 approvers by default). Cannot be undone. Several ids make one bulk request.',
     example: `delete ${COMMAND_EXAMPLE_ID} -- retention period over`,
   },
   {
