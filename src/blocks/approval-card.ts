@@ -11,9 +11,10 @@ import {
   mrkdwnList,
   mrkdwnText,
   plainText,
-  slackDate,
+  slackDateMs,
   truncate,
   truncateMrkdwn,
+  userMention,
 } from './mrkdwn.js';
 import { statusLabel, userDisplayName } from './user-card.js';
 
@@ -58,13 +59,7 @@ const EDIT_FIELDS = [
   ['image', 'Image'],
 ] as const;
 
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,30}$/;
-
-/** `<@U…>` for a Slack user id; anything else as escaped text, so it can never ping. */
-export function userMention(userId: string): string {
-  if (SLACK_USER_ID.test(userId)) return `<@${userId}>`;
-  return escapeAndTruncate(userId, 40, { singleLine: true }).trim() || 'someone';
-}
+export { slackDateMs, userMention };
 
 /** What a request acts on, escaped for mrkdwn: the user's name, or "47 users" for a batch. */
 export function requestSubject(request: ApprovalRequest, max = NAME_MAX): string {
@@ -76,12 +71,6 @@ export function requestSubject(request: ApprovalRequest, max = NAME_MAX): string
 /** The target's display name escaped for mrkdwn, one line. */
 export function targetName(target: TargetSnapshot, max = NAME_MAX): string {
   return escapeAndTruncate(userDisplayName(target), max, { singleLine: true });
-}
-
-/** A Slack date token for epoch ms; `fallback` when the time is missing or out of range. */
-export function slackDateMs(ms: number | undefined, fallback = 'unknown time'): string {
-  if (ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return fallback;
-  return slackDate(new Date(ms).toISOString(), fallback);
 }
 
 /** Name (owner), email, status and id: the lines approvers identify the target by. */

@@ -1,4 +1,4 @@
-import type { InputBlock, KnownBlock, ModalView, PlainTextInput, SectionBlock } from '@slack/types';
+import type { KnownBlock, ModalView, PlainTextInput } from '@slack/types';
 import { type Batch, MAX_BATCH_USERS } from '../approvals/types.js';
 import { batchTargetsText, excludedText, progressBar } from './batch.js';
 import {
@@ -10,14 +10,13 @@ import {
   INPUT_ACTION_ID,
   MAX_BULK_LIST_BOXES,
 } from './ids.js';
-import { MAX_MODAL_TITLE, MAX_SECTION_TEXT } from './limits.js';
-import { cleanText, code, mrkdwnText, packText, plainText, truncate, truncateMrkdwn } from './mrkdwn.js';
+import { MAX_MODAL_TITLE } from './limits.js';
+import { input, reasonInput, section } from './modals.js';
+import { cleanText, code, mrkdwnText, packText, plainText, truncate } from './mrkdwn.js';
 
 /** Characters one id box holds (Slack's plain_text_input max_length). */
 export const BULK_BOX_CHARS = 3000;
 
-/** As the single-user modals' REASON_INPUT_MAX. */
-const REASON_INPUT_MAX = 1000;
 const CONFIRM_INPUT_MAX = 50;
 
 type BulkAction = 'deactivate' | 'delete';
@@ -72,7 +71,7 @@ export function bulkListModal(args: {
       ],
     });
   }
-  blocks.push(reasonInput(args.reason));
+  blocks.push(reasonInput(BLOCK_IDS.reason, args.reason, 'e.g. left the company'));
   return {
     type: 'modal',
     callback_id: CALLBACK_IDS.bulkList,
@@ -131,7 +130,10 @@ export function bulkReviewModal(args: {
   }
   blocks.push(section(batchTargetsText(batch)));
   if (excluded !== undefined) blocks.push(section(excluded));
-  blocks.push(section(`${happens}\nNeeds *${approvals}* before anything happens.`), reasonInput(args.reason));
+  blocks.push(
+    section(`${happens}\nNeeds *${approvals}* before anything happens.`),
+    reasonInput(BLOCK_IDS.reason, args.reason, 'e.g. left the company'),
+  );
   if (action === 'delete') {
     blocks.push(
       input(
@@ -153,16 +155,6 @@ export function bulkReviewModal(args: {
   };
 }
 
-function reasonInput(reason: string | undefined): InputBlock {
-  const element = textInput(reason?.trim(), REASON_INPUT_MAX, {
-    multiline: true,
-    placeholder: 'e.g. left the company',
-  });
-  return input(BLOCK_IDS.reason, 'Reason', element, {
-    hint: 'Approvers see it; it stays in the channel history.',
-  });
-}
-
 function textInput(
   initial: string | undefined,
   maxLength: number,
@@ -177,26 +169,6 @@ function textInput(
     ...(value ? { initial_value: value } : {}),
     ...(options.placeholder ? { placeholder: plainText(options.placeholder) } : {}),
   };
-}
-
-function input(
-  blockId: string,
-  label: string,
-  element: PlainTextInput,
-  options: { optional?: boolean; hint?: string } = {},
-): InputBlock {
-  return {
-    type: 'input',
-    block_id: blockId,
-    label: plainText(label),
-    element,
-    ...(options.optional ? { optional: true } : {}),
-    ...(options.hint ? { hint: plainText(options.hint) } : {}),
-  };
-}
-
-function section(text: string): SectionBlock {
-  return { type: 'section', text: mrkdwnText(truncateMrkdwn(text, MAX_SECTION_TEXT)) };
 }
 
 function plural(count: number, noun: string): string {

@@ -10,8 +10,9 @@ import {
   mrkdwnText,
   packText,
   plainText,
-  slackDate,
+  slackDateMs,
   truncateMrkdwn,
+  userMention,
 } from './mrkdwn.js';
 import { userDisplayName } from './user-card.js';
 
@@ -275,19 +276,6 @@ function idCode(id: string): string {
 
 function reasonText(reason: string): string {
   return escapeAndTruncate(reason, REASON_MAX, { singleLine: true }).trim() || 'no reason recorded';
-}
-
-// userMention and slackDateMs as in approval-card.ts, kept here while that file changes.
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,30}$/;
-
-function userMention(userId: string): string {
-  if (SLACK_USER_ID.test(userId)) return `<@${userId}>`;
-  return escapeAndTruncate(userId, 40, { singleLine: true }).trim() || 'someone';
-}
-
-function slackDateMs(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return 'unknown time';
-  return slackDate(new Date(ms).toISOString(), 'unknown time');
 }
 
 function plural(count: number, noun: string): string {

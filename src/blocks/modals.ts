@@ -201,7 +201,7 @@ function modalTitle(text: string): ModalView['title'] {
   return plainText(truncate(cleanText(text, { singleLine: true }).trim(), MAX_MODAL_TITLE) || 'Cipherscale');
 }
 
-function section(text: string): KnownBlock {
+export function section(text: string): KnownBlock {
   return { type: 'section', text: mrkdwnText(truncateMrkdwn(text, MAX_SECTION_TEXT)) };
 }
 
@@ -227,13 +227,13 @@ function multilineInput(initial: string | undefined, placeholder: string): Plain
   };
 }
 
-function reasonInput(blockId: string, reason: string | undefined, placeholder: string): InputBlock {
+export function reasonInput(blockId: string, reason: string | undefined, placeholder: string): InputBlock {
   return input(blockId, 'Reason', multilineInput(reason, placeholder), {
     hint: 'Approvers see it; it stays in the channel history.',
   });
 }
 
-function input(
+export function input(
   blockId: string,
   label: string,
   element: PlainTextInput,

@@ -115,6 +115,20 @@ export function slackDate(iso: string | undefined, fallback = 'never'): string {
   return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} at {time}|${utc}>`;
 }
 
+/** A Slack date token for epoch ms; `fallback` when the time is missing or out of range. */
+export function slackDateMs(ms: number | undefined, fallback = 'unknown time'): string {
+  if (ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return fallback;
+  return slackDate(new Date(ms).toISOString(), fallback);
+}
+
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,30}$/;
+
+/** `<@U…>` for a Slack user id; anything else as escaped text, so it can never ping. */
+export function userMention(userId: string): string {
+  if (SLACK_USER_ID.test(userId)) return `<@${userId}>`;
+  return escapeAndTruncate(userId, 40, { singleLine: true }).trim() || 'someone';
+}
+
 export interface ListOptions {
   /** Items shown at most; the rest are counted. */
   max?: number;
