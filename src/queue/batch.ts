@@ -115,14 +115,14 @@ const INTERNAL_ERROR: Omit<ItemOutcome, 'at'> = {
 export async function finalizeBatch(requestId: string, deps: BatchDeps): Promise<void> {
   let request = await deps.store.get(requestId);
   if (!request?.batch) return;
-  if (request.state !== 'stopped') {
+  let results = await deps.store.itemResults(requestId);
+  const unrecorded = request.batch.targets.filter(({ id }) => !results.has(id));
+  if (request.state !== 'stopped' && unrecorded.length > 0) {
     // A user whose job failed for good without recording anything (a bug, Redis trouble).
-    const results = await deps.store.itemResults(requestId);
-    for (const { id } of request.batch.targets) {
-      if (!results.has(id)) await deps.store.recordItem(requestId, id, { ...INTERNAL_ERROR, at: Date.now() });
-    }
+    for (const { id } of unrecorded)
+      await deps.store.recordItem(requestId, id, { ...INTERNAL_ERROR, at: Date.now() });
+    results = await deps.store.itemResults(requestId);
   }
-  const results = await deps.store.itemResults(requestId);
   const counts = countResults(request.batch, results);
   const outcome = {
     ok: counts.failed === 0,
