@@ -55,6 +55,15 @@ export class Policy {
     return { ok: true };
   }
 
+  /** Everyone who may approve now: the listed users, then each group's members; each once. */
+  async approvers(): Promise<string[]> {
+    const all = new Set(this.settings.approverUserIds);
+    for (const usergroupId of this.settings.approverUsergroupIds) {
+      for (const userId of await this.directory.members(usergroupId)) all.add(userId);
+    }
+    return [...all];
+  }
+
   requiredApprovals(action: Action): number {
     return this.settings.requiredApprovals[action];
   }

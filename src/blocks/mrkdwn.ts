@@ -129,6 +129,14 @@ export function userMention(userId: string): string {
   return escapeAndTruncate(userId, 40, { singleLine: true }).trim() || 'someone';
 }
 
+const SLACK_USERGROUP_ID = /^S[A-Z0-9]{2,30}$/;
+
+/** `<!subteam^S…>` for a Slack user group id (pings its members); anything else as escaped text. */
+export function usergroupMention(usergroupId: string): string {
+  if (SLACK_USERGROUP_ID.test(usergroupId)) return `<!subteam^${usergroupId}>`;
+  return escapeAndTruncate(usergroupId, 40, { singleLine: true }).trim() || 'a group';
+}
+
 export interface ListOptions {
   /** Items shown at most; the rest are counted. */
   max?: number;

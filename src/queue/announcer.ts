@@ -1,4 +1,6 @@
+import type { ApprovalRequest } from '../approvals/types.js';
 import type { RequestEvent } from '../blocks/approval-card.js';
+import type { Waiting } from '../blocks/reminder.js';
 
 /** Tells the channel about a request: re-renders its message from the stored state, adds a thread note. */
 export interface Announcer {
@@ -11,4 +13,15 @@ export interface BatchReporter {
   summary(requestId: string): Promise<void>;
   /** Posts every user's result as thread replies. */
   report(requestId: string): Promise<void>;
+}
+
+/** A Slack call's failure as data: `retryable` ones (rate limit, outage) are worth another attempt. */
+export type SendResult = { ok: true } | { ok: false; error: string; retryable: boolean };
+
+/** Messages to approvers that are not transitions: a DM about a new request, the reminder before expiry. */
+export interface ApproverMessenger {
+  /** DMs one approver about a pending request, with a link to its message. */
+  directMessage(request: ApprovalRequest, userId: string): Promise<SendResult>;
+  /** Posts the reminder in the request's thread, mentioning who it still waits for. */
+  remind(request: ApprovalRequest, waiting: Waiting): Promise<SendResult>;
 }

@@ -92,6 +92,43 @@ export class JobProducer {
     );
   }
 
+  /** The one thread reminder, delayed to its time (see `reminderAt`); retried like `notify`. */
+  scheduleReminder(requestId: string, delayMs: number): Promise<void> {
+    return this.add(
+      'remind',
+      { requestId },
+      { delay: Math.max(0, delayMs), attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
+    );
+  }
+
+  /** Approver DMs for a new request: one job finds the approvers (Slack user groups), then one job each. */
+  notifyApprovers(requestId: string): Promise<void> {
+    return this.add(
+      'approver-dms',
+      { requestId },
+      { attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
+    );
+  }
+
+  /** One DM job per approver; the job id makes each approver's DM a single job, however often this runs. */
+  async dmApprovers(requestId: string, userIds: readonly string[]): Promise<void> {
+    await this.queue.addBulk(
+      userIds.map((userId) => {
+        const data = { requestId, userId };
+        return {
+          name: 'approver-dm',
+          data,
+          opts: {
+            jobId: jobIds['approver-dm'](data),
+            attempts: 8,
+            backoff: { type: 'exponential', delay: 2000 },
+            ...this.retention(),
+          },
+        };
+      }),
+    );
+  }
+
   /** A Slack update that failed, retried in the background (Slack down must not lose the audit trail). */
   notify(requestId: string, event: NotifyEvent): Promise<void> {
     return this.add(

@@ -16,6 +16,12 @@ export interface JobDataByName {
   'batch-item': { requestId: string; userId: string };
   /** Refresh a batch's progress summary; one per request per second at most. */
   summary: { requestId: string; second: number };
+  /** NOTIFY_APPROVERS=dm: find who may approve a new request, add one `approver-dm` each. */
+  'approver-dms': { requestId: string };
+  /** Direct-message one approver about a pending request. */
+  'approver-dm': { requestId: string; userId: string };
+  /** The one thread reminder before a pending request expires. */
+  remind: { requestId: string };
 }
 
 /** A thread-note event by kind and actor id only (jobs hold ids, never text). */
@@ -31,4 +37,7 @@ export const jobIds: { [K in JobName]: (data: JobDataByName[K]) => string } = {
   batch: ({ requestId }) => `batch-${requestId}`,
   'batch-item': ({ requestId, userId }) => `item-${requestId}-${userId}`,
   summary: ({ requestId, second }) => `summary-${requestId}-${second}`,
+  'approver-dms': ({ requestId }) => `dms-${requestId}`,
+  'approver-dm': ({ requestId, userId }) => `dm-${requestId}-${userId}`,
+  remind: ({ requestId }) => `remind-${requestId}`,
 };

@@ -133,3 +133,24 @@ describe('settings', () => {
     expect(() => new Policy(settings({ ttlMs: 0 }), directory)).toThrow(RangeError);
   });
 });
+
+describe('approvers', () => {
+  it('lists the approver users, then every approver group member, each once', async () => {
+    const directory = new FakeDirectory(
+      new Map([
+        ['SSEC', ['UGROUPAPPROVER', 'UAPPROVER']],
+        ['SOPS', ['UOPS', 'UGROUPAPPROVER']],
+      ]),
+    );
+    expect(await new Policy(settings(), directory).approvers()).toEqual([
+      'UAPPROVER',
+      'UGROUPAPPROVER',
+      'UOPS',
+    ]);
+  });
+
+  it('fails when a group cannot be read (the DM job retries), rather than leave its members out', async () => {
+    const policy = new Policy(settings(), new FakeDirectory(groups, new Set(['SOPS'])));
+    await expect(policy.approvers()).rejects.toThrow('usergroups.users.list failed');
+  });
+});

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import type { BatchRequest, SingleRequest, TargetSnapshot } from '../../src/approvals/types.js';
+import { approverDm } from '../../src/blocks/approver-dm.js';
+import { reminderNote } from '../../src/blocks/reminder.js';
+import { blockKitProblems } from '../helpers/block-kit.js';
+import { parsedTexts, visibleText } from '../helpers/blocks-text.js';
+import { sampleRequest } from '../helpers/sample-request.js';
+
+const REQUEST_ID = 'rABCDEFGHIJKLMNO';
+const TARGET_ID = '59ed689c-e8b4-4e22-8088-9e36e05f76d0';
+const CREATED = Date.parse('2024-06-03T09:00:00Z');
+const EXPIRES = Date.parse('2024-06-04T09:00:00Z');
+const EXPIRY_TOKEN = `<!date^${EXPIRES / 1000}^{date_short_pretty} at {time}|2024-06-04 09:00 UTC>`;
+const PERMALINK = 'https://acme.slack.com/archives/C0APPROVALS/p1717405200000100';
+
+const alice: TargetSnapshot = {
+  id: TARGET_ID,
+  firstName: 'Alice',
+  lastName: 'Martin',
+  email: 'alice.martin@example.com',
+  status: 'active',
+  isOwner: false,
+};
+
+const request = (overrides: Partial<SingleRequest> = {}) =>
+  sampleRequest({ id: REQUEST_ID, target: alice, reason: 'Left the company on Friday', ...overrides });
+
+function bulk(count: number): BatchRequest {
+  const { target: _target, ...rest } = request({ action: 'delete', requiredApprovals: 2 });
+  return {
+    ...rest,
+    batch: {
+      targets: Array.from({ length: count }, (_, i) => ({ ...alice, id: `${i}`.padStart(8, '0') })),
+      excluded: [],
+      duplicates: 0,
+    },
+  };
+}
+
+/** mrkdwn without date tokens, user/group mentions, the permalink and quote markers: any `<` left would be parsed. */
+const unsafeLeft = (texts: readonly string[]) =>
+  texts
+    .map((text) =>
+      text
+        .replace(/<!date\^\d+\^[^|>]*\|[^>]*>/g, '')
+        .replace(/<@[UW][A-Z0-9]+>/g, '')
+        .replace(/<!subteam\^S[A-Z0-9]+>/g, '')
+        .replace(/<#C[A-Z0-9]+>/g, '')
+        .replace(/<https:\/\/acme\.slack\.com\/[^|>]+\|Open the request>/g, '')
+        .replace(/^>/gm, ''),
+    )
+    .filter((text) => /[<>]/.test(text));
+
+describe('approverDm', () => {
+  it('says who asks, what, why, the quorum, the expiry, and links to the request', () => {
+    const message = approverDm(request(), PERMALINK);
+    expect(blockKitProblems('message', message.blocks)).toEqual([]);
+    expect(message.text).toBe('<@U0REQUESTER> asks for your approval: Deactivate Alice Martin');
+    const shown = visibleText(message.blocks);
+    expect(shown).toContain(
+      `:no_entry: <@U0REQUESTER> asks for your approval: *Deactivate* *Alice Martin* (\`${TARGET_ID}\`)`,
+    );
+    expect(shown).toContain('*Reason*\n>Left the company on Friday');
+    expect(shown).toContain(`Needs 1 approval · expires ${EXPIRY_TOKEN}`);
+    expect(shown).toContain(`<${PERMALINK}|Open the request>`);
+  });
+
+  it('a bulk request says how many users, and the approvals it needs', () => {
+    const message = approverDm(bulk(47), PERMALINK);
+    expect(blockKitProblems('message', message.blocks)).toEqual([]);
+    expect(message.text).toBe('<@U0REQUESTER> asks for your approval: Delete 47 users');
+    const shown = visibleText(message.blocks);
+    expect(shown).toContain('*Delete 47 users* (bulk)');
+    expect(shown).toContain('Needs 2 approvals');
+  });
+
+  it('without a usable permalink, names the channel instead (never a link it did not get from Slack)', () => {
+    for (const link of [
+      undefined,
+      'javascript:alert(1)',
+      'https://x.example/|<!channel>',
+      'http://plain.example',
+    ]) {
+      const shown = visibleText(approverDm(request(), link).blocks);
+      expect(shown).toContain('The request is in <#C0APPROVALS>.');
+      expect(shown).not.toContain('Open the request');
+    }
+  });
+
+  it('escapes hostile names and reasons: nothing pings, nothing links', () => {
+    const message = approverDm(
+      request({
+        target: { ...alice, firstName: '<!channel>', lastName: '<https://evil.example|click> & <@U123>' },
+        reason: 'see <!here> and <https://evil.example|this>\nsecond line <@U999>',
+      }),
+      PERMALINK,
+    );
+    expect(blockKitProblems('message', message.blocks)).toEqual([]);
+    expect(unsafeLeft(parsedTexts(message))).toEqual([]);
+    expect(message.text).toContain('&lt;!channel&gt;');
+    expect(visibleText(message.blocks)).toContain('>second line &lt;@U999&gt;');
+  });
+
+  it('stays within Block Kit limits with a 10 000-character reason and name', () => {
+    const long = 'x'.repeat(10_000);
+    const message = approverDm(request({ reason: long, target: { ...alice, firstName: long } }), PERMALINK);
+    expect(blockKitProblems('message', message.blocks)).toEqual([]);
+    expect(message.text.length).toBeLessThan(300);
+  });
+});
+
+describe('reminderNote', () => {
+  it('says how many approvals are missing and when it expires, mentioning who it waits for', () => {
+    const message = reminderNote(
+      request({ action: 'delete', requiredApprovals: 2, approvals: [{ userId: 'UAPPROVER1', at: CREATED }] }),
+      { userIds: ['UAPPROVER2', 'UAPPROVER3'], usergroupIds: ['S0SECOPS'] },
+    );
+    expect(blockKitProblems('message', message.blocks)).toEqual([]);
+    expect(message.text).toBe(`:alarm_clock: Still waiting for 1 more approval — expires ${EXPIRY_TOKEN}`);
+    expect(visibleText(message.blocks)).toBe(
+      `${message.text}\n<@UAPPROVER2>, <@UAPPROVER3>, <!subteam^S0SECOPS>`,
+    );
+  });
+
+  it('counts the missing approvals in the plural, and has no mention line when nobody is listed', () => {
+    const message = reminderNote(request({ requiredApprovals: 3 }), { userIds: [], usergroupIds: [] });
+    expect(visibleText(message.blocks)).toBe(
+      `:alarm_clock: Still waiting for 3 more approvals — expires ${EXPIRY_TOKEN}`,
+    );
+  });
+
+  it('never turns an id that is not a Slack id into a mention, and caps a long list', () => {
+    const many = Array.from({ length: 200 }, (_, i) => `U${String(i).padStart(10, '0')}`);
+    const message = reminderNote(request(), { userIds: [...many, '<!channel>'], usergroupIds: ['<!here>'] });
+    expect(blockKitProblems('message', message.blocks)).toEqual([]);
+    const shown = visibleText(message.blocks);
+    expect(shown).toMatch(/…and \d+ more$/);
+    expect(unsafeLeft(parsedTexts(message))).toEqual([]);
+    expect(
+      visibleText(reminderNote(request(), { userIds: ['<!channel>'], usergroupIds: ['<!here>'] }).blocks),
+    ).toContain('&lt;!channel&gt;, &lt;!here&gt;');
+  });
+});
