@@ -7,9 +7,13 @@ import { parse } from 'yaml';
 import { repoRoot, sharedPath } from './helpers/shared.js';
 
 const manifest = parse(readFileSync(path.join(repoRoot, 'manifest.yml'), 'utf8')) as {
-  features: { slash_commands: Array<{ command: string }> };
+  features: { slash_commands: Array<{ command: string }>; app_home: { home_tab_enabled: boolean } };
   oauth_config: { scopes: { bot: string[] } };
-  settings: { interactivity: { is_enabled: boolean }; socket_mode_enabled: boolean };
+  settings: {
+    interactivity: { is_enabled: boolean };
+    socket_mode_enabled: boolean;
+    event_subscriptions: { bot_events: string[] };
+  };
 };
 
 // The bot scope each Web API method needs (methods without one, like auth.test, map to nothing).
@@ -65,6 +69,17 @@ describe('manifest.yml', () => {
     expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/cipher-user']);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
+  });
+
+  it('enables the Home tab and subscribes to exactly the events the code listens to', () => {
+    expect(manifest.features.app_home.home_tab_enabled).toBe(true);
+    const listened = sourceFiles(path.join(repoRoot, 'src')).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/\bapp\.event\(\s*'([a-z_]+)'/g)].map((m) => m[1]),
+    );
+    expect(listened).toContain('app_home_opened');
+    expect([...manifest.settings.event_subscriptions.bot_events].sort()).toEqual(
+      [...new Set(listened)].sort(),
+    );
   });
 
   it('asks for exactly the bot scopes the code uses', () => {

@@ -67,12 +67,14 @@ const ID_PATTERN = /^r[a-z2-7]{15}$/;
 const APPROVAL_FIELD = 'approval:';
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
+/** Finished requests the recent index keeps (newest); older ones drop out of it, not out of Redis. */
+export const RECENT_KEPT = 200;
 
 export function isRequestId(id: unknown): id is string {
   return typeof id === 'string' && ID_PATTERN.test(id);
 }
 
-// KEYS: record, open index, pending index. ARGV[1] id, ARGV[2] retentionMs.
+// KEYS: record, open index, pending index, recent index. ARGV[1] id, ARGV[2] retentionMs.
 const PRELUDE = `
 local key, id, retention = KEYS[1], ARGV[1], tonumber(ARGV[2])
 local function all() return redis.call('HGETALL', key) end
@@ -85,6 +87,13 @@ local function finish(state)
   redis.call('ZREM', KEYS[2], id)
   redis.call('ZREM', KEYS[3], id)
   redis.call('PEXPIRE', key, retention)
+  -- Scored by Redis's clock in ms, kept strictly increasing so the order is the order of finishing.
+  local t = redis.call('TIME')
+  local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local last = redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2]
+  if last and tonumber(last) >= at then at = tonumber(last) + 1 end
+  redis.call('ZADD', KEYS[4], at, id)
+  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -${RECENT_KEPT + 1})
 end
 `;
 
@@ -220,28 +229,36 @@ redis.call('HINCRBY', key, 'version', 1)
 return {'ok'}
 `;
 
-// KEYS: open, pending. ARGV[1] prefix, ARGV[2] limit. Drops members whose record is gone or closed.
-const LIST_OPEN = `
-local open = {${OPEN_STATES.map((s) => `['${s}'] = true`).join(', ')}}
+// Reads up to ARGV[2] records listed in the index KEYS[1] (ARGV[1] is the key prefix) whose state is
+// in `states`, walking in `order`; drops index members whose record is gone or has left those states.
+const listIndexed = (order: 'ZRANGE' | 'ZREVRANGE', states: readonly string[], whenGone = '') => `
+local wanted = {${states.map((s) => `['${s}'] = true`).join(', ')}}
 local limit, out, start = tonumber(ARGV[2]), {}, 0
 for _ = 1, 20 do
-  local members = redis.call('ZRANGE', KEYS[1], start, start + limit - 1)
+  local members = redis.call('${order}', KEYS[1], start, start + limit - 1)
   if #members == 0 then break end
   for _, member in ipairs(members) do
     local key = ARGV[1] .. 'request:' .. member
     local state = redis.call('HGET', key, 'state')
-    if state and open[state] then
+    if state and wanted[state] then
       if #out < limit then table.insert(out, redis.call('HGETALL', key)) end
       start = start + 1
     else
       redis.call('ZREM', KEYS[1], member)
-      if not state then redis.call('ZREM', KEYS[2], member) end
+      ${whenGone}
     end
   end
   if #out >= limit then break end
 end
 return out
 `;
+
+// KEYS: open, pending. Oldest first; a member whose record is gone also leaves the pending index.
+const LIST_OPEN = listIndexed(
+  'ZRANGE',
+  OPEN_STATES,
+  "if not state then redis.call('ZREM', KEYS[2], member) end",
+);
 
 // KEYS: pending, open. ARGV[1] prefix, ARGV[2] now, ARGV[3] limit.
 const DUE_FOR_EXPIRY = `
@@ -257,6 +274,9 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'L
 end
 return out
 `;
+
+// KEYS: recent. Newest first.
+const LIST_RECENT = listIndexed('ZREVRANGE', TERMINAL_STATES);
 
 class Script {
   private sha: string | undefined;
@@ -287,6 +307,7 @@ const SCRIPTS = {
   completeStopped: new Script(COMPLETE_STOPPED),
   recordItem: new Script(RECORD_ITEM),
   listOpen: new Script(LIST_OPEN),
+  listRecent: new Script(LIST_RECENT),
   dueForExpiry: new Script(DUE_FOR_EXPIRY),
 };
 
@@ -360,6 +381,7 @@ export class RequestStore {
       .del(this.recordKey(id), this.resultsKey(id))
       .zrem(this.openKey, id)
       .zrem(this.pendingKey, id)
+      .zrem(this.recentKey, id)
       .exec()
       .then(throwFirstError);
   }
@@ -484,14 +506,17 @@ export class RequestStore {
       [this.openKey, this.pendingKey],
       [this.prefix, clampLimit(limit)],
     );
-    const requests: ApprovalRequest[] = [];
-    for (const record of z.array(stringList).parse(reply)) {
-      // One unreadable record must not hide the others.
-      try {
-        requests.push(parseRecord(record));
-      } catch {}
-    }
-    return requests;
+    return parseRecords(reply);
+  }
+
+  /** Finished requests, the most recently finished first, at most `limit`; records gone (TTL) are skipped. */
+  async listRecent(limit = DEFAULT_LIMIT): Promise<ApprovalRequest[]> {
+    const reply = await SCRIPTS.listRecent.run(
+      this.redis,
+      [this.recentKey],
+      [this.prefix, clampLimit(limit)],
+    );
+    return parseRecords(reply);
   }
 
   /** Ids of pending requests whose expiresAt <= now (for a sweeper), soonest first. */
@@ -518,7 +543,7 @@ export class RequestStore {
   }
 
   private async run(script: Script, id: string, args: readonly (string | number)[]) {
-    const keys = [this.recordKey(id), this.openKey, this.pendingKey];
+    const keys = [this.recordKey(id), this.openKey, this.pendingKey, this.recentKey];
     return scriptReply.parse(await script.run(this.redis, keys, [id, this.retentionMs, ...args]));
   }
 
@@ -533,6 +558,9 @@ export class RequestStore {
   }
   private get pendingKey(): string {
     return `${this.prefix}requests:pending`;
+  }
+  private get recentKey(): string {
+    return `${this.prefix}requests:recent`;
   }
 }
 
@@ -554,6 +582,17 @@ function decided<T extends string>(
   const known = allowed.find((candidate) => candidate === outcome);
   if (!known) throw new Error(`unexpected script outcome ${outcome}`);
   return { outcome: known, request: parseRecord(record) };
+}
+
+/** A list script's records; one unreadable record must not hide the others. */
+function parseRecords(reply: unknown): ApprovalRequest[] {
+  const requests: ApprovalRequest[] = [];
+  for (const record of z.array(stringList).parse(reply)) {
+    try {
+      requests.push(parseRecord(record));
+    } catch {}
+  }
+  return requests;
 }
 
 function epochMs(now: number): number {

@@ -6,6 +6,8 @@ import type { Logger } from '../logger.js';
 import type { Announcer } from '../queue/announcer.js';
 import type { JobProducer } from '../queue/producer.js';
 import type { DraftStore } from './drafts.js';
+import type { HomeRefresher } from './home/refresher.js';
+import type { HomeTab } from './home/tab.js';
 
 /** What the Slack handlers work with; built once by the runtime. */
 export interface AppContext {
@@ -15,6 +17,10 @@ export interface AppContext {
   store: RequestStore;
   policy: Policy;
   drafts: DraftStore;
+  /** The App Home tab: publishes a user's Home. */
+  home: HomeTab;
+  /** Refreshes the App Homes a request concerns, in the background. */
+  homes: Pick<HomeRefresher, 'changed'>;
   producer: JobProducer;
   announcer: Announcer;
   now: () => number;

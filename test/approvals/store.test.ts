@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { type NewRequest, RequestExistsError, RequestStore } from '../../src/approvals/store.js';
+import { type NewRequest, RECENT_KEPT, RequestExistsError, RequestStore } from '../../src/approvals/store.js';
 import type { Outcome } from '../../src/approvals/types.js';
 
 const T0 = 1_760_000_000_000;
@@ -474,5 +474,84 @@ describe('retention', () => {
     await redis.pexpire(`${prefix}request:${id}`, 1000);
     await store.transition(id, ['approved'], 'running');
     expect(await pttl(id)).toBeGreaterThan(RETENTION - 5000);
+  });
+});
+
+describe('recent index', () => {
+  const batchRequest = (): NewRequest => ({
+    ...newRequest({ action: 'deactivate' }),
+    changes: undefined,
+    target: undefined,
+    batch: {
+      targets: [{ id: '0c5b7a8e-1111-4222-8333-444455556666', status: 'active', isOwner: false }],
+      excluded: [],
+      duplicates: 0,
+    },
+  });
+  const created = async (n: number) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) ids.push((await store.create(newRequest())).id);
+    return ids;
+  };
+  const recent = async (limit?: number) => (await store.listRecent(limit)).map((r) => [r.id, r.state]);
+
+  it('lists every kind of finished request, the last finished first, and no open one', async () => {
+    const [open = '', rejected = '', cancelled = '', expired = '', succeeded = '', failed = ''] =
+      await created(6);
+    const stopped = (await store.create(batchRequest())).id;
+    expect(await store.listRecent()).toEqual([]);
+
+    await store.reject(rejected, 'UAPP0', 'no', T0 + 1);
+    await store.cancel(cancelled, 'UREQ', T0 + 1);
+    await store.expire(expired, T0 + TTL);
+    for (const id of [succeeded, failed, stopped, open]) await store.approve(id, 'UAPP0', T0 + 1);
+    await store.transition(open, ['approved'], 'running');
+    await store.transition(failed, ['approved'], 'failed', { outcome: { ...outcome, ok: false } });
+    await store.stop(stopped, 'UAPP0', T0 + 2);
+    await store.transition(succeeded, ['approved'], 'succeeded', { outcome });
+
+    expect(await recent()).toEqual([
+      [succeeded, 'succeeded'],
+      [stopped, 'stopped'],
+      [failed, 'failed'],
+      [expired, 'expired'],
+      [cancelled, 'cancelled'],
+      [rejected, 'rejected'],
+    ]);
+    expect(await recent(2)).toEqual([
+      [succeeded, 'succeeded'],
+      [stopped, 'stopped'],
+    ]);
+    expect((await store.listRecent(1))[0]).toEqual(await store.get(succeeded));
+  });
+
+  it('keeps the order of finishing when requests finish within the same millisecond', async () => {
+    const ids = await created(20);
+    for (const id of ids) await store.cancel(id, 'UREQ', T0 + 1);
+    expect((await store.listRecent()).map((r) => r.id)).toEqual([...ids].reverse());
+  });
+
+  it('skips and drops requests whose record expired from Redis, and ones deleted', async () => {
+    const [gone = '', deleted = '', kept = ''] = await created(3);
+    for (const id of [gone, deleted, kept]) await store.cancel(id, 'UREQ', T0 + 1);
+    await redis.del(`${prefix}request:${gone}`);
+    await store.delete(deleted);
+    expect(await recent()).toEqual([[kept, 'cancelled']]);
+    expect(await redis.zrange(`${prefix}requests:recent`, 0, -1)).toEqual([kept]);
+  });
+
+  it(`stays bounded: the ${RECENT_KEPT} last finished`, async () => {
+    const ids = await created(RECENT_KEPT + 1);
+    for (const id of ids) await store.cancel(id, 'UREQ', T0 + 1);
+    expect(await redis.zcard(`${prefix}requests:recent`)).toBe(RECENT_KEPT);
+    expect((await store.listRecent(1000)).map((r) => r.id)).toEqual(ids.slice(1).reverse());
+  });
+
+  it('is written by the transition itself: a refused transition adds nothing', async () => {
+    const [id = ''] = await created(1);
+    await store.cancel(id, 'UAPP0', T0 + 1);
+    await store.transition(id, ['approved'], 'failed', { outcome });
+    expect(await store.listRecent()).toEqual([]);
+    expect(await redis.exists(`${prefix}requests:recent`)).toBe(0);
   });
 });

@@ -21,6 +21,8 @@ export interface Driver {
   /** `/cipher-user <text>`, signed as Slack signs it. */
   command(text: string, fields?: Partial<CommandFields>): Promise<HttpAnswer & { responseUrlId: string }>;
   interact(payload: unknown): Promise<HttpAnswer>;
+  /** An Events API `event_callback` body (JSON), signed as Slack signs it. */
+  event(payload: unknown): Promise<HttpAnswer>;
   /** A raw POST to /slack/events with the given headers (for forged or stale requests). */
   post(body: string, headers: Record<string, string>): Promise<HttpAnswer>;
   get(path: string): Promise<HttpAnswer>;
@@ -149,6 +151,10 @@ export function slackDriver(world: {
     interact(payload) {
       const body = interactionBody(payload);
       return post(body, signedHeaders(signingSecret, body, 'application/x-www-form-urlencoded'));
+    },
+    event(payload) {
+      const body = JSON.stringify(payload);
+      return post(body, signedHeaders(signingSecret, body, 'application/json'));
     },
     post,
     async get(path) {

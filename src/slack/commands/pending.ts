@@ -1,7 +1,9 @@
 import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { PENDING_SHOWN, type PendingEntry, pendingList } from '../../blocks/pending-list.js';
+import { requestsConcerning } from '../../approvals/concerns.js';
+import { PENDING_SHOWN, pendingList } from '../../blocks/pending-list.js';
 import type { AppContext } from '../context.js';
+import { permalink } from '../permalink.js';
 
 const SCANNED = 500;
 
@@ -14,12 +16,7 @@ export async function listPending(
     ctx.store.listOpen(SCANNED),
     ctx.policy.isApprover(userId).catch(() => false),
   ]);
-  const mine = open.flatMap((request): Array<Omit<PendingEntry, 'link'>> => {
-    if (request.requesterId === userId) return [{ request, role: 'requester' }];
-    const canApprove =
-      approver && request.state === 'pending' && !request.approvals.some((a) => a.userId === userId);
-    return canApprove ? [{ request, role: 'approver' }] : [];
-  });
+  const mine = requestsConcerning(open, userId, approver);
   const shown = mine.slice(0, PENDING_SHOWN);
   const entries = await Promise.all(
     shown.map(async (entry) => ({
@@ -28,17 +25,4 @@ export async function listPending(
     })),
   );
   await respond({ response_type: 'ephemeral', ...pendingList(entries, mine.length) });
-}
-
-async function permalink(
-  client: WebClient,
-  channel: string,
-  ts: string | undefined,
-): Promise<string | undefined> {
-  if (!ts) return undefined;
-  try {
-    return (await client.chat.getPermalink({ channel, message_ts: ts })).permalink;
-  } catch {
-    return undefined;
-  }
 }
