@@ -295,6 +295,20 @@ describe('FakeSlack users, usergroups and channels', () => {
     });
   });
 
+  it('opens a DM when posting to a user id, but refuses bots (cannot_dm_bot) and deactivated users', async () => {
+    fake.setUser({ id: 'UABOT', is_bot: true });
+    fake.setUser({ id: 'UGONE', deleted: true });
+    await expect(client.chat.postMessage({ channel: 'U42', text: 'hi' })).resolves.toMatchObject({
+      channel: 'D42',
+    });
+    await expect(client.chat.postMessage({ channel: 'UABOT', text: 'hi' })).rejects.toMatchObject({
+      data: { error: 'cannot_dm_bot' },
+    });
+    await expect(client.chat.postMessage({ channel: 'UGONE', text: 'hi' })).rejects.toMatchObject({
+      data: { error: 'user_disabled' },
+    });
+  });
+
   it('lists usergroup members or answers no_such_subteam', async () => {
     fake.setUsergroupMembers('S0APPROVERS', ['U1', 'U2']);
     await expect(client.usergroups.users.list({ usergroup: 'S0APPROVERS' })).resolves.toMatchObject({

@@ -34,6 +34,8 @@ export interface SlackFailure {
 
 export interface FakeSlackOptions {
   botToken?: string;
+  /** The app-level token (xapp-…) that apps.connections.open accepts. */
+  appToken?: string;
   botUserId?: string;
   botId?: string;
   teamId?: string;
@@ -83,14 +85,19 @@ const TEXT_FIELDS = new Set([
   'username',
 ]);
 const SCOPES = 'commands,chat:write,users:read,usergroups:read,channels:read,groups:read,files:write';
+// Methods called with the app-level token instead of the bot token.
+const APP_TOKEN_METHODS = new Set(['apps.connections.open']);
 
 export class FakeSlack {
   readonly apiUrl: string;
   readonly botToken: string;
+  readonly appToken: string;
   readonly botUserId: string;
   readonly botId: string;
   readonly teamId: string;
   readonly calls: SlackCall[] = [];
+  /** The WebSocket URL apps.connections.open hands out (a test's Socket Mode server). */
+  socketUrl: string | undefined;
 
   private readonly origin: string;
   private readonly waiters = new Set<Waiter>();
@@ -106,6 +113,7 @@ export class FakeSlack {
 
   private readonly handlers: Record<string, Handler> = {
     'auth.test': () => this.authTest(),
+    'apps.connections.open': () => this.connectionsOpen(),
     'chat.postMessage': (a) => this.postMessage(a),
     'chat.update': (a) => this.update(a),
     'chat.delete': (a) => this.deleteMessage(a),
@@ -130,6 +138,7 @@ export class FakeSlack {
     this.origin = `http://127.0.0.1:${port}`;
     this.apiUrl = `${this.origin}/api/`;
     this.botToken = options.botToken ?? 'xoxb-fake-bot-token';
+    this.appToken = options.appToken ?? 'xapp-1-AFAKEAPP1-1-fake-app-token';
     this.botUserId = options.botUserId ?? 'UBOT00001';
     this.botId = options.botId ?? 'BBOT00001';
     this.teamId = options.teamId ?? 'TFAKE0001';
@@ -285,7 +294,12 @@ export class FakeSlack {
     if (!handler) return error('unknown_method');
     if (typeof decoded === 'string') return error(decoded);
     if (token === undefined) return error('not_authed');
-    if (token !== this.botToken) return error('invalid_auth');
+    const expected = APP_TOKEN_METHODS.has(method) ? this.appToken : this.botToken;
+    if (token !== expected) {
+      // Slack tells a token of the wrong kind apart from an unknown one.
+      const known = token === this.botToken || token === this.appToken;
+      return error(known ? 'not_allowed_token_type' : 'invalid_auth');
+    }
     if (problems.length > 0) return this.invalidBlocks(method, decoded, problems);
     return handler(decoded);
   }
@@ -401,10 +415,17 @@ export class FakeSlack {
     };
   }
 
+  private connectionsOpen(): Json {
+    if (this.socketUrl === undefined) return error('fake_socket_url_not_set');
+    return { ok: true, url: this.socketUrl };
+  }
+
   private postMessage(args: Json): Json {
     const requested = stringArg(args.channel);
     const refused = this.refuseChannel(requested, true) ?? refuseText(args);
     if (refused || requested === undefined) return error(refused ?? 'channel_not_found');
+    const dmRefused = this.refuseDm(requested);
+    if (dmRefused) return error(dmRefused);
     // Posting to a user id opens the DM: Slack answers with the D… channel.
     const channel = /^[UW]/.test(requested) ? `D${requested.slice(1)}` : requested;
     const ts = this.nextTs();
@@ -658,6 +679,14 @@ export class FakeSlack {
   }
 
   // ---- helpers needing state ----
+
+  /** A DM to a bot (setUser is_bot) or a deactivated user (setUser deleted), refused as Slack does. */
+  private refuseDm(channel: string): string | undefined {
+    const user = /^[UW]/.test(channel) ? this.users.get(channel) : undefined;
+    if (user?.is_bot) return 'cannot_dm_bot';
+    if (user?.deleted) return 'user_disabled';
+    return undefined;
+  }
 
   private refuseChannel(channel: string | undefined, needsMembership: boolean): string | undefined {
     if (channel === undefined || channel.startsWith('CNOTFOUND')) return 'channel_not_found';
