@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t cipher-user .
-# Run:   docker run --env-file .env -p 3000:3000 cipher-user
+# Run:   docker run --env-file .env -p 3000:3000 cipher-user               (listener and workers)
+#        docker run --env-file .env cipher-user --role worker               (workers only; see README "Roles")
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -21,5 +22,6 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT||3000}/healthz`).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# node directly, not npm: SIGTERM must reach the app for a graceful stop.
-CMD ["node", "dist/src/main.js"]
+# node directly, not npm: SIGTERM must reach the app for a graceful stop. Arguments (`--role worker`) follow.
+ENTRYPOINT ["node", "dist/src/main.js"]
+CMD []

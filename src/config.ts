@@ -115,11 +115,16 @@ const envSchema = z.object({
       return minutes;
     }),
   USERGROUP_CACHE_SECONDS: integer(0, 3600, 60),
+  NOTIFY_APPROVERS: z.enum(['off', 'dm'], { error: 'must be off or dm' }).default('off'),
   JOB_ATTEMPTS: integer(1, 20, 5),
   JOB_BACKOFF_MS: integer(10, 600_000, 2000),
   RETENTION_DAYS: integer(1, 3650, 30),
   SHUTDOWN_GRACE_MS: integer(0, 600_000, 25_000),
   JOB_LOCK_MS: integer(500, 600_000, 30_000),
+  ROLE: z.enum(['both', 'listener', 'worker'], { error: 'must be both, listener or worker' }).default('both'),
+  METRICS_TOKEN: optionalText,
+  LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).optional(),
+  NODE_ENV: optionalText,
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -154,6 +159,8 @@ export interface Config {
     readonly requiredApprovals: Readonly<Record<'edit' | 'deactivate' | 'delete', number>>;
     readonly ttlMs: number;
     readonly usergroupCacheMs: number;
+    /** `dm`: each approver gets a direct message about a new request. */
+    readonly notify: 'off' | 'dm';
     readonly retentionMs: number;
   };
   readonly jobs: {
@@ -166,8 +173,15 @@ export interface Config {
   };
   /** How long a stop waits for running jobs before leaving them to another worker. */
   readonly shutdownGraceMs: number;
+  /** What this process runs: the Slack listener, the job workers, or both. */
+  readonly role: Role;
+  /** When set, GET /metrics wants `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  readonly logFormat: 'json' | 'pretty';
 }
+
+export type Role = 'both' | 'listener' | 'worker';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -182,7 +196,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'}: ${issue.message}`);
-  if (!env.SLACK_APP_TOKEN?.trim() && !env.SLACK_SIGNING_SECRET?.trim()) {
+  const listens = env.ROLE?.trim() !== 'worker';
+  if (listens && !env.SLACK_APP_TOKEN?.trim() && !env.SLACK_SIGNING_SECRET?.trim()) {
     problems.push('SLACK_SIGNING_SECRET: required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
   }
   if (!env.APPROVER_USER_IDS?.trim() && !env.APPROVER_USERGROUP_IDS?.trim()) {
@@ -224,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
       ttlMs: Math.round(e.APPROVAL_TTL_MINUTES * 60_000),
       usergroupCacheMs: e.USERGROUP_CACHE_SECONDS * 1000,
+      notify: e.NOTIFY_APPROVERS,
       retentionMs: e.RETENTION_DAYS * 86_400_000,
     }),
     jobs: Object.freeze({
@@ -233,7 +249,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ratePerSecond: e.CIPHERSCALE_RATE_LIMIT_PER_SECOND,
     }),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    role: e.ROLE,
+    metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'development' ? 'pretty' : 'json'),
   });
 }
 

@@ -1,6 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
 import type { Logger as SlackLogger } from '@slack/bolt';
 import { LogLevel } from '@slack/bolt';
 import { type DestinationStream, type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -23,11 +26,41 @@ export interface LoggerOptions {
   level: string;
   /** Exact secret values scrubbed from every line, whatever field or message carries them. */
   secrets: readonly string[];
+  /** `pretty`: coloured lines for a terminal (development); `json` (default): one JSON object a line. */
+  format?: 'json' | 'pretty';
   destination?: DestinationStream;
+  /** Called with each audit line's fields (one per request transition), e.g. to count them. */
+  onAudit?: (fields: Record<string, unknown>) => void;
+}
+
+/** What every line logged while handling one Slack delivery or one job carries. */
+export interface LogContext {
+  /** Correlation id: one per Slack delivery (`sl-…`) or job attempt (`job-…`). */
+  rid: string;
+  /** The approval request concerned, once known. */
+  requestId?: string;
+}
+
+const logContext = new AsyncLocalStorage<LogContext>();
+
+/** Runs `fn` with a fresh correlation id on every line it logs, however deep. */
+export function withLogContext<T>(kind: 'sl' | 'job', fields: Omit<LogContext, 'rid'>, fn: () => T): T {
+  return logContext.run({ rid: `${kind}-${randomBytes(6).toString('hex')}`, ...fields }, fn);
+}
+
+/** Adds the approval request id to the current context (a Slack click learns it from the button). */
+export function bindRequestId(requestId: string): void {
+  const store = logContext.getStore();
+  if (store) store.requestId = requestId;
+}
+
+export function currentLogContext(): Readonly<LogContext> | undefined {
+  return logContext.getStore();
 }
 
 export function createLogger(options: LoggerOptions): Logger {
   const secrets = options.secrets.filter((s) => s.length >= 6);
+  const { onAudit } = options;
   return pino(
     {
       level: options.level,
@@ -35,12 +68,49 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      mixin: (_obj, _level, logger) => {
+        const context = logContext.getStore();
+        if (!context) return {};
+        // A child logger may already carry the request id; do not write the key twice.
+        return 'requestId' in logger.bindings() ? { rid: context.rid } : { ...context };
+      },
       hooks: {
         streamWrite: (line) => scrub(line, secrets),
+        ...(onAudit
+          ? {
+              logMethod(this: Logger, args: Parameters<Logger['info']>, method) {
+                const [fields] = args as unknown[];
+                if (
+                  typeof fields === 'object' &&
+                  fields !== null &&
+                  (fields as { audit?: unknown }).audit === true
+                ) {
+                  onAudit({ ...this.bindings(), ...(fields as Record<string, unknown>) });
+                }
+                return method.apply(this, args);
+              },
+            }
+          : {}),
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    destinationFor(options.format ?? 'json', options.destination),
   );
+}
+
+function destinationFor(
+  format: 'json' | 'pretty',
+  destination: DestinationStream | undefined,
+): DestinationStream {
+  if (format === 'pretty') {
+    return pretty({
+      colorize: destination === undefined,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,app',
+      sync: true,
+      ...(destination ? { destination } : {}),
+    });
+  }
+  return destination ?? pino.destination({ dest: 1, sync: false });
 }
 
 export function scrub(text: string, secrets: readonly string[]): string {

@@ -5,7 +5,7 @@ import { type Runtime, startRuntime } from './runtime.js';
 async function main(): Promise<void> {
   let runtime: Runtime;
   try {
-    runtime = await startRuntime(loadConfig());
+    runtime = await startRuntime(loadConfig({ ...process.env, ...roleFlag(process.argv.slice(2)) }));
   } catch (err) {
     process.stderr.write(`cipher-user cannot start.\n${startFailure(err)}\n`);
     process.exit(1);
@@ -29,6 +29,15 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     runtime.logger.error({ err: errorSummary(reason) }, 'unhandled rejection');
   });
+}
+
+/** `--role worker` or `--role=worker` on the command line wins over ROLE in the environment. */
+function roleFlag(args: readonly string[]): { ROLE?: string } {
+  const at = args.findIndex((a) => a === '--role' || a.startsWith('--role='));
+  if (at < 0) return {};
+  const flag = args[at] ?? '';
+  const value = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : (args[at + 1] ?? '');
+  return { ROLE: value };
 }
 
 function startFailure(err: unknown): string {

@@ -7,17 +7,23 @@ import { RequestStore } from './approvals/store.js';
 import { createCipherscaleClient } from './cipherscale/client.js';
 import { type Config, redactUrl } from './config.js';
 import { createLogger, type Logger, slackLogger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { type OpsServer, opsRoutes, startOpsServer } from './ops.js';
 import { JobProducer } from './queue/producer.js';
 import { requeueLost } from './queue/reconcile.js';
 import { ITEMS_QUEUE_NAME, QUEUE_NAME } from './queue/registry.js';
 import { ReliableAnnouncer } from './queue/reliable-announcer.js';
-import { createItemsWorker, createWorker } from './queue/worker.js';
-import { connectRedis, redisAnswers } from './redis.js';
+import { createItemsWorker, createWorker, type RequestWorker } from './queue/worker.js';
+import { checkEvictionPolicy, connectRedis, redisAnswers } from './redis.js';
 import { SlackAnnouncer } from './slack/announcer.js';
 import { createSlackApp } from './slack/app.js';
+import { SlackApproverMessenger } from './slack/approver-messenger.js';
 import { SlackBatchReporter } from './slack/batch-reporter.js';
 import type { AppContext } from './slack/context.js';
 import { DraftStore } from './slack/drafts.js';
+import { HomeRefresher } from './slack/home/refresher.js';
+import { HomeTab } from './slack/home/tab.js';
+import { HomeViewers } from './slack/home/viewers.js';
 import { SlackUsergroupDirectory } from './slack/usergroups.js';
 
 export interface RuntimeOptions {
@@ -34,6 +40,7 @@ export interface Runtime {
   logger: Logger;
   redis: Redis;
   ctx: AppContext;
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -45,9 +52,12 @@ const DEFAULT_RETRY: RetryOptions = { retries: 3, factor: 2, minTimeout: 500, ma
 
 /** Builds every dependency from the config and starts listening and working. Throws on the first thing that cannot start. */
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const metrics = new Metrics();
   const logger = createLogger({
     level: config.logLevel,
     secrets: secretsOf(config),
+    format: config.logFormat,
+    onAudit: (fields) => metrics.audit(fields),
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
   if (config.cipherscale.insecureTransport) {
@@ -57,6 +67,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     );
   }
   const redis = await connectRedis(config.redisUrl);
+  await checkEvictionPolicy(redis, logger);
   // BullMQ wants connections that wait for Redis instead of failing commands.
   const queueRedis = await connectRedis(config.redisUrl, {
     overrides: BULLMQ_CONNECTION,
@@ -69,6 +80,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const clientOptions: WebClientOptions = {
       retryConfig: options.slackRetryConfig ?? DEFAULT_RETRY,
       logger: slackLogger(logger, 'web-api'),
+      fetch: metrics.slackFetch(),
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     };
     const web = new WebClient(config.slack.botToken, clientOptions);
@@ -81,8 +93,23 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     closers.push(() => itemsQueue.close());
     const flows = new FlowProducer({ connection: queueRedis, prefix: bullPrefix });
     closers.push(() => flows.close());
-    const direct = new SlackAnnouncer(store, web, logger);
-    const cipherscale = createCipherscaleClient(config.cipherscale);
+    const policy = new Policy(
+      {
+        ...config.approvals,
+        requiredApprovals: config.approvals.requiredApprovals,
+        ttlMs: config.approvals.ttlMs,
+      },
+      new SlackUsergroupDirectory(web, config.approvals.usergroupCacheMs),
+    );
+    const viewers = new HomeViewers({ redis, prefix, retentionMs: config.approvals.retentionMs });
+    const home = new HomeTab({ store, policy, viewers, client: web, logger, now: options.now ?? Date.now });
+    // Announcements also refresh the App Home of the people concerned (best effort, in the background).
+    const direct = new HomeRefresher(new SlackAnnouncer(store, web, logger), home, logger);
+    metrics.watchQueues([queue, itemsQueue]);
+    const cipherscale = createCipherscaleClient({
+      ...config.cipherscale,
+      onCall: (operation, status, ms) => metrics.cipherscaleCall(operation, status, ms),
+    });
     const producer = new JobProducer(queue, flows, {
       attempts: config.jobs.attempts,
       retentionMs: config.approvals.retentionMs,
@@ -92,15 +119,10 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       logger,
       cipherscale,
       store,
-      policy: new Policy(
-        {
-          ...config.approvals,
-          requiredApprovals: config.approvals.requiredApprovals,
-          ttlMs: config.approvals.ttlMs,
-        },
-        new SlackUsergroupDirectory(web, config.approvals.usergroupCacheMs),
-      ),
+      policy,
       drafts: new DraftStore(redis, prefix),
+      home,
+      homes: direct,
       producer,
       announcer: new ReliableAnnouncer(direct, producer, logger),
       now: options.now ?? Date.now,
@@ -112,6 +134,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       reporter: new SlackBatchReporter(store, web),
       producer,
       logger,
+      policy: ctx.policy,
+      messenger: new SlackApproverMessenger(web),
     };
     const workerOptions = {
       connection: workerRedis,
@@ -119,38 +143,68 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       backoffMs: config.jobs.backoffMs,
       lockMs: config.jobs.lockMs,
     };
-    const workers = [
-      createWorker(workerDeps, workerOptions),
-      createItemsWorker(workerDeps, {
-        ...workerOptions,
-        ratePerSecond: config.jobs.ratePerSecond,
-        queue: itemsQueue,
-      }),
-    ];
-    closers.unshift(() => Promise.all(workers.map((w) => closeWithin(w, config.shutdownGraceMs, logger))));
-    const reconciler = setInterval(() => {
-      requeueLost({ store, producer, logger }).catch((err: unknown) =>
-        logger.warn({ err: { message: (err as Error).message } }, 'requeue check failed'),
-      );
-    }, 30_000);
-    reconciler.unref();
-    closers.unshift(async () => clearInterval(reconciler));
-    const slack = await createSlackApp({
-      ctx,
-      clientOptions,
+    const routes = opsRoutes({
       ready: () => redisAnswers(redis),
-      ...(options.processBeforeResponse === undefined
-        ? {}
-        : { processBeforeResponse: options.processBeforeResponse }),
+      metrics,
+      metricsToken: config.metricsToken,
     });
-    const { port } = await slack.start();
-    closers.unshift(() => slack.stop());
-    logger.info({ mode: config.slack.mode, port, redis: redactUrl(config.redisUrl) }, 'cipher-user started');
+    if (config.role !== 'listener') {
+      const workers = [
+        createWorker(workerDeps, workerOptions),
+        createItemsWorker(workerDeps, {
+          ...workerOptions,
+          ratePerSecond: config.jobs.ratePerSecond,
+          queue: itemsQueue,
+        }),
+      ];
+      metrics.watchWorker(workers[0] as RequestWorker, QUEUE_NAME);
+      metrics.watchWorker(workers[1] as RequestWorker, ITEMS_QUEUE_NAME);
+      closers.unshift(() => Promise.all(workers.map((w) => closeWithin(w, config.shutdownGraceMs, logger))));
+      const reconciler = setInterval(() => {
+        requeueLost({ store, producer, logger }).catch((err: unknown) =>
+          logger.warn({ err: { message: (err as Error).message } }, 'requeue check failed'),
+        );
+      }, 30_000);
+      reconciler.unref();
+      closers.unshift(async () => clearInterval(reconciler));
+    }
+    let port: number | undefined;
+    if (config.role === 'worker') {
+      // No Slack listener: check the bot token now (the listener's start does it otherwise).
+      await web.auth.test();
+    } else {
+      const slack = await createSlackApp({
+        ctx,
+        clientOptions,
+        routes,
+        ...(options.processBeforeResponse === undefined
+          ? {}
+          : { processBeforeResponse: options.processBeforeResponse }),
+      });
+      ({ port } = await slack.start());
+      closers.unshift(() => slack.stop());
+    }
+    if (port === undefined) {
+      // Worker role or Socket Mode: nothing else listens on PORT, so health and metrics get it alone.
+      const ops: OpsServer = await startOpsServer(routes, config.slack.port);
+      closers.push(() => ops.close());
+      port = ops.port;
+    }
+    logger.info(
+      {
+        role: config.role,
+        ...(config.role === 'worker' ? {} : { mode: config.slack.mode }),
+        port,
+        redis: redactUrl(config.redisUrl),
+      },
+      'cipher-user started',
+    );
     return {
       port,
       logger,
       redis,
       ctx,
+      metrics,
       async stop() {
         // Stop taking requests, let the worker finish its jobs, then let go of Redis.
         for (const close of closers) await close().catch(() => undefined);

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { FakeCipherscale } from './fakes/cipherscale/server.js';
 import { FakeSlack } from './fakes/slack/server.js';
+import { FakeSocketServer } from './fakes/slack/socket-server.js';
 import { freePort } from './helpers/ports.js';
 import { repoRoot } from './helpers/shared.js';
 
@@ -31,6 +33,30 @@ afterEach(async () => {
 });
 
 describe('starting', () => {
+  it('says so plainly, and exits 1, when PORT is taken (Socket Mode, where only health and metrics use it)', async () => {
+    const slack = await FakeSlack.start();
+    const sockets = await FakeSocketServer.start();
+    slack.socketUrl = sockets.url;
+    fakes.push(slack, sockets);
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    fakes.push({ close: () => new Promise<void>((resolve) => taken.close(() => resolve())) });
+    const { code, output } = await runMain({
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_APP_TOKEN: slack.appToken,
+      SLACK_API_URL: slack.apiUrl,
+      CIPHERSCALE_API_TOKEN: 'token',
+      APPROVER_USER_IDS: 'UAPPROVER1',
+      REDIS_URL: inject('redisUrl'),
+      PORT: String((taken.address() as net.AddressInfo).port),
+    });
+    expect(code).toBe(1);
+    expect(output).toContain('cipher-user cannot start');
+    expect(output).toContain('EADDRINUSE');
+    expect(output).not.toMatch(/\n\s+at /);
+    expect(output).not.toContain(slack.appToken);
+  });
+
   it('with an empty environment lists every missing setting and exits non-zero', async () => {
     const { code, output } = await runMain({});
     expect(code).toBe(1);

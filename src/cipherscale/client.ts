@@ -17,7 +17,16 @@ export interface CipherscaleClientOptions {
   token: string;
   timeoutMs: number;
   userAgent?: string;
+  /** Told of every call: operation, HTTP status (or timeout / connection / invalid) and duration. */
+  onCall?: (operation: string, status: string, durationMs: number) => void;
 }
+
+const OPERATION: Record<Request['method'], string> = {
+  GET: 'get',
+  PUT: 'update',
+  PATCH: 'deactivate',
+  DELETE: 'delete',
+};
 
 const NO_BODY = Symbol('no body');
 type Expected<T> = z.ZodType<T> | typeof NO_BODY;
@@ -48,8 +57,12 @@ export function createCipherscaleClient(options: CipherscaleClientOptions): Ciph
   });
 
   const userPath = (id: string) => `/tenants/users/${encodeURIComponent(id)}`;
-  const send = <T>(id: string, request: Request, schema: Expected<T>) =>
-    call(http_, options.timeoutMs, id, request, schema).then((result) => withoutToken(result, options.token));
+  const send = async <T>(id: string, request: Request, schema: Expected<T>) => {
+    const started = performance.now();
+    const result = withoutToken(await call(http_, options.timeoutMs, id, request, schema), options.token);
+    options.onCall?.(OPERATION[request.method], statusLabel(result), performance.now() - started);
+    return result;
+  };
 
   return {
     getUser: (id) => send(id, { method: 'GET', url: userPath(id) }, userSchema),
@@ -58,6 +71,13 @@ export function createCipherscaleClient(options: CipherscaleClientOptions): Ciph
     // The delete answer has no documented body or status: any 2xx, with or without a body.
     deleteUser: (id) => send(id, { method: 'DELETE', url: userPath(id) }, NO_BODY),
   };
+}
+
+function statusLabel(result: CipherscaleResult<unknown>): string {
+  if (result.ok) return String(result.status);
+  const failure = result.error;
+  if (failure.kind === 'transient' && failure.status === undefined) return failure.reason;
+  return failure.status ? String(failure.status) : 'invalid';
 }
 
 /** An API that quotes our token back in its error message must not get it into Slack. */

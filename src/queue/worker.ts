@@ -1,6 +1,9 @@
 import { type ConnectionOptions, type Job, type Queue, Worker } from 'bullmq';
+import type { Policy } from '../approvals/policy.js';
 import { auditTarget } from '../approvals/types.js';
-import type { BatchReporter } from './announcer.js';
+import { withLogContext } from '../logger.js';
+import type { ApproverMessenger, BatchReporter } from './announcer.js';
+import { fanOutApproverDms, sendApproverDm } from './approver-dm.js';
 import { BACKOFF_TYPE, backoffDelay, RetryableJobError } from './backoff.js';
 import { finalizeBatch, runBatchItem } from './batch.js';
 import { type ExecuteDeps, executeRequest, postOutcome } from './execute.js';
@@ -9,6 +12,7 @@ import { notifyRequest } from './notify.js';
 import type { JobProducer } from './producer.js';
 import { ITEMS_QUEUE_NAME, type JobDataByName, type JobName, QUEUE_NAME } from './registry.js';
 import { ReliableAnnouncer } from './reliable-announcer.js';
+import { remindRequest } from './remind.js';
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -30,7 +34,10 @@ export type RequestWorker = Worker<JobDataByName[JobName], void, JobName>;
 
 export interface WorkerDeps extends ExecuteDeps {
   reporter: BatchReporter;
-  producer: ExecuteDeps['producer'] & Pick<JobProducer, 'scheduleSummary'>;
+  producer: ExecuteDeps['producer'] & Pick<JobProducer, 'scheduleSummary' | 'dmApprovers'>;
+  /** Who approves: the DMs and the reminder's mentions. */
+  policy: Pick<Policy, 'approvers' | 'settings'>;
+  messenger: ApproverMessenger;
 }
 
 /** Times one batch user may be put back for a 429 before it spends attempts like any failure. */
@@ -40,7 +47,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
   const reliable = new ReliableAnnouncer(deps.announcer, deps.producer, deps.logger);
   const worker: RequestWorker = new Worker(
     QUEUE_NAME,
-    async (job) => {
+    inJobContext(async (job) => {
       const { requestId } = job.data;
       switch (job.name) {
         case 'execute':
@@ -59,8 +66,23 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
           return deps.reporter.summary(requestId);
         case 'batch-item':
           return;
+        case 'approver-dms':
+          return fanOutApproverDms(requestId, deps);
+        case 'approver-dm':
+          return sendApproverDm(
+            requestId,
+            (job.data as JobDataByName['approver-dm']).userId,
+            { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 },
+            deps,
+          );
+        case 'remind':
+          return remindRequest(
+            requestId,
+            { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 },
+            deps,
+          );
       }
-    },
+    }),
     {
       connection: options.connection,
       prefix: options.prefix,
@@ -90,7 +112,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
 export function createItemsWorker(deps: WorkerDeps, options: ItemsWorkerOptions): RequestWorker {
   const worker: RequestWorker = new Worker(
     ITEMS_QUEUE_NAME,
-    async (job) => {
+    inJobContext(async (job) => {
       if (job.name !== 'batch-item') return;
       const { requestId, userId } = job.data as JobDataByName['batch-item'];
       const maxAttempts = job.opts.attempts ?? 1;
@@ -110,7 +132,7 @@ export function createItemsWorker(deps: WorkerDeps, options: ItemsWorkerOptions)
         },
         deps,
       );
-    },
+    }),
     {
       connection: options.connection,
       prefix: options.prefix,
@@ -142,6 +164,13 @@ export function createItemsWorker(deps: WorkerDeps, options: ItemsWorkerOptions)
     deps.logger.error({ err: { name: err.name, message: err.message } }, 'worker error'),
   );
   return worker;
+}
+
+/** Every line a job logs carries a correlation id for this attempt and the request's id. */
+function inJobContext<T extends Job<JobDataByName[JobName], void, JobName>>(
+  process: (job: T) => Promise<void>,
+): (job: T) => Promise<void> {
+  return (job) => withLogContext('job', { requestId: job.data.requestId }, () => process(job));
 }
 
 /** A job that failed for good without recording an outcome (a bug, Redis trouble) must not leave the request running. */

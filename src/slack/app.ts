@@ -1,18 +1,20 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
-import { slackLogger } from '../logger.js';
+import { currentLogContext, slackLogger, withLogContext } from '../logger.js';
+import type { OpsRoute } from '../ops.js';
 import { registerActions } from './actions/index.js';
 import { registerCommands } from './commands/index.js';
 import type { AppContext } from './context.js';
+import { registerEvents } from './events/index.js';
 import { answerFailures } from './guard.js';
 import { registerViews } from './views/index.js';
 
 export interface SlackAppDeps {
   ctx: AppContext;
-  /** Readiness: true when every dependency answers (Redis). */
-  ready: () => Promise<boolean>;
+  /** Health and metrics, served beside Slack's endpoint in HTTP mode (the runtime serves them in Socket Mode). */
+  routes: OpsRoute[];
   /** Wait for handlers before answering Slack (tests); production answers (acks) first. */
   processBeforeResponse?: boolean;
   clientOptions: WebClientOptions;
@@ -20,7 +22,7 @@ export interface SlackAppDeps {
 
 export interface SlackApp {
   app: App;
-  /** Starts listening; resolves with the bound HTTP port (health routes, and Slack requests in HTTP mode). */
+  /** Starts listening; resolves with the bound HTTP port in HTTP mode (none in Socket Mode). */
   start(): Promise<{ port: number | undefined }>;
   stop(): Promise<void>;
 }
@@ -29,24 +31,29 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
   const { config } = deps.ctx;
   const logger = slackLogger(deps.ctx.logger);
   const { clientOptions } = deps;
-  const customRoutes = healthRoutes(deps.ready);
   let receiver: Receiver;
   let server: () => Server | undefined;
   if (config.slack.mode === 'socket') {
     const socket = new SocketModeReceiver({
       appToken: config.slack.appToken ?? '',
       logger,
-      customRoutes,
-      installerOptions: { clientOptions, port: config.slack.port },
+      installerOptions: { clientOptions },
     });
+    // Bolt's stop() returns before the WebSocket has closed: wait for the close, so stop means stopped.
+    const stopSocket = socket.stop.bind(socket);
+    socket.stop = async () => {
+      const closed = new Promise<void>((resolve) => socket.client.once('disconnected', () => resolve()));
+      await stopSocket();
+      await closed;
+    };
     receiver = socket;
-    server = () => (socket as unknown as { httpServer?: Server }).httpServer;
+    server = () => undefined;
   } else {
     const http = new HTTPReceiver({
       signingSecret: config.slack.signingSecret ?? '',
       endpoints: '/slack/events',
       processBeforeResponse: deps.processBeforeResponse ?? false,
-      customRoutes,
+      customRoutes: deps.routes,
       logger,
       // Payloads no listener takes (unknown ids, view_closed…) get an empty 200 well inside Slack's 3 s.
       unhandledRequestTimeoutMillis: 2000,
@@ -68,6 +75,9 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
         return true;
       },
     });
+    // The whole HTTP request (signature check, Bolt's own lines, the answer) under one correlation id.
+    const listen = http.requestListener;
+    http.requestListener = (req, res) => withLogContext('sl', {}, () => listen(req, res));
     receiver = http;
     server = () => (http as unknown as { server?: Server }).server;
   }
@@ -84,8 +94,11 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
       'unhandled error',
     );
   });
+  // Every line logged while handling one delivery carries the same correlation id (rid).
+  app.use(({ next }) => (currentLogContext() ? next() : withLogContext('sl', {}, next)));
   app.use(answerFailures(deps.ctx.logger));
   registerCommands(app, deps.ctx);
+  registerEvents(app, deps.ctx);
   registerActions(app, deps.ctx);
   registerViews(app, deps.ctx);
   // Verifies the bot token with auth.test: a wrong token stops the start here.
@@ -101,28 +114,4 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
     },
     stop: () => app.stop() as Promise<void>,
   };
-}
-
-function healthRoutes(ready: () => Promise<boolean>) {
-  const json = (res: ServerResponse, status: number, body: object) => {
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-    res.end(JSON.stringify(body));
-  };
-  return [
-    {
-      path: '/healthz',
-      method: ['GET'],
-      handler: (_req: IncomingMessage, res: ServerResponse) => json(res, 200, { ok: true }),
-    },
-    {
-      path: '/readyz',
-      method: ['GET'],
-      handler: (_req: IncomingMessage, res: ServerResponse) => {
-        ready().then(
-          (ok) => json(res, ok ? 200 : 503, { ok, redis: ok ? 'up' : 'down' }),
-          () => json(res, 503, { ok: false, redis: 'down' }),
-        );
-      },
-    },
-  ];
 }

@@ -15,8 +15,8 @@ export interface AppProcess {
 }
 
 /** `src/main.ts` in its own process, as operators run it, with exactly this environment. */
-export async function startAppProcess(env: Record<string, string>): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts')], {
+export async function startAppProcess(env: Record<string, string>, args: string[] = []): Promise<AppProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts'), ...args], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

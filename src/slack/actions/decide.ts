@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewar
 import { type ApprovalRequest, auditTarget } from '../../approvals/types.js';
 import { audit } from '../../audit.js';
 import { rejectModal } from '../../blocks/modals.js';
+import { bindRequestId } from '../../logger.js';
 import type { AppContext } from '../context.js';
 import { type Refusal, refusalText } from '../requests/refusals.js';
 
@@ -28,6 +29,7 @@ export async function requestFor(
   const id = args.action.value;
   let request = id ? await ctx.store.get(id) : undefined;
   if (!request) return { refusal: 'not_found' };
+  bindRequestId(request.id);
   // A click can beat the bot to recording which message it posted: give that a moment.
   for (let wait = 0; request && !request.messageTs && wait < LINK_WAITS; wait++) {
     await new Promise((resolve) => setTimeout(resolve, LINK_WAIT_MS));
@@ -102,7 +104,10 @@ export function approve(ctx: AppContext) {
         await ctx.announcer.announce(request.id, { kind: 'approved', by: userId });
         return;
       case 'quorum':
-        log.info({ audit: true, actor: userId, transition: 'approved' }, 'quorum reached');
+        log.info(
+          { audit: true, actor: userId, transition: 'approved', waitedMs: ctx.now() - request.createdAt },
+          'quorum reached',
+        );
         if (result.request.batch) await ctx.producer.executeBatch(result.request);
         else await ctx.producer.execute(request.id);
         if ((await ctx.store.transition(request.id, ['approved'], 'queued')).ok)

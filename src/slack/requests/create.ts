@@ -2,9 +2,11 @@ import type { WebClient } from '@slack/web-api';
 import { type ApprovalRequest, auditTarget } from '../../approvals/types.js';
 import { approvalMessage } from '../../blocks/approval-card.js';
 import type { UpdateUser } from '../../cipherscale/schemas.js';
+import { bindRequestId } from '../../logger.js';
 import type { AppContext } from '../context.js';
 import type { Draft } from '../drafts.js';
 import { postEphemeral } from '../response-url.js';
+import { queueApproverNotices } from './notices.js';
 import { refusalText } from './refusals.js';
 
 export interface CreateArgs {
@@ -48,6 +50,7 @@ export async function createRequest(
     if (draft.kind === 'single') request = await ctx.store.create({ ...fields, target: draft.target });
     else if (draft.batch) request = await ctx.store.create({ ...fields, batch: draft.batch });
     else throw new Error('a bulk draft without its checked list');
+    bindRequestId(request.id);
   } catch (err) {
     ctx.logger.error({ err: { message: (err as Error).message } }, 'could not store a request');
     await tell(
@@ -88,6 +91,8 @@ export async function createRequest(
     },
     'request created',
   );
+  await queueApproverNotices(request, ctx);
+  ctx.homes.changed(request.id);
   if (channelId !== draft.channelId) {
     await tell(`:inbox_tray: Your request is waiting for approval in <#${channelId}>.`);
   }

@@ -1,0 +1,179 @@
+import type { FetchFunction } from '@slack/web-api';
+import type { Job, Queue } from 'bullmq';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+const PREFIX = 'cipher_user_';
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
+
+/** Something that emits BullMQ's worker events (a Worker). */
+interface WorkerEvents {
+  on(event: 'completed', listener: (job: Job) => void): unknown;
+  on(event: 'failed', listener: (job: Job | undefined, err: Error) => void): unknown;
+}
+
+/** The Prometheus metrics of one runtime, on a registry of its own (never prom-client's global one). */
+export class Metrics {
+  readonly registry = new Registry();
+
+  private readonly requests = new Counter({
+    name: `${PREFIX}requests_total`,
+    help: 'Approval request transitions (created, approval, approved, rejected, succeeded, failed…) by action',
+    labelNames: ['action', 'transition'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly approvalWait = new Histogram({
+    name: `${PREFIX}approval_wait_seconds`,
+    help: 'Time from a request being posted to its quorum',
+    labelNames: ['action'] as const,
+    buckets: [10, 30, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600],
+    registers: [this.registry],
+  });
+
+  private readonly jobDuration = new Histogram({
+    name: `${PREFIX}job_duration_seconds`,
+    help: 'Time a worker spent on one job attempt, by queue, job kind and status',
+    labelNames: ['queue', 'name', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  private readonly jobAttempts = new Histogram({
+    name: `${PREFIX}job_attempts`,
+    help: 'Attempts a job took, observed when it completes or fails for good',
+    labelNames: ['queue', 'name', 'status'] as const,
+    buckets: [1, 2, 3, 5, 8, 13, 20],
+    registers: [this.registry],
+  });
+
+  private readonly cipherscale = new Histogram({
+    name: `${PREFIX}cipherscale_request_duration_seconds`,
+    help: 'Cipherscale API calls by operation and HTTP status (or timeout / connection)',
+    labelNames: ['operation', 'status'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  private readonly slackCalls = new Counter({
+    name: `${PREFIX}slack_api_calls_total`,
+    help: 'Slack Web API calls by method and result (ok, or the Slack error code)',
+    labelNames: ['method', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly slackErrors = new Counter({
+    name: `${PREFIX}slack_api_errors_total`,
+    help: 'Slack Web API calls that failed (ok:false, HTTP errors, network errors) by method and error',
+    labelNames: ['method', 'error'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+  }
+
+  /** Counts an audit line: one per request transition, so metrics and the audit log cannot disagree. */
+  audit(fields: Record<string, unknown>): void {
+    const { action, transition, waitedMs } = fields;
+    if (typeof transition !== 'string') return;
+    const label = typeof action === 'string' ? action : 'unknown';
+    this.requests.inc({ action: label, transition });
+    if (transition === 'approved' && typeof waitedMs === 'number' && waitedMs >= 0) {
+      this.approvalWait.observe({ action: label }, waitedMs / 1000);
+    }
+  }
+
+  cipherscaleCall(operation: string, status: string, durationMs: number): void {
+    this.cipherscale.observe({ operation, status }, durationMs / 1000);
+  }
+
+  /** Queue depth by state, read from Redis at each scrape. */
+  watchQueues(queues: readonly Pick<Queue, 'name' | 'getJobCounts'>[]): void {
+    new Gauge({
+      name: `${PREFIX}queue_jobs`,
+      help: 'Jobs in each queue by state, read at scrape time',
+      labelNames: ['queue', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const queue of queues) {
+          const counts = await queue.getJobCounts(...QUEUE_STATES).catch(() => undefined);
+          if (!counts) continue;
+          for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+        }
+      },
+    });
+  }
+
+  /** Job durations and attempts from a worker's events. */
+  watchWorker(worker: WorkerEvents, queue: string): void {
+    const record = (job: Job | undefined, status: 'completed' | 'failed') => {
+      if (!job) return;
+      const labels = { queue, name: job.name, status };
+      if (job.processedOn && job.finishedOn && job.finishedOn >= job.processedOn) {
+        this.jobDuration.observe(labels, (job.finishedOn - job.processedOn) / 1000);
+      }
+      const final = status === 'completed' || job.attemptsMade >= (job.opts.attempts ?? 1);
+      // BullMQ counts the attempt that just ended in attemptsMade, whether it completed or failed.
+      if (final) this.jobAttempts.observe(labels, Math.max(1, job.attemptsMade));
+    };
+    worker.on('completed', (job) => record(job, 'completed'));
+    worker.on('failed', (job) => record(job, 'failed'));
+  }
+
+  /** A fetch for the Slack Web API client that counts every call by method and result. */
+  slackFetch(base: FetchFunction = globalThis.fetch as unknown as FetchFunction): FetchFunction {
+    return async (url, init) => {
+      const method = slackMethod(url);
+      let response: Awaited<ReturnType<FetchFunction>>;
+      try {
+        response = await base(url, init);
+      } catch (err) {
+        if (method) this.slackFailure(method, 'network_error');
+        throw err;
+      }
+      if (method) void this.countSlackAnswer(method, response);
+      return response;
+    };
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private async countSlackAnswer(method: string, response: Awaited<ReturnType<FetchFunction>>) {
+    if (!response.ok)
+      return this.slackFailure(method, response.status === 429 ? 'ratelimited' : `http_${response.status}`);
+    const clone = (response as unknown as Response).clone?.();
+    const body = clone
+      ? ((await clone.json().catch(() => undefined)) as { ok?: unknown; error?: unknown } | undefined)
+      : undefined;
+    if (body?.ok === false)
+      return this.slackFailure(method, typeof body.error === 'string' ? body.error.slice(0, 60) : 'unknown');
+    this.slackCalls.inc({ method, result: 'ok' });
+  }
+
+  private slackFailure(method: string, error: string) {
+    this.slackCalls.inc({ method, result: error });
+    this.slackErrors.inc({ method, error });
+  }
+}
+
+/** `chat.postMessage` from `https://slack.com/api/chat.postMessage`; undefined for other URLs (file uploads). */
+function slackMethod(url: string | URL): string | undefined {
+  const path = typeof url === 'string' ? safePath(url) : url.pathname;
+  const match = path?.match(/\/api\/([a-zA-Z]+(?:\.[a-zA-Z]+)+)$/);
+  return match?.[1];
+}
+
+function safePath(url: string): string | undefined {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+}
