@@ -1,6 +1,7 @@
 // `npm run sandbox`: the fake Cipherscale with the seed users, for running the app by hand.
 import { SEED_IDS, SEED_NOTES, SEED_USERS } from './seed.js';
 import { FakeCipherscale } from './server.js';
+import { STAFF_USERS } from './staff.js';
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -18,7 +19,7 @@ const fake = await FakeCipherscale.start({
   port: intFromEnv('SANDBOX_PORT', 4010),
   token: process.env.SANDBOX_TOKEN || 'sandbox-token',
   latencyMs: intFromEnv('SANDBOX_LATENCY_MS', 0),
-  users: SEED_USERS,
+  users: [...SEED_USERS, ...STAFF_USERS],
   // Method, path and status only: never headers (they carry the token).
   onResponse: ({ method, path, status, durationMs }) =>
     console.log(`${new Date().toISOString()} ${method} ${path} -> ${status} (${durationMs} ms)`),
@@ -39,6 +40,10 @@ console.log(
     `  CIPHERSCALE_API_TOKEN=${fake.token}`,
     'Seeded users (try /cipher-user lookup <id>):',
     ...seeded,
+    `And a staff of ${STAFF_USERS.length} (${STAFF_USERS[0]?.id} … ${STAFF_USERS.at(-1)?.id}), e.g. for a bulk request:`,
+    `  /cipher-user deactivate ${STAFF_USERS.slice(0, 5)
+      .map((u) => u.id)
+      .join(' ')} -- sandbox bulk trial`,
     '',
   ].join('\n'),
 );

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type User, userSchema } from '../../../src/cipherscale/schemas.js';
 import { SEED_IDS, SEED_USERS } from './seed.js';
 import { FakeCipherscale } from './server.js';
+import { STAFF_USERS } from './staff.js';
 
 let fake: FakeCipherscale;
 const started: FakeCipherscale[] = [];
@@ -32,6 +33,17 @@ describe('seed', () => {
     expect(new Set(SEED_USERS.map((u) => u.id)).size).toBe(SEED_USERS.length);
     expect(SEED_USERS.map((u) => u.id)).toEqual(Object.values(SEED_IDS));
     expect(SEED_USERS.find((u) => u.id === SEED_IDS.manyDevices)?.devices).toHaveLength(40);
+  });
+
+  it("the sandbox's staff pass userSchema unchanged, with unique ids and emails, mostly active", () => {
+    for (const user of STAFF_USERS) expect(userSchema.parse(user)).toEqual(user);
+    const all = [...SEED_USERS, ...STAFF_USERS];
+    expect(new Set(all.map((u) => u.id)).size).toBe(all.length);
+    expect(new Set(STAFF_USERS.map((u) => u.email)).size).toBe(STAFF_USERS.length);
+    const count = (status: string) => STAFF_USERS.filter((u) => u.status === status).length;
+    expect(count('active')).toBeGreaterThan(30);
+    expect(count('inactive')).toBeGreaterThan(0);
+    expect(count('pending')).toBeGreaterThan(0);
   });
 });
 
