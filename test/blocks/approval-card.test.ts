@@ -5,6 +5,7 @@ import { approvalMessage, threadNote, userCardActions } from '../../src/blocks/a
 import { ACTION_IDS } from '../../src/blocks/ids.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
 import { parsedTexts, visibleText } from '../helpers/blocks-text.js';
+import { sampleRequest } from '../helpers/sample-request.js';
 
 const REQUEST_ID = 'a1b2c3d4-0000-4000-8000-000000000001';
 const TARGET_ID = '59ed689c-e8b4-4e22-8088-9e36e05f76d0';
@@ -16,33 +17,13 @@ const date = (iso: string) => {
   return `<!date^${ms / 1000}^{date_short_pretty} at {time}|${utc}>`;
 };
 
-function request(overrides: Partial<SingleRequest> = {}): SingleRequest {
-  return {
+const request = (overrides: Partial<SingleRequest> = {}) =>
+  sampleRequest({
     id: REQUEST_ID,
-    action: 'deactivate',
-    target: {
-      id: TARGET_ID,
-      firstName: 'Alice',
-      lastName: 'Martin',
-      email: 'alice.martin@example.com',
-      image: 'https://example.com/avatars/alice.jpg',
-      status: 'active',
-      isOwner: false,
-    },
+    target: { ...sampleRequest().target, id: TARGET_ID, image: 'https://example.com/avatars/alice.jpg' },
     reason: 'Left the company on Friday',
-    requesterId: 'U0REQUESTER',
-    channelId: 'C0APPROVALS',
-    messageTs: '1717405200.000100',
-    requiredApprovals: 1,
-    approvals: [],
-    state: 'pending',
-    createdAt: CREATED,
-    expiresAt: EXPIRES,
-    attempts: 0,
-    version: 1,
     ...overrides,
-  };
-}
+  });
 
 const editRequest = (overrides: Partial<SingleRequest> = {}) =>
   request({

@@ -3,36 +3,14 @@ import type { SingleRequest } from '../../src/approvals/types.js';
 import { type PendingEntry, pendingList } from '../../src/blocks/pending-list.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
 import { parsedTexts, visibleText } from '../helpers/blocks-text.js';
+import { sampleRequest } from '../helpers/sample-request.js';
 
 const EXPIRES = Date.parse('2024-06-04T09:00:00Z');
 const EXPIRES_TOKEN = '<!date^1717491600^{date_short_pretty} at {time}|2024-06-04 09:00 UTC>';
 const LINK = 'https://acme.slack.com/archives/C0APPROVALS/p1717405200000100';
 
-function request(overrides: Partial<SingleRequest> = {}): SingleRequest {
-  return {
-    id: 'a1b2c3d4-0000-4000-8000-000000000001',
-    action: 'deactivate',
-    target: {
-      id: '59ed689c-e8b4-4e22-8088-9e36e05f76d0',
-      firstName: 'Alice',
-      lastName: 'Martin',
-      email: 'alice.martin@example.com',
-      status: 'active',
-      isOwner: false,
-    },
-    reason: 'Left the company',
-    requesterId: 'U0REQUESTER',
-    channelId: 'C0APPROVALS',
-    requiredApprovals: 1,
-    approvals: [],
-    state: 'pending',
-    createdAt: Date.parse('2024-06-03T09:00:00Z'),
-    expiresAt: EXPIRES,
-    attempts: 0,
-    version: 1,
-    ...overrides,
-  };
-}
+const request = (overrides: Partial<SingleRequest> = {}) =>
+  sampleRequest({ id: 'a1b2c3d4-0000-4000-8000-000000000001', ...overrides });
 
 const entry = (overrides: Partial<PendingEntry> = {}): PendingEntry => ({
   request: request(),

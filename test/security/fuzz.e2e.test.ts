@@ -189,7 +189,9 @@ function mutate(payload: unknown, mutations: ReadonlyArray<[string, unknown]>): 
       node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
     if (!node || typeof node !== 'object') continue;
     if (value === undefined) delete (node as Record<string, unknown>)[last];
-    else (node as Record<string, unknown>)[last] = value;
+    // A copy: fc.constant({}) hands out one shared object, and setting it at `actions` and then at
+    // `actions.0` would make it contain itself (JSON.stringify then throws, in the test, not the app).
+    else (node as Record<string, unknown>)[last] = structuredClone(value);
   }
   return copy;
 }
