@@ -3,22 +3,24 @@ import { type Runtime, startRuntime } from './runtime.js';
 
 // Entry point: run with `node dist/src/main.js` (not through npm) so SIGTERM reaches it.
 async function main(): Promise<void> {
-  let runtime: Runtime;
-  try {
-    runtime = await startRuntime(loadConfig({ ...process.env, ...roleFlag(process.argv.slice(2)) }));
-  } catch (err) {
-    process.stderr.write(`cipher-user cannot start.\n${startFailure(err)}\n`);
-    process.exit(1);
-  }
+  // Listen for signals before starting: "started" is logged inside startRuntime, and a SIGTERM sent the
+  // moment it appears must still stop the app gracefully, not kill it half-way.
+  let runtime: Runtime | undefined;
+  let requested: NodeJS.Signals | undefined;
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
+    if (!runtime) {
+      requested ??= signal;
+      return;
+    }
     if (stopping) return;
     stopping = true;
-    runtime.logger.info({ signal }, 'shutting down');
+    const { logger } = runtime;
+    logger.info({ signal }, 'shutting down');
     runtime.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        runtime.logger.error({ err: errorSummary(err) }, 'shutdown failed');
+        logger.error({ err: errorSummary(err) }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -27,8 +29,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', shutdown);
   // A rejection nobody awaited (seen inside Bolt for a signed `payload=null`) must not stop the bot.
   process.on('unhandledRejection', (reason) => {
-    runtime.logger.error({ err: errorSummary(reason) }, 'unhandled rejection');
+    if (runtime) runtime.logger.error({ err: errorSummary(reason) }, 'unhandled rejection');
+    else process.stderr.write(`unhandled rejection while starting: ${errorSummary(reason).message}\n`);
   });
+  try {
+    runtime = await startRuntime(loadConfig({ ...process.env, ...roleFlag(process.argv.slice(2)) }));
+  } catch (err) {
+    process.stderr.write(`cipher-user cannot start.\n${startFailure(err)}\n`);
+    process.exit(1);
+  }
+  if (requested) shutdown(requested);
 }
 
 /** `--role worker` or `--role=worker` on the command line wins over ROLE in the environment. */

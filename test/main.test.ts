@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -141,5 +142,60 @@ describe('starting', () => {
     expect(output).toContain('"mode":"http"');
     expect(output).toContain('cipher-user stopped');
     expect(code).toBe(0);
+  });
+
+  it('a SIGTERM that arrives while it is still starting stops it gracefully once started, exit 0', async () => {
+    const cipher = await FakeCipherscale.start();
+    fakes.push(cipher);
+    // A Slack API that holds auth.test until the signal has been sent: the process is mid-start.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reached: () => void = () => {};
+    const startedAuth = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const api = http.createServer((req, res) => {
+      reached();
+      void held.then(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', url: 'https://x/' }),
+        );
+      });
+      req.resume();
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    fakes.push({ close: () => new Promise<void>((resolve) => api.close(() => resolve())) });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts')], {
+      cwd: repoRoot,
+      env: {
+        PATH: process.env.PATH ?? '',
+        SLACK_BOT_TOKEN: 'xoxb-held',
+        SLACK_SIGNING_SECRET: 'secret',
+        SLACK_API_URL: `http://127.0.0.1:${(api.address() as net.AddressInfo).port}/api/`,
+        PORT: '0',
+        CIPHERSCALE_API_URL: cipher.url,
+        CIPHERSCALE_API_TOKEN: cipher.token,
+        APPROVER_USER_IDS: 'UAPPROVER1',
+        REDIS_KEY_PREFIX: `test-main-held-${process.pid}`,
+        REDIS_URL: inject('redisUrl'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await startedAuth;
+    child.kill('SIGTERM');
+    release();
+    expect(await closed).toBe(0);
+    expect(output).toMatch(/cipher-user started[\s\S]*shutting down[\s\S]*cipher-user stopped/);
   });
 });
