@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { updateUserSchema } from '../cipherscale/schemas.js';
 import {
   ACTIONS,
+  type Action,
   type Approval,
   type ApprovalRequest,
   type Batch,
   type ItemOutcome,
-  MAX_BATCH_USERS,
+  MAX_STORED_BATCH_USERS,
   OPEN_STATES,
   type Outcome,
   type RequestState,
@@ -365,7 +366,38 @@ export class RequestStore {
       ...Object.entries(fields).flat(),
     ]);
     if (outcome === 'exists' || !record) throw new RequestExistsError(`request ${checked.id} already exists`);
+    if (checked.batch) {
+      // Each user's snapshot on its own as well, so a batch user's job reads one field, not the whole list.
+      const targets = this.targetsKey(checked.id);
+      await this.redis
+        .multi()
+        .hset(targets, Object.fromEntries(checked.batch.targets.map((t) => [t.id, JSON.stringify(t)])))
+        .pexpire(targets, ttlMs)
+        .exec()
+        .then(throwFirstError);
+    }
     return parseRecord(record);
+  }
+
+  /**
+   * What one batch user's job needs — the request's state and action and this user's snapshot — without
+   * reading and checking the whole list (which made a batch O(users²)). Falls back to the record.
+   */
+  async batchItem(
+    id: string,
+    userId: string,
+  ): Promise<{ state: RequestState; action: Action; target: TargetSnapshot } | undefined> {
+    if (!isRequestId(id)) return undefined;
+    const [[state, action], json] = await Promise.all([
+      this.redis.hmget(this.recordKey(id), 'state', 'action'),
+      this.redis.hget(this.targetsKey(id), userId),
+    ]);
+    const head = batchItemHead.safeParse({ state, action });
+    if (!head.success) return undefined;
+    if (json) return { ...head.data, target: targetSchema.parse(JSON.parse(json)) };
+    const request = await this.get(id);
+    const target = request?.batch?.targets.find((t) => t.id === userId);
+    return request && target ? { state: request.state, action: request.action, target } : undefined;
   }
 
   async get(id: string): Promise<ApprovalRequest | undefined> {
@@ -378,7 +410,7 @@ export class RequestStore {
     if (!isRequestId(id)) return;
     await this.redis
       .multi()
-      .del(this.recordKey(id), this.resultsKey(id))
+      .del(this.recordKey(id), this.resultsKey(id), this.targetsKey(id))
       .zrem(this.openKey, id)
       .zrem(this.pendingKey, id)
       .zrem(this.recentKey, id)
@@ -553,6 +585,9 @@ export class RequestStore {
   private resultsKey(id: string): string {
     return `${this.prefix}request:${id}:results`;
   }
+  private targetsKey(id: string): string {
+    return `${this.prefix}request:${id}:targets`;
+  }
   private get openKey(): string {
     return `${this.prefix}requests:open`;
   }
@@ -632,9 +667,13 @@ const outcomeSchema = z.object({
   failed: z.number().int().nonnegative().optional(),
 });
 const itemOutcomeSchema = outcomeSchema.omit({ failed: true });
+const batchItemHead = z.object({
+  state: z.enum([...OPEN_STATES, ...TERMINAL_STATES] as [RequestState, ...RequestState[]]),
+  action: z.enum(ACTIONS),
+});
 /** A Batch as stored (also used for modal drafts). */
 export const batchSchema = z.object({
-  targets: z.array(targetSchema).min(1).max(MAX_BATCH_USERS),
+  targets: z.array(targetSchema).min(1).max(MAX_STORED_BATCH_USERS),
   excluded: z.array(
     z.object({ id: z.string(), code: z.string(), reason: z.string(), name: z.string().optional() }),
   ),

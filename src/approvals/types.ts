@@ -60,8 +60,14 @@ export interface Outcome {
   failed?: number | undefined;
 }
 
-/** Most users one bulk request may hold. */
+/** Most users one bulk request may hold, as asked for in Slack (command, paste modal). */
 export const MAX_BATCH_USERS = 500;
+
+/**
+ * Most users a stored batch may hold: a sanity bound on what is read back from Redis, above what Slack
+ * lets anyone ask for, so the executor can be measured at scale (`npm run bench` runs 5 000).
+ */
+export const MAX_STORED_BATCH_USERS = 10_000;
 
 /** An id the requester gave that is not part of a batch, and why (shown before submit). */
 export interface ExcludedTarget {

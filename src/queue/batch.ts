@@ -44,17 +44,19 @@ export async function runBatchItem(
   attempt: ItemAttempt,
   deps: BatchDeps,
 ): Promise<void> {
-  const request = await deps.store.get(requestId);
-  const target = request?.batch?.targets.find((t) => t.id === userId);
-  if (!request?.batch || !target) return;
+  const item = await deps.store.batchItem(requestId, userId);
+  if (!item) return;
+  const { state, action, target } = item;
   if (await deps.store.hasItemResult(requestId, userId)) return;
-  if (TERMINAL_STATES.includes(request.state)) {
+  if (TERMINAL_STATES.includes(state)) {
     await record(requestId, userId, { ...NOT_RUN, at: Date.now() }, deps);
     return;
   }
-  const started = await deps.store.transition(requestId, ['approved', 'queued'], 'running', {
-    incrementAttempts: true,
-  });
+  // Only the batch's first users move it to running (a refused transition still reads the whole record).
+  const started =
+    state === 'approved' || state === 'queued'
+      ? await deps.store.transition(requestId, ['approved', 'queued'], 'running', { incrementAttempts: true })
+      : { ok: false as const };
   if (started.ok) {
     audit(deps.logger, started.request, 'running');
     await quietly(deps.logger, requestId, async () => {
@@ -63,7 +65,7 @@ export async function runBatchItem(
     });
   }
 
-  const step = await perform({ action: request.action, target }, deps.cipherscale);
+  const step = await perform({ action, target }, deps.cipherscale);
   let outcome: Omit<ItemOutcome, 'at'>;
   if ('retry' in step) {
     if (step.retry.kind === 'rate_limited') {

@@ -555,3 +555,40 @@ describe('recent index', () => {
     expect(await redis.exists(`${prefix}requests:recent`)).toBe(0);
   });
 });
+
+describe('batch users', () => {
+  const users = ['0c5b7a8e-1111-4222-8333-444455556661', '0c5b7a8e-1111-4222-8333-444455556662'];
+  const batch = (): NewRequest => ({
+    ...newRequest({ action: 'delete' }),
+    changes: undefined,
+    target: undefined,
+    batch: {
+      targets: users.map((id, i) => ({ id, firstName: `User ${i}`, status: 'active', isOwner: false })),
+      excluded: [],
+      duplicates: 0,
+    },
+  });
+
+  it("gives one user's snapshot with the request's state and action, from its own field", async () => {
+    const { id } = await store.create(batch());
+    expect(await store.batchItem(id, users[1] as string)).toEqual({
+      state: 'pending',
+      action: 'delete',
+      target: { id: users[1], firstName: 'User 1', status: 'active', isOwner: false },
+    });
+    expect(await store.batchItem(id, '0c5b7a8e-1111-4222-8333-000000000000')).toBeUndefined();
+    expect(await store.batchItem('rnotthere0000000', users[0] as string)).toBeUndefined();
+    // Kept as long as the record at least, and removed with it.
+    expect(await redis.pttl(`${prefix}request:${id}:targets`)).toBeGreaterThanOrEqual(
+      await redis.pttl(`${prefix}request:${id}`),
+    );
+    await store.delete(id);
+    expect(await redis.exists(`${prefix}request:${id}:targets`)).toBe(0);
+  });
+
+  it('falls back to the record when the per-user field is missing (a batch stored before it existed)', async () => {
+    const { id } = await store.create(batch());
+    await redis.del(`${prefix}request:${id}:targets`);
+    expect((await store.batchItem(id, users[0] as string))?.target.firstName).toBe('User 0');
+  });
+});
