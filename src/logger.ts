@@ -43,9 +43,17 @@ export interface LogContext {
 
 const logContext = new AsyncLocalStorage<LogContext>();
 
+// Correlation ids: a random prefix per process and a counter, unique across replicas and cheap per request.
+const ridPrefix = randomBytes(4).toString('hex');
+let ridCounter = 0;
+
 /** Runs `fn` with a fresh correlation id on every line it logs, however deep. */
 export function withLogContext<T>(kind: 'sl' | 'job', fields: Omit<LogContext, 'rid'>, fn: () => T): T {
-  return logContext.run({ rid: `${kind}-${randomBytes(6).toString('hex')}`, ...fields }, fn);
+  ridCounter = (ridCounter + 1) % 0x1000000;
+  return logContext.run(
+    { rid: `${kind}-${ridPrefix}${ridCounter.toString(16).padStart(6, '0')}`, ...fields },
+    fn,
+  );
 }
 
 /** Adds the approval request id to the current context (a Slack click learns it from the button). */

@@ -54,6 +54,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly answered = new Histogram({
+    name: `${PREFIX}slack_request_duration_seconds`,
+    help: 'HTTP mode: from a request from Slack arriving to its answer (the ack) being sent; Slack gives up at 3 s',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
+    registers: [this.registry],
+  });
+
   private readonly slackCalls = new Counter({
     name: `${PREFIX}slack_api_calls_total`,
     help: 'Slack Web API calls by method and result (ok, or the Slack error code)',
@@ -81,6 +88,10 @@ export class Metrics {
     if (transition === 'approved' && typeof waitedMs === 'number' && waitedMs >= 0) {
       this.approvalWait.observe({ action: label }, waitedMs / 1000);
     }
+  }
+
+  slackAnswered(durationMs: number): void {
+    this.answered.observe(durationMs / 1000);
   }
 
   cipherscaleCall(operation: string, status: string, durationMs: number): void {
@@ -125,15 +136,33 @@ export class Metrics {
   slackFetch(base: FetchFunction = globalThis.fetch as unknown as FetchFunction): FetchFunction {
     return async (url, init) => {
       const method = slackMethod(url);
-      let response: Awaited<ReturnType<FetchFunction>>;
+      let response: FetchResponse;
       try {
         response = await base(url, init);
       } catch (err) {
         if (method) this.slackFailure(method, 'network_error');
         throw err;
       }
-      if (method) void this.countSlackAnswer(method, response);
-      return response;
+      if (!method) return response;
+      if (!response.ok) {
+        this.slackFailure(method, response.status === 429 ? 'ratelimited' : `http_${response.status}`);
+        return response;
+      }
+      // Read the body once and hand the client the text (a clone would tee the stream: costly per call).
+      const text = await response.text();
+      const error = slackError(text);
+      if (error === undefined) this.slackCalls.inc({ method, result: 'ok' });
+      else this.slackFailure(method, error);
+      return {
+        ok: response.ok,
+        status: response.status,
+        statusText: response.statusText,
+        url: response.url,
+        headers: response.headers,
+        text: async () => text,
+        json: async () => JSON.parse(text) as unknown,
+        arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
+      };
     };
   }
 
@@ -145,21 +174,22 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  private async countSlackAnswer(method: string, response: Awaited<ReturnType<FetchFunction>>) {
-    if (!response.ok)
-      return this.slackFailure(method, response.status === 429 ? 'ratelimited' : `http_${response.status}`);
-    const clone = (response as unknown as Response).clone?.();
-    const body = clone
-      ? ((await clone.json().catch(() => undefined)) as { ok?: unknown; error?: unknown } | undefined)
-      : undefined;
-    if (body?.ok === false)
-      return this.slackFailure(method, typeof body.error === 'string' ? body.error.slice(0, 60) : 'unknown');
-    this.slackCalls.inc({ method, result: 'ok' });
-  }
-
   private slackFailure(method: string, error: string) {
     this.slackCalls.inc({ method, result: error });
     this.slackErrors.inc({ method, error });
+  }
+}
+
+type FetchResponse = Awaited<ReturnType<FetchFunction>>;
+
+/** Slack's error code when the answer says `ok: false`; undefined when it is ok. */
+function slackError(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { ok?: unknown; error?: unknown };
+    if (body.ok !== false) return undefined;
+    return typeof body.error === 'string' ? body.error.slice(0, 60) : 'unknown';
+  } catch {
+    return 'unreadable_answer';
   }
 }
 

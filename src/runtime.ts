@@ -177,6 +177,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         ctx,
         clientOptions,
         routes,
+        onAnswered: (ms) => metrics.slackAnswered(ms),
         ...(options.processBeforeResponse === undefined
           ? {}
           : { processBeforeResponse: options.processBeforeResponse }),

@@ -80,7 +80,7 @@ describe('logger context', () => {
     await withLogContext('job', { requestId: 'req-2' }, async () => logger.info('a job'));
     const [outside, first, deeper, job] = json();
     expect(outside?.rid).toBeUndefined();
-    expect(first?.rid).toMatch(/^sl-[0-9a-f]{12}$/);
+    expect(first?.rid).toMatch(/^sl-[0-9a-f]{14}$/);
     expect(first?.requestId).toBeUndefined();
     expect(deeper?.rid).toBe(first?.rid);
     expect(deeper?.requestId).toBe('req-1');

@@ -13,6 +13,8 @@ import { registerViews } from './views/index.js';
 
 export interface SlackAppDeps {
   ctx: AppContext;
+  /** Told how long each HTTP request from Slack took to answer (the ack, as Slack waits for it). */
+  onAnswered?: (ms: number) => void;
   /** Health and metrics, served beside Slack's endpoint in HTTP mode (the runtime serves them in Socket Mode). */
   routes: OpsRoute[];
   /** Wait for handlers before answering Slack (tests); production answers (acks) first. */
@@ -77,7 +79,14 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
     });
     // The whole HTTP request (signature check, Bolt's own lines, the answer) under one correlation id.
     const listen = http.requestListener;
-    http.requestListener = (req, res) => withLogContext('sl', {}, () => listen(req, res));
+    const { onAnswered } = deps;
+    http.requestListener = (req, res) => {
+      if (onAnswered) {
+        const started = performance.now();
+        res.once('finish', () => onAnswered(performance.now() - started));
+      }
+      return withLogContext('sl', {}, () => listen(req, res));
+    };
     receiver = http;
     server = () => (http as unknown as { server?: Server }).server;
   }
@@ -86,6 +95,8 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
     receiver,
     logger,
     clientOptions,
+    // No conversation store: nothing here uses conversation context, and it costs a lookup per event.
+    convoStore: false,
     deferInitialization: true,
   });
   app.error(async (error) => {

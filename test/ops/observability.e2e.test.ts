@@ -97,6 +97,8 @@ describe('metrics', () => {
       sample(text, 'cipher_user_slack_api_calls_total', { method: 'chat.postMessage', result: 'ok' }),
     ).toBe(posts);
     expect(sample(text, 'cipher_user_process_resident_memory_bytes')).toBeGreaterThan(0);
+    // Every signed request answered so far (command, modal submit, click) was timed.
+    expect(sample(text, 'cipher_user_slack_request_duration_seconds_count')).toBeGreaterThanOrEqual(4);
   });
 
   it('counts Slack API failures by method and error', async () => {
@@ -120,7 +122,7 @@ describe('logs', () => {
     expect(mine.length).toBeGreaterThan(0);
     const rids = new Set(mine.map((l) => l.rid));
     expect(rids.size).toBe(1);
-    expect([...rids][0]).toMatch(/^sl-[0-9a-f]{12}$/);
+    expect([...rids][0]).toMatch(/^sl-[0-9a-f]{14}$/);
   });
 
   it("a click's lines and the worker's lines carry the approval request id", async () => {
