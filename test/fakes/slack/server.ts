@@ -276,7 +276,9 @@ export class FakeSlack {
     const args = typeof decoded === 'string' ? {} : decoded;
     const token = bearer(req.headers.authorization) ?? stringArg(args.token);
     const problems =
-      typeof decoded === 'string' || this.options.checkBlocks === false ? [] : this.blockProblems(method, args);
+      typeof decoded === 'string' || this.options.checkBlocks === false
+        ? []
+        : this.blockProblems(method, args);
     const call: SlackCall = { method, args, token, problems, at: Date.now() };
     this.record(call);
 
