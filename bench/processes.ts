@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../test/helpers/ports.js';
+import { throwawayRedisArgs } from '../test/helpers/redis-args.js';
 import { repoRoot } from '../test/helpers/shared.js';
 
 // The processes a bench run owns: its own redis-server, cipher-user, and a bare Bolt app.
@@ -61,22 +62,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 export async function startRedis(): Promise<Owned> {
   const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--maxmemory-policy',
-      'noeviction',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn('redis-server', throwawayRedisArgs(port), { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForLine(child, /Ready to accept connections/, 'redis-server');
   return { url: `redis://127.0.0.1:${port}`, stop: stopper(child) };
 }

@@ -11,6 +11,7 @@ import {
   mrkdwnList,
   mrkdwnText,
   plainText,
+  quoteText,
   slackDateMs,
   truncate,
   truncateMrkdwn,
@@ -307,15 +308,7 @@ function approvedAt(request: ApprovalRequest, by: string): string {
   return slackDateMs(request.approvals.find((approval) => approval.userId === by)?.at);
 }
 
-/** Escaped, cut to REASON_MAX and quoted line by line; "_no reason given_" when blank. */
-function quote(text: string): string {
-  const escaped = escapeAndTruncate(text.trim(), REASON_MAX);
-  if (escaped.trim() === '') return '_no reason given_';
-  return escaped
-    .split('\n')
-    .map((line) => `>${line}`)
-    .join('\n');
-}
+const quote = (text: string) => quoteText(text, REASON_MAX);
 
 function plural(count: number, noun: string): string {
   return `${count} ${count === 1 ? noun : `${noun}s`}`;

@@ -5,8 +5,8 @@ import { MAX_SECTION_TEXT } from './limits.js';
 import {
   type BlockMessage,
   code,
-  escapeAndTruncate,
   mrkdwnText,
+  quoteText,
   slackDateMs,
   truncateMrkdwn,
   userMention,
@@ -57,11 +57,4 @@ function channelText(channelId: string): string {
   return CHANNEL_ID.test(channelId) ? `:point_right: The request is in <#${channelId}>.` : '';
 }
 
-function quote(text: string): string {
-  const escaped = escapeAndTruncate(text.trim(), REASON_MAX);
-  if (escaped.trim() === '') return '_no reason given_';
-  return escaped
-    .split('\n')
-    .map((line) => `>${line}`)
-    .join('\n');
-}
+const quote = (text: string) => quoteText(text, REASON_MAX);

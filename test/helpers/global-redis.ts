@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 import { freePort } from './ports.js';
+import { throwawayRedisArgs } from './redis-args.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,22 +20,7 @@ export async function setup(project: TestProject): Promise<void> {
     return;
   }
   const port = await freePort();
-  server = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--maxmemory-policy',
-      'noeviction',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  server = spawn('redis-server', throwawayRedisArgs(port), { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
