@@ -4,7 +4,7 @@ import type { RequestState, SingleRequest } from '../../src/approvals/types.js';
 import { approvalMessage, threadNote, userCardActions } from '../../src/blocks/approval-card.js';
 import { ACTION_IDS } from '../../src/blocks/ids.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
-import { parsedTexts, visibleText } from '../helpers/blocks-text.js';
+import { parsedTexts, visibleText, withoutOwnMarkup } from '../helpers/blocks-text.js';
 import { sampleRequest } from '../helpers/sample-request.js';
 
 const REQUEST_ID = 'a1b2c3d4-0000-4000-8000-000000000001';
@@ -47,14 +47,7 @@ const actionsOf = (blocks: readonly KnownBlock[]) =>
 const buttonsOf = (blocks: readonly KnownBlock[]) =>
   actionsOf(blocks).flatMap((block) => block.elements.filter((e): e is Button => e.type === 'button'));
 
-/** mrkdwn without date tokens, real mentions and quote markers: any `<` or `>` left would be parsed. */
-const unsafeLeft = (texts: readonly string[]) =>
-  texts.map((text) =>
-    text
-      .replace(/<!date\^\d+\^[^|>]*\|[^>]*>/g, '')
-      .replace(/<@[UW][A-Z0-9]+>/g, '')
-      .replace(/^>/gm, ''),
-  );
+const unsafeLeft = (texts: readonly string[]) => withoutOwnMarkup(texts);
 
 describe('approvalMessage', () => {
   it('shows a pending deactivation with the target, reason, requester, approvals, expiry and buttons', () => {

@@ -3,7 +3,7 @@ import type { BatchRequest, SingleRequest, TargetSnapshot } from '../../src/appr
 import { approverDm } from '../../src/blocks/approver-dm.js';
 import { reminderNote } from '../../src/blocks/reminder.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
-import { parsedTexts, visibleText } from '../helpers/blocks-text.js';
+import { parsedTexts, visibleText, withoutOwnMarkup } from '../helpers/blocks-text.js';
 import { sampleRequest } from '../helpers/sample-request.js';
 
 const REQUEST_ID = 'rABCDEFGHIJKLMNO';
@@ -37,19 +37,15 @@ function bulk(count: number): BatchRequest {
   };
 }
 
-/** mrkdwn without date tokens, user/group mentions, the permalink and quote markers: any `<` left would be parsed. */
+/** Texts still holding a `<` or `>` once group mentions, channel links and the permalink are also set aside. */
 const unsafeLeft = (texts: readonly string[]) =>
-  texts
-    .map((text) =>
-      text
-        .replace(/<!date\^\d+\^[^|>]*\|[^>]*>/g, '')
-        .replace(/<@[UW][A-Z0-9]+>/g, '')
-        .replace(/<!subteam\^S[A-Z0-9]+>/g, '')
-        .replace(/<#C[A-Z0-9]+>/g, '')
-        .replace(/<https:\/\/acme\.slack\.com\/[^|>]+\|Open the request>/g, '')
-        .replace(/^>/gm, ''),
-    )
-    .filter((text) => /[<>]/.test(text));
+  withoutOwnMarkup(texts, {
+    also: [
+      /<!subteam\^S[A-Z0-9]+>/g,
+      /<#C[A-Z0-9]+>/g,
+      /<https:\/\/acme\.slack\.com\/[^|>]+\|Open the request>/g,
+    ],
+  }).filter((text) => /[<>]/.test(text));
 
 describe('approverDm', () => {
   it('says who asks, what, why, the quorum, the expiry, and links to the request', () => {

@@ -21,7 +21,7 @@ import {
 import { ACTION_IDS } from '../../src/blocks/ids.js';
 import type { BlockMessage } from '../../src/blocks/mrkdwn.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
-import { parsedTexts, visibleText } from '../helpers/blocks-text.js';
+import { parsedTexts, visibleText, withoutOwnMarkup } from '../helpers/blocks-text.js';
 
 const REQUEST_ID = 'b1b2c3d4-0000-4000-8000-000000000001';
 const AT = Date.parse('2024-06-03T09:00:00Z');
@@ -76,9 +76,7 @@ function valid(message: BlockMessage): BlockMessage {
   return message;
 }
 
-/** mrkdwn without date tokens and real mentions: any `<` or `>` left would be parsed by Slack. */
-const unsafeLeft = (texts: readonly string[]) =>
-  texts.map((text) => text.replace(/<!date\^\d+\^[^|>]*\|[^>]*>/g, '').replace(/<@[UW][A-Z0-9]+>/g, ''));
+const unsafeLeft = (texts: readonly string[]) => withoutOwnMarkup(texts, { quotes: false });
 
 const HOSTILE = '<!channel> <@U123> <https://evil|ok> \u202Eevil\u202C \u200B🔥&'.repeat(250);
 

@@ -11,7 +11,7 @@ import {
 } from '../../src/blocks/home.js';
 import { MAX_VIEW_BLOCKS } from '../../src/blocks/limits.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
-import { parsedTexts, visibleText } from '../helpers/blocks-text.js';
+import { parsedTexts, visibleText, withoutOwnMarkup } from '../helpers/blocks-text.js';
 import { sampleRequest } from '../helpers/sample-request.js';
 
 const CREATED = Date.parse('2024-06-03T09:00:00Z');
@@ -49,14 +49,7 @@ const sections = (blocks: readonly AnyBlock[]) =>
 const buttons = (blocks: readonly AnyBlock[]) =>
   sections(blocks).flatMap((b) => (b.accessory?.type === 'button' ? [b.accessory as Button] : []));
 
-/** mrkdwn without date tokens, real mentions and quote markers: any `<` or `>` left would be parsed. */
-const unsafeLeft = (texts: readonly string[]) =>
-  texts.map((text) =>
-    text
-      .replace(/<!date\^\d+\^[^|>]*\|[^>]*>/g, '')
-      .replace(/<@[UW][A-Z0-9]+>/g, '')
-      .replace(/^>/gm, ''),
-  );
+const unsafeLeft = (texts: readonly string[]) => withoutOwnMarkup(texts);
 
 describe('homeView', () => {
   it('reads well when there is nothing at all', () => {

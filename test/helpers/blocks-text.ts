@@ -33,3 +33,20 @@ export function parsedTexts(message: { text?: unknown; blocks?: unknown }): stri
   walk(message.blocks);
   return out;
 }
+
+/**
+ * mrkdwn without the markup the builders write on purpose — date tokens, user mentions, and (unless
+ * `quotes: false`) line-start quote markers, plus `also` — so any `<` or `>` left would be parsed by Slack.
+ */
+export function withoutOwnMarkup(
+  texts: readonly string[],
+  { quotes = true, also = [] }: { quotes?: boolean; also?: readonly RegExp[] } = {},
+): string[] {
+  const patterns = [
+    /<!date\^\d+\^[^|>]*\|[^>]*>/g,
+    /<@[UW][A-Z0-9]+>/g,
+    ...also,
+    ...(quotes ? [/^>/gm] : []),
+  ];
+  return texts.map((text) => patterns.reduce((left, pattern) => left.replace(pattern, ''), text));
+}
