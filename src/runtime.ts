@@ -40,7 +40,6 @@ export interface Runtime {
   logger: Logger;
   redis: Redis;
   ctx: AppContext;
-  metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -105,6 +104,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const home = new HomeTab({ store, policy, viewers, client: web, logger, now: options.now ?? Date.now });
     // Announcements also refresh the App Home of the people concerned (best effort, in the background).
     const direct = new HomeRefresher(new SlackAnnouncer(store, web, logger), home, logger);
+    // On stop, a Home refresh already running finishes before Redis is let go.
+    closers.push(() => direct.idle());
     metrics.watchQueues([queue, itemsQueue]);
     const cipherscale = createCipherscaleClient({
       ...config.cipherscale,
@@ -205,7 +206,6 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       logger,
       redis,
       ctx,
-      metrics,
       async stop() {
         // Stop taking requests, let the worker finish its jobs, then let go of Redis.
         for (const close of closers) await close().catch(() => undefined);
