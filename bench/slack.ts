@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ACTION_IDS } from '../src/blocks/ids.js';
-import { sharedPath } from '../test/helpers/shared.js';
-import { interactionBody, signedHeaders, slashCommandBody } from '../test/helpers/slack-request.js';
+import {
+  blockActionPayload,
+  interactionBody,
+  signedHeaders,
+  slashCommandBody,
+} from '../test/helpers/slack-request.js';
 
 // Requests exactly as Slack sends them (signed; interactions as `payload=`), timed to the HTTP answer.
-
-const realBlockAction = JSON.parse(
-  readFileSync(sharedPath('slack/interactions/block_actions/bolt_python_from_message.json'), 'utf8'),
-) as Record<string, unknown>;
 
 export interface SlackSender {
   /** `/cipher-user <text>`; resolves with the ms until Slack would have its HTTP answer. */
@@ -39,25 +38,17 @@ export function slackSender(baseUrl: string, signingSecret: string, responseUrlB
       ),
     approve: (requestId, userId, channel, ts) =>
       post(
-        interactionBody({
-          ...realBlockAction,
-          user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T111' },
-          container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false },
-          channel: { id: channel, name: 'security-ops' },
-          message: { type: 'message', ts, text: 'request', user: 'UBOT00001' },
-          trigger_id: `${Date.now()}.${Math.floor(Math.random() * 1e9)}.trigger`,
-          response_url: responseUrl(),
-          actions: [
-            {
-              action_id: ACTION_IDS.approve,
-              block_id: 'request_actions',
-              text: { type: 'plain_text', text: 'Approve', emoji: true },
-              value: requestId,
-              type: 'button',
-              action_ts: `${Date.now() / 1000}`,
-            },
-          ],
-        }),
+        interactionBody(
+          blockActionPayload({
+            actionId: ACTION_IDS.approve,
+            value: requestId,
+            userId,
+            channel,
+            ts,
+            responseUrl: responseUrl(),
+            botUserId: 'UBOT00001',
+          }),
+        ),
         'application/x-www-form-urlencoded',
       ),
   };

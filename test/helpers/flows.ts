@@ -4,11 +4,9 @@ import type { SlackCall } from '../fakes/slack/server.js';
 import type { Driver, HttpAnswer } from './harness.js';
 import { REQUESTER } from './harness.js';
 import { sharedPath } from './shared.js';
+import { blockActionPayload } from './slack-request.js';
 
 // Real payloads from ../shared, with our values laid over them.
-const realBlockAction = JSON.parse(
-  readFileSync(sharedPath('slack/interactions/block_actions/bolt_python_from_message.json'), 'utf8'),
-) as Record<string, unknown>;
 const realViewSubmission = JSON.parse(
   readFileSync(sharedPath('slack/interactions/view_submission/bolt_python_plain_text.json'), 'utf8'),
 ) as { view: Record<string, unknown> } & Record<string, unknown>;
@@ -124,33 +122,13 @@ export function click(
 
 export function clickPayload(
   h: Driver,
-  {
-    actionId,
-    value,
-    userId,
-    channel,
-    ts,
-  }: { actionId: string; value: string; userId: string; channel: string; ts: string },
+  options: { actionId: string; value: string; userId: string; channel: string; ts: string },
 ) {
-  return {
-    ...realBlockAction,
-    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T111' },
-    container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false },
-    channel: { id: channel, name: 'security-ops' },
-    message: { type: 'message', ts, text: 'request', user: h.slack.botUserId },
-    trigger_id: `${Date.now()}.${Math.floor(Math.random() * 1e9)}.trigger`,
-    response_url: h.slack.responseUrl(`click-${userId}-${Math.floor(Math.random() * 1e9)}`),
-    actions: [
-      {
-        action_id: actionId,
-        block_id: 'request_actions',
-        text: { type: 'plain_text', text: 'Button', emoji: true },
-        value,
-        type: 'button',
-        action_ts: `${Date.now() / 1000}`,
-      },
-    ],
-  };
+  return blockActionPayload({
+    ...options,
+    botUserId: h.slack.botUserId,
+    responseUrl: h.slack.responseUrl(`click-${options.userId}-${Math.floor(Math.random() * 1e9)}`),
+  });
 }
 
 export const approveBy = (h: Driver, posted: PostedRequest, userId: string) =>

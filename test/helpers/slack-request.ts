@@ -51,3 +51,50 @@ export function slashCommandBody(fields: CommandFields): string {
 export function interactionBody(payload: unknown): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
+
+// A real block_actions payload from ../shared, for button clicks.
+const realBlockAction = JSON.parse(
+  readFileSync(sharedPath('slack/interactions/block_actions/bolt_python_from_message.json'), 'utf8'),
+) as Record<string, unknown>;
+
+export interface ClickFields {
+  actionId: string;
+  value: string;
+  userId: string;
+  channel: string;
+  ts: string;
+  responseUrl: string;
+  /** The bot that posted the message clicked on. */
+  botUserId: string;
+}
+
+/** A button click on a message, as Slack sends it (the payload; `interactionBody` makes the form body). */
+export function blockActionPayload({
+  actionId,
+  value,
+  userId,
+  channel,
+  ts,
+  responseUrl,
+  botUserId,
+}: ClickFields) {
+  return {
+    ...realBlockAction,
+    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T111' },
+    container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false },
+    channel: { id: channel, name: 'security-ops' },
+    message: { type: 'message', ts, text: 'request', user: botUserId },
+    trigger_id: `${Date.now()}.${Math.floor(Math.random() * 1e9)}.trigger`,
+    response_url: responseUrl,
+    actions: [
+      {
+        action_id: actionId,
+        block_id: 'request_actions',
+        text: { type: 'plain_text', text: 'Button', emoji: true },
+        value,
+        type: 'button',
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
+  };
+}
