@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -16,6 +15,7 @@ import {
   updateUserSchema,
   userIdSchema,
 } from '../../../src/cipherscale/schemas.js';
+import { Waiters } from '../waiters.js';
 import { SEED_USERS } from './seed.js';
 
 export type FakeCipherscaleOperation = 'getUser' | 'updateUser' | 'deactivateUser' | 'deleteUser' | 'unknown';
@@ -104,7 +104,7 @@ export class FakeCipherscale {
   private readonly users = new Map<string, User>();
   private readonly scripts: Script[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly events = new EventEmitter().setMaxListeners(0);
+  private readonly waiters = new Waiters();
   private readonly route: RegExp;
   private latencyMs: number;
   private closing: Promise<void> | undefined;
@@ -176,32 +176,16 @@ export class FakeCipherscale {
     predicate: (c: FakeCipherscaleCall) => boolean,
     { count = 1, timeoutMs = 5000 }: { count?: number; timeoutMs?: number } = {},
   ): Promise<FakeCipherscaleCall[]> {
-    return new Promise((resolve, reject) => {
-      const done = (): boolean => {
+    return this.waiters.until(
+      () => {
         const matching = this.calls.filter(predicate);
-        if (matching.length < count) return false;
-        cleanup();
-        resolve(matching);
-        return true;
-      };
-      const onCall = () => void done();
-      const timer = setTimeout(() => {
-        cleanup();
-        const seen = this.calls.map((c) => `${c.method} ${c.path}`).join(', ') || 'none';
-        const matched = this.calls.filter(predicate).length;
-        reject(
-          new Error(
-            `FakeCipherscale: timed out after ${timeoutMs} ms waiting for ${count} matching call(s); ` +
-              `${matched} matched. Calls seen: ${seen}`,
-          ),
-        );
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.events.off('call', onCall);
-      };
-      if (!done()) this.events.on('call', onCall);
-    });
+        return matching.length >= count ? matching : undefined;
+      },
+      timeoutMs,
+      () =>
+        `FakeCipherscale: timed out after ${timeoutMs} ms waiting for ${count} matching call(s); ` +
+        `${this.calls.filter(predicate).length} matched. Calls seen: ${this.calls.map((c) => `${c.method} ${c.path}`).join(', ') || 'none'}`,
+    );
   }
 
   /** Clears calls and scripts, restores the seed users and the starting latency. */
@@ -242,7 +226,7 @@ export class FakeCipherscale {
       at,
     };
     this.calls.push(call);
-    this.events.emit('call', call);
+    this.waiters.notify();
 
     const fault = this.takeFault(call);
     const log = (status: FakeCipherscaleResponseLog['status']) =>

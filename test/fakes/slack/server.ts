@@ -8,6 +8,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { blockKitProblems, type Surface } from '../../helpers/block-kit.js';
+import { Waiters } from '../waiters.js';
 
 // A local stand-in for the Slack Web API, response_urls and file-upload URLs. Answers mirror the shapes in
 // ../shared/slack/web-api and ../shared/slack/errors (ok:false bodies, [ERROR] … [json-pointer:…] messages).
@@ -55,11 +56,6 @@ export interface FakeUser {
 type Json = Record<string, unknown>;
 type Handler = (args: Json) => Json;
 
-interface Waiter {
-  check(): void;
-  fail(error: Error): void;
-}
-
 interface Answer {
   status: number;
   body: Json | string;
@@ -102,7 +98,7 @@ export class FakeSlack {
   socketUrl: string | undefined;
 
   private readonly origin: string;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Waiters();
   private readonly failures = new Map<string, SlackFailure[]>();
   private readonly users = new Map<string, FakeUser>();
   private readonly usergroups = new Map<string, string[]>();
@@ -196,40 +192,15 @@ export class FakeSlack {
     const timeoutMs = options.timeoutMs ?? 5000;
     const matches = typeof match === 'string' ? (c: SlackCall) => c.method === match : match;
     const label = typeof match === 'string' ? match : 'predicate';
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const waiter: Waiter = {
-        check: () => {
-          let found: SlackCall[];
-          try {
-            found = this.calls.filter(matches);
-          } catch (error) {
-            waiter.fail(error instanceof Error ? error : new Error(String(error)));
-            return;
-          }
-          if (found.length < count) return;
-          this.waiters.delete(waiter);
-          clearTimeout(timer);
-          resolve(found);
-        },
-        fail: (error) => {
-          this.waiters.delete(waiter);
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.waiters.add(waiter);
-      waiter.check();
-      if (!this.waiters.has(waiter)) return;
-      timer = setTimeout(() => {
-        const seen = this.calls.filter(matches).length;
-        waiter.fail(
-          new Error(
-            `FakeSlack.waitFor(${label}): ${seen}/${count} matching calls after ${timeoutMs}ms; calls seen:\n${this.describeCalls()}`,
-          ),
-        );
-      }, timeoutMs);
-    });
+    return this.waiters.until(
+      () => {
+        const found = this.calls.filter(matches);
+        return found.length >= count ? found : undefined;
+      },
+      timeoutMs,
+      () =>
+        `FakeSlack.waitFor(${label}): ${this.calls.filter(matches).length}/${count} matching calls after ${timeoutMs}ms; calls seen:\n${this.describeCalls()}`,
+    );
   }
 
   reset(): void {
@@ -244,7 +215,7 @@ export class FakeSlack {
   }
 
   async close(): Promise<void> {
-    for (const waiter of [...this.waiters]) waiter.fail(new Error('FakeSlack closed while waiting'));
+    this.waiters.failAll('FakeSlack closed while waiting');
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -355,7 +326,7 @@ export class FakeSlack {
 
   private record(call: SlackCall): void {
     this.calls.push(call);
-    for (const waiter of [...this.waiters]) waiter.check();
+    this.waiters.notify();
   }
 
   private takeFailure(method: string): SlackFailure | undefined {

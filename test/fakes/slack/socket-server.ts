@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { sharedPath } from '../../helpers/shared.js';
+import { Waiters } from '../waiters.js';
 
 // A local stand-in for Slack's Socket Mode endpoint (the URL apps.connections.open hands out). Frames
 // mirror ../shared/slack/socket-mode: `hello` on connect, envelopes in, acks `{envelope_id, payload?}` out.
@@ -26,11 +27,6 @@ export interface ClientMessage {
 export interface Closed {
   code: number;
   reason: string;
-}
-
-interface Waiter {
-  check(): void;
-  fail(error: Error): void;
 }
 
 const fixture = (name: string) =>
@@ -60,7 +56,7 @@ export class FakeSocketServer {
   closedWith: Closed | undefined;
 
   private client: WebSocket | undefined;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Waiters();
 
   private constructor(private readonly server: WebSocketServer) {
     this.url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/link`;
@@ -97,7 +93,7 @@ export class FakeSocketServer {
   }
 
   async close(): Promise<void> {
-    for (const waiter of [...this.waiters]) waiter.fail(new Error('FakeSocketServer closed while waiting'));
+    this.waiters.failAll('FakeSocketServer closed while waiting');
     for (const socket of this.server.clients) socket.terminate();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -119,35 +115,18 @@ export class FakeSocketServer {
   }
 
   private notify(): void {
-    for (const waiter of [...this.waiters]) waiter.check();
+    this.waiters.notify();
   }
 
-  private waitUntil(label: string, done: () => boolean, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const waiter: Waiter = {
-        check: () => {
-          if (!done()) return;
-          this.waiters.delete(waiter);
-          clearTimeout(timer);
-          resolve();
-        },
-        fail: (error) => {
-          this.waiters.delete(waiter);
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.waiters.add(waiter);
-      waiter.check();
-      if (!this.waiters.has(waiter)) return;
-      timer = setTimeout(() => {
+  private waitUntil(label: string, done: () => boolean, timeoutMs: number): Promise<true> {
+    return this.waiters.until(
+      () => (done() ? true : undefined),
+      timeoutMs,
+      () => {
         const seen = this.received.map((m) => JSON.stringify(m).slice(0, 200)).join('\n  ');
-        waiter.fail(
-          new Error(`FakeSocketServer: no ${label} after ${timeoutMs}ms; received:\n  ${seen || '(none)'}`),
-        );
-      }, timeoutMs);
-    });
+        return `FakeSocketServer: no ${label} after ${timeoutMs}ms; received:\n  ${seen || '(none)'}`;
+      },
+    );
   }
 }
 
