@@ -4,6 +4,7 @@ import type { Logger as SlackLogger } from '@slack/bolt';
 import { LogLevel } from '@slack/bolt';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
+import { processOutput } from './output.js';
 
 export type { Logger };
 
@@ -115,10 +116,10 @@ function destinationFor(
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname,app',
       sync: true,
-      ...(destination ? { destination } : {}),
+      destination: destination ?? processOutput,
     });
   }
-  return destination ?? pino.destination({ dest: 1, sync: false });
+  return destination ?? processOutput;
 }
 
 export function scrub(text: string, secrets: readonly string[]): string {
