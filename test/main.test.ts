@@ -1,35 +1,43 @@
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { FakeCipherscale } from './fakes/cipherscale/server.js';
 import { FakeSlack } from './fakes/slack/server.js';
 import { FakeSocketServer } from './fakes/slack/socket-server.js';
+import { type SpawnedApp, spawnApp } from './helpers/app-process.js';
 import { freePort } from './helpers/ports.js';
-import { repoRoot } from './helpers/shared.js';
+
+const spawned: SpawnedApp[] = [];
 
 // The entry point as operators run it, in a child process with exactly the environment given.
-function runMain(env: Record<string, string>, stopWhen?: RegExp) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts')], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function runMain(env: Record<string, string>, options: { stopWhen?: RegExp; pid1?: boolean } = {}) {
+  const app = spawnApp(env, { pid1: options.pid1 ?? false });
+  spawned.push(app);
+  const { stopWhen } = options;
+  if (stopWhen)
+    void app.waitForOutput(stopWhen).then(
+      () => app.signal('SIGTERM'),
+      () => undefined,
+    );
+  return exitWithin(app, 15_000);
+}
+
+/** The exit code and output, or a failure naming what it printed if it is still running at the deadline. */
+async function exitWithin(app: SpawnedApp, ms: number): Promise<{ code: number | null; output: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'running'>((resolve) => {
+    timer = setTimeout(() => resolve('running'), ms);
   });
-  let output = '';
-  return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (stopWhen?.test(output)) child.kill('SIGTERM');
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('close', (code) => resolve({ code, output }));
-  });
+  const code = await Promise.race([app.exited, late]);
+  clearTimeout(timer);
+  if (code === 'running')
+    throw new Error(`still running after ${ms} ms; output:\n${app.output().slice(-2000)}`);
+  return { code, output: app.output() };
 }
 
 const fakes: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
+  for (const app of spawned.splice(0)) app.kill('SIGKILL');
   await Promise.all(fakes.splice(0).map((f) => f.close()));
 });
 
@@ -137,65 +145,184 @@ describe('starting', () => {
         REDIS_KEY_PREFIX: `test-main-${process.pid}`,
         REDIS_URL: inject('redisUrl'),
       },
-      /cipher-user started/,
+      { stopWhen: /cipher-user started/ },
     );
     expect(output).toContain('"mode":"http"');
     expect(output).toContain('cipher-user stopped');
-    expect(code).toBe(0);
+    expect(code, output).toBe(0);
   });
 
-  it('a SIGTERM that arrives while it is still starting stops it gracefully once started, exit 0', async () => {
+  it('a SIGTERM that arrives while it is still starting stops it gracefully once started, exit 0 (node as PID 1)', async () => {
     const cipher = await FakeCipherscale.start();
     fakes.push(cipher);
     // A Slack API that holds auth.test until the signal has been sent: the process is mid-start.
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
+    const api = await heldServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', url: 'https://x/' }),
+      );
     });
-    let reached: () => void = () => {};
-    const startedAuth = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
-    const api = http.createServer((req, res) => {
-      reached();
-      void held.then(() => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({ ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', url: 'https://x/' }),
-        );
-      });
-      req.resume();
-    });
-    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-    fakes.push({ close: () => new Promise<void>((resolve) => api.close(() => resolve())) });
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts')], {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? '',
-        SLACK_BOT_TOKEN: 'xoxb-held',
-        SLACK_SIGNING_SECRET: 'secret',
-        SLACK_API_URL: `http://127.0.0.1:${(api.address() as net.AddressInfo).port}/api/`,
-        PORT: '0',
+    const app = spawnApp(
+      appEnv({
+        SLACK_API_URL: `${api.url}/api/`,
         CIPHERSCALE_API_URL: cipher.url,
         CIPHERSCALE_API_TOKEN: cipher.token,
-        APPROVER_USER_IDS: 'UAPPROVER1',
-        REDIS_KEY_PREFIX: `test-main-held-${process.pid}`,
-        REDIS_URL: inject('redisUrl'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await startedAuth;
-    child.kill('SIGTERM');
-    release();
-    expect(await closed).toBe(0);
+      }),
+      { pid1: true },
+    );
+    spawned.push(app);
+    await api.reached;
+    await app.signal('SIGTERM');
+    api.release();
+    const { code, output } = await exitWithin(app, 15_000);
+    expect(code, output).toBe(0);
     expect(output).toMatch(/cipher-user started[\s\S]*shutting down[\s\S]*cipher-user stopped/);
   });
 });
+
+describe('stopping like a container: node as PID 1, where a signal with no handler is dropped', () => {
+  it('a SIGTERM while its modules are still loading stops it, exit 0, and nothing starts after', async () => {
+    const slack = await FakeSlack.start();
+    const cipher = await FakeCipherscale.start();
+    fakes.push(slack, cipher);
+    // Node's own module debug lines say when Bolt and BullMQ are being loaded.
+    const app = spawnApp(
+      {
+        ...appEnv({
+          SLACK_BOT_TOKEN: slack.botToken,
+          SLACK_API_URL: slack.apiUrl,
+          CIPHERSCALE_API_URL: cipher.url,
+          CIPHERSCALE_API_TOKEN: cipher.token,
+        }),
+        NODE_DEBUG: 'module',
+      },
+      { pid1: true },
+    );
+    spawned.push(app);
+    await app.waitForOutput(/node_modules\/(@slack\/bolt|bullmq)\//);
+    await app.signal('SIGTERM');
+    await app.signal('SIGINT'); // an impatient operator: still one stop
+    const { code, output } = await exitWithin(app, 15_000);
+    const log = appLines(output);
+    expect(code, log.join('\n')).toBe(0);
+    // Before it started: one line; once started, a full stop. Either way it says so last.
+    expect(log.at(-1)).toMatch(/"msg":"cipher-user stopped( before starting)?"/);
+    expect(log.filter((line) => line.includes('cipher-user stopped'))).toHaveLength(1);
+    expect(log.join('\n')).not.toContain('cannot start');
+  });
+
+  it('a SIGTERM while it connects to Redis stops it gracefully once started, exit 0', async () => {
+    const slack = await FakeSlack.start();
+    const cipher = await FakeCipherscale.start();
+    fakes.push(slack, cipher);
+    const redis = await heldRedis(inject('redisUrl'));
+    const app = spawnApp(
+      appEnv({
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_API_URL: slack.apiUrl,
+        CIPHERSCALE_API_URL: cipher.url,
+        CIPHERSCALE_API_TOKEN: cipher.token,
+        REDIS_URL: redis.url,
+      }),
+      { pid1: true },
+    );
+    spawned.push(app);
+    await redis.reached;
+    await app.signal('SIGTERM');
+    redis.release();
+    const { code, output } = await exitWithin(app, 15_000);
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/cipher-user started[\s\S]*shutting down[\s\S]*cipher-user stopped/);
+  });
+
+  it('a SIGTERM the moment it says started stops it gracefully, exit 0', async () => {
+    const slack = await FakeSlack.start();
+    const cipher = await FakeCipherscale.start();
+    fakes.push(slack, cipher);
+    const { code, output } = await runMain(
+      appEnv({
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_API_URL: slack.apiUrl,
+        CIPHERSCALE_API_URL: cipher.url,
+        CIPHERSCALE_API_TOKEN: cipher.token,
+      }),
+      { stopWhen: /cipher-user started/, pid1: true },
+    );
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/cipher-user started[\s\S]*shutting down[\s\S]*cipher-user stopped/);
+  });
+});
+
+/** An HTTP-mode environment against the given fakes, with its own key prefix. */
+function appEnv(extra: Record<string, string>): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: 'xoxb-held',
+    SLACK_SIGNING_SECRET: 'secret',
+    PORT: '0',
+    APPROVER_USER_IDS: 'UAPPROVER1',
+    REDIS_KEY_PREFIX: `test-main-${process.pid}-${spawned.length}`,
+    REDIS_URL: inject('redisUrl'),
+    ...extra,
+  };
+}
+
+/** The app's own lines (JSON log lines and its plain messages), without Node's module debug output. */
+function appLines(output: string): string[] {
+  return output.split('\n').filter((line) => line.trim() && !/^MODULE \d+:/.test(line));
+}
+
+/** An HTTP server that answers with `answer` only once released; `reached` when the first request came. */
+async function heldServer(answer: http.RequestListener) {
+  const gate = latch();
+  const first = latch();
+  const server = http.createServer((req, res) => {
+    first.open();
+    req.resume();
+    void gate.opened.then(() => answer(req, res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  fakes.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+  const { port } = server.address() as net.AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, reached: first.opened, release: gate.open };
+}
+
+/** A TCP hop to the real Redis that holds every connection until released: the app is mid-connect. */
+async function heldRedis(redisUrl: string) {
+  const target = new URL(redisUrl);
+  const gate = latch();
+  const first = latch();
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    first.open();
+    socket.pause();
+    void gate.opened.then(() => {
+      const upstream = net.connect(Number(target.port), target.hostname);
+      sockets.add(upstream);
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+      socket.pipe(upstream).pipe(socket);
+      socket.resume();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  fakes.push({
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  });
+  const url = new URL(redisUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String((server.address() as net.AddressInfo).port);
+  return { url: url.toString(), reached: first.opened, release: gate.open };
+}
+
+function latch(): { opened: Promise<void>; open: () => void } {
+  let open: () => void = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}

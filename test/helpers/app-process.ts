@@ -1,22 +1,45 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { eventually } from './poll.js';
 import { repoRoot } from './shared.js';
 
-export interface AppProcess {
-  baseUrl: string;
+export interface SpawnedApp {
   child: ChildProcess;
-  /** Everything the process printed so far. */
+  /** Everything the process printed so far (stdout and stderr, in arrival order). */
   output(): string;
   /** Resolves with the exit code (null when killed by a signal). */
   exited: Promise<number | null>;
   kill(signal: NodeJS.Signals): void;
+  /** Sends `signal` to node itself (not to `unshare` when it is PID 1); resolves once sent. */
+  signal(signal: NodeJS.Signals): Promise<void>;
   /** Resolves once the output matches, rejects at the deadline. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
-/** `src/main.ts` in its own process, as operators run it, with exactly this environment. */
-export async function startAppProcess(env: Record<string, string>, args: string[] = []): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts'), ...args], {
+export interface AppProcess extends SpawnedApp {
+  baseUrl: string;
+}
+
+export interface SpawnOptions {
+  args?: string[];
+  /** As a container runs it: node is PID 1 of its own PID namespace, where a signal with no handler is dropped. */
+  pid1?: boolean;
+}
+
+/** `src/main.ts` in its own process, as operators run it, with exactly this environment; not waited for. */
+export function spawnApp(env: Record<string, string>, options: SpawnOptions = {}): SpawnedApp {
+  const node = [
+    process.execPath,
+    '--import',
+    'tsx',
+    path.join(repoRoot, 'src/main.ts'),
+    ...(options.args ?? []),
+  ];
+  const [command, ...args] = options.pid1
+    ? ['unshare', ...namespaceFlags(), '--pid', '--kill-child', ...node]
+    : node;
+  const child = spawn(command ?? '', args, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,6 +53,9 @@ export async function startAppProcess(env: Record<string, string>, args: string[
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // unshare --kill-child forks node as its only child (and SIGKILLs it if unshare dies).
+  const nodePid = options.pid1 ? eventually(() => childOf(child.pid ?? 0)) : Promise.resolve(child.pid ?? 0);
+  void nodePid.catch(() => undefined);
 
   const waitForOutput = (pattern: RegExp, timeoutMs = 15_000) =>
     new Promise<void>((resolve, reject) => {
@@ -57,14 +83,36 @@ export async function startAppProcess(env: Record<string, string>, args: string[
       check();
     });
 
-  await waitForOutput(/"msg":"cipher-user started"/);
-  const port = /"port":(\d+)/.exec(output)?.[1];
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
     child,
     output: () => output,
     exited,
     kill: (signal) => child.kill(signal),
+    signal: async (signal) => {
+      process.kill(await nodePid, signal);
+    },
     waitForOutput,
   };
+}
+
+/** Spawns the app and waits until it says it started. */
+export async function startAppProcess(env: Record<string, string>, args: string[] = []): Promise<AppProcess> {
+  const app = spawnApp(env, { args });
+  await app.waitForOutput(/"msg":"cipher-user started"/);
+  const port = /"port":(\d+)/.exec(app.output())?.[1];
+  return { ...app, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+// Root creates the PID namespace itself; anyone else needs a user namespace too.
+function namespaceFlags(): string[] {
+  return process.getuid?.() === 0 ? [] : ['--user', '--map-root-user'];
+}
+
+function childOf(pid: number): number | undefined {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
+  }
 }
