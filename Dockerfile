@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Build: docker build -t cipher-user .
 # Run:   docker run --env-file .env -p 3000:3000 cipher-user               (listener and workers)
 #        docker run --env-file .env cipher-user --role worker               (workers only; see README "Roles")
