@@ -1,11 +1,12 @@
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
 import { writeLines } from './output.js';
 import { type Runtime, startRuntime } from './runtime.js';
 import type { StopSignals } from './signals.js';
 
 /** Everything after the entry's signal handlers: parse the config, start, stop on the first signal. */
 export async function run(signals: StopSignals): Promise<void> {
+  // Loaded: from here on, connections may open, so a signal waits until there is something to stop.
+  signals.hold();
   // A rejection nobody awaited (seen inside Bolt for a signed `payload=null`) must not stop the bot.
   let runtime: Runtime | undefined;
   process.on('unhandledRejection', (reason) => {
@@ -17,15 +18,6 @@ export async function run(signals: StopSignals): Promise<void> {
     config = loadConfig({ ...process.env, ...roleFlag(process.argv.slice(2)) });
   } catch (err) {
     return cannotStart(err);
-  }
-  const early = signals.received;
-  if (early) {
-    // Stopped while the code was loading: nothing is connected yet, so nothing to wind down.
-    createLogger({ level: config.logLevel, format: config.logFormat, secrets: [] }).info(
-      { signal: early },
-      'cipher-user stopped before starting',
-    );
-    process.exit(0);
   }
   let started: Runtime;
   try {

@@ -1,16 +1,18 @@
-/** SIGTERM and SIGINT, heard from the first line of the entry and kept until someone acts on them. */
+/** SIGTERM and SIGINT, heard from the first line of the entry. */
 export interface StopSignals {
-  /** The first stop signal received so far, if any. */
-  readonly received: NodeJS.Signals | undefined;
-  /** `act` gets the first signal: at once if it came already, else when it comes. Later ones are ignored. */
+  /** From now on a signal is kept for `onStop` (something may be running) instead of going to `early`. */
+  hold(): void;
+  /** `act` gets the first signal kept: at once if it came already, else when it comes. Later ones are ignored. */
   onStop(act: (signal: NodeJS.Signals) => void): void;
 }
 
 // No imports: this must run before anything heavy loads (as PID 1, a signal with no handler is dropped).
-export function listenForStop(): StopSignals {
+export function listenForStop(early: (signal: NodeJS.Signals) => void): StopSignals {
+  let holding = false;
   let received: NodeJS.Signals | undefined;
   let act: ((signal: NodeJS.Signals) => void) | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (!holding) return early(signal);
     if (received) return;
     received = signal;
     act?.(signal);
@@ -18,8 +20,8 @@ export function listenForStop(): StopSignals {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   return {
-    get received() {
-      return received;
+    hold() {
+      holding = true;
     },
     onStop(next) {
       act = next;
