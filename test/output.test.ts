@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { spawnApp } from './helpers/app-process.js';
+import { freePort } from './helpers/ports.js';
 import { repoRoot } from './helpers/shared.js';
 
 function runBurst(count: number, threads: number) {
@@ -39,5 +41,22 @@ describe('one ordered log', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(numbers).toEqual(Array.from({ length: count }, (_, i) => i));
+  });
+
+  it('the app says why it cannot start on the same stream as its log lines, after them', async () => {
+    const app = spawnApp({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 'secret',
+      // A log line before the failure: plain http to a remote host is warned about first.
+      CIPHERSCALE_API_URL: 'http://cipherscale.example/api',
+      CIPHERSCALE_API_TOKEN: 'token',
+      APPROVER_USER_IDS: 'UAPPROVER1',
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      REDIS_KEY_PREFIX: `test-output-${process.pid}`,
+    });
+    expect(await app.exited).toBe(1);
+    const { stdout, stderr } = app.streams();
+    expect(stdout).toMatch(/"msg":"CIPHERSCALE_API_URL is plain http[^\n]*\n[\s\S]*cipher-user cannot start/);
+    expect(stderr).not.toContain('cannot start');
   });
 });

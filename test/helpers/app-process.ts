@@ -8,6 +8,8 @@ export interface SpawnedApp {
   child: ChildProcess;
   /** Everything the process printed so far (stdout and stderr, in arrival order). */
   output(): string;
+  /** What it printed on stdout and on stderr, apart. */
+  streams(): { stdout: string; stderr: string };
   /** Resolves with the exit code (null when killed by a signal). */
   exited: Promise<number | null>;
   kill(signal: NodeJS.Signals): void;
@@ -45,13 +47,15 @@ export function spawnApp(env: Record<string, string>, options: SpawnOptions = {}
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const apart = { stdout: '', stderr: '' };
   const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
+  const onData = (stream: keyof typeof apart) => (chunk: Buffer) => {
     output += chunk.toString();
+    apart[stream] += chunk.toString();
     for (const listener of listeners) listener();
   };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
+  child.stdout?.on('data', onData('stdout'));
+  child.stderr?.on('data', onData('stderr'));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   // unshare --kill-child forks node as its only child (and SIGKILLs it if unshare dies).
   const nodePid = options.pid1 ? eventually(() => childOf(child.pid ?? 0)) : Promise.resolve(child.pid ?? 0);
@@ -86,6 +90,7 @@ export function spawnApp(env: Record<string, string>, options: SpawnOptions = {}
   return {
     child,
     output: () => output,
+    streams: () => ({ ...apart }),
     exited,
     kill: (signal) => child.kill(signal),
     signal: async (signal) => {
