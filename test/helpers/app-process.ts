@@ -43,7 +43,7 @@ export function spawnApp(env: Record<string, string>, options: SpawnOptions = {}
     : node;
   const child = spawn(command ?? '', args, {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -102,7 +102,7 @@ export function spawnApp(env: Record<string, string>, options: SpawnOptions = {}
 
 /** Spawns the app and waits until it says it started. */
 export async function startAppProcess(env: Record<string, string>, args: string[] = []): Promise<AppProcess> {
-  const app = spawnApp(env, { args });
+  const app = spawnApp({ PORT: '0', ...env }, { args });
   await app.waitForOutput(/"msg":"cipher-user started"/);
   const port = /"port":(\d+)/.exec(app.output())?.[1];
   return { ...app, baseUrl: `http://127.0.0.1:${port}` };
