@@ -5,6 +5,7 @@ import { MAX_HOLD_MS, RedisCallBudget } from '../../src/cipherscale/budget.js';
 import { createCipherscaleClient } from '../../src/cipherscale/client.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
+import { busiestWindow } from '../helpers/windows.js';
 
 let redis: Redis;
 let fake: FakeCipherscale;
@@ -23,17 +24,6 @@ afterEach(async () => {
 
 const budget = (limit: number, extra: Partial<ConstructorParameters<typeof RedisCallBudget>[0]> = {}) =>
   new RedisCallBudget({ redis, prefix, limit, callMaxMs: 3000, ...extra });
-
-/** The most arrivals in any sliding window of `windowMs` (every method). */
-export function busiestWindow(times: readonly number[], windowMs = 1000): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; j < sorted.length; j++) {
-    while ((sorted[j] as number) - (sorted[i] as number) >= windowMs) i++;
-    most = Math.max(most, j - i + 1);
-  }
-  return most;
-}
 
 describe('the call budget', () => {
   it('holds in every sliding second for calls of every method, from the first second, across clients', async () => {
