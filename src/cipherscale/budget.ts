@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
-// One Cipherscale call budget for every process on the Redis: see README.md beside this file.
+// One Cipherscale call budget for every process on the Redis: at most `limit` calls in any sliding
+// window, each counted from its start until one window after its answer; keys `<prefix>budget:*`.
 
 /** `interactive` (lookups, single requests) goes first; `bulk` (pre-checks, batch users) yields to it. */
 export type Priority = 'interactive' | 'bulk';
