@@ -94,6 +94,8 @@ if tonumber(redis.call('GET', KEYS[1]) or '0') < until_ then
 end
 return 1`;
 
+const SCRIPTS = { take: TAKE, release: RELEASE, leave: LEAVE, hold: HOLD };
+
 /** A sliding log in Redis: at most `limit` calls in any window, counted from start to end + window. */
 export class RedisCallBudget implements CallBudget {
   private readonly keys: { log: string; hold: string; interactive: string; bulk: string };
@@ -117,22 +119,14 @@ export class RedisCallBudget implements CallBudget {
     const deadline = Date.now() + maxWaitMs;
     const { log, hold, interactive, bulk } = this.keys;
     for (;;) {
-      const [taken, waitMs] = (await this.options.redis.eval(
-        TAKE,
-        4,
-        log,
-        hold,
-        interactive,
-        bulk,
-        member,
-        this.options.limit,
-        priority,
-        this.options.callMaxMs,
-        this.windowMs,
+      const [taken, waitMs] = (await this.run(
+        'take',
+        [log, hold, interactive, bulk],
+        [member, this.options.limit, priority, this.options.callMaxMs, this.windowMs],
       )) as [number, number];
       if (taken === 1) return { ok: true, release: () => this.release(member) };
       if (Date.now() + waitMs > deadline) {
-        await this.options.redis.eval(LEAVE, 3, hold, interactive, bulk, member);
+        await this.run('leave', [hold, interactive, bulk], [member]);
         return { ok: false, retryAfterMs: waitMs };
       }
       await this.sleep(waitMs);
@@ -141,12 +135,22 @@ export class RedisCallBudget implements CallBudget {
 
   async holdFor(ms: number): Promise<void> {
     const bounded = Math.min(MAX_HOLD_MS, Math.max(1, Math.ceil(ms)));
-    await this.options.redis.eval(HOLD, 1, this.keys.hold, bounded);
+    await this.run('hold', [this.keys.hold], [bounded]);
   }
 
   private async release(member: string): Promise<void> {
     // Best effort: a slot never released stays busy until its provisional end, which is safe.
-    await this.options.redis.eval(RELEASE, 1, this.keys.log, member).catch(() => undefined);
+    await this.run('release', [this.keys.log], [member]).catch(() => undefined);
+  }
+
+  /** EVALSHA, loading the script on NOSCRIPT (ioredis's defineCommand). */
+  private run(name: keyof typeof SCRIPTS, keys: string[], args: Array<string | number>): Promise<unknown> {
+    const redis = this.options.redis as unknown as Record<string, unknown>;
+    const command = `cipherBudget_${name}`;
+    if (typeof redis[command] !== 'function') {
+      this.options.redis.defineCommand(command, { numberOfKeys: keys.length, lua: SCRIPTS[name] });
+    }
+    return (redis[command] as (...a: Array<string | number>) => Promise<unknown>)(...keys, ...args);
   }
 }
 
