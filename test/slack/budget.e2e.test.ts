@@ -155,4 +155,22 @@ describe('one Cipherscale budget', () => {
     expect(after.some((c) => c.userId?.startsWith('f6f6f6f6'))).toBe(true);
     expect(busiestWindow(one.cipher.calls.map((c) => c.at))).toBeLessThanOrEqual(10);
   }, 60_000);
+
+  it('during a long 429 hold a lookup answers within 2.5 s that Cipherscale is rate limiting, and sends nothing', async () => {
+    const [h] = (await replicas(1, { CIPHERSCALE_RATE_LIMIT_PER_SECOND: '10' })) as [Harness];
+    h.cipher.script([{ status: 429, retryAfter: '20' }]);
+    const first = await h.command(`lookup ${SEED_IDS.alice}`);
+    await h.slack.waitFor((c) => c.method === 'response_url' && c.responseUrlId === first.responseUrlId);
+    expect(h.cipher.calls).toHaveLength(1);
+
+    const sent = Date.now();
+    const ack = await h.command(`lookup ${SEED_IDS.minimal}`);
+    const [answer] = await h.slack.waitFor(
+      (c) => c.method === 'response_url' && c.responseUrlId === ack.responseUrlId,
+      { timeoutMs: 5000 },
+    );
+    expect((answer?.at as number) - sent).toBeLessThan(2500);
+    expect(JSON.stringify(answer?.args)).toMatch(/rate limiting the bot \(HTTP 429, retry after 1\d s\)/);
+    expect(h.cipher.calls).toHaveLength(1);
+  });
 });
