@@ -1,12 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { CALLBACK_IDS } from '../../src/blocks/ids.js';
 import type { User } from '../../src/cipherscale/schemas.js';
 import { SEED_IDS, SEED_USERS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import type { SlackCall } from '../fakes/slack/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';
+import { type AppProcess, startAppProcess } from '../helpers/app-process.js';
 import { approvalPosted, approveBy, mark, submit, viewShown } from '../helpers/flows.js';
-import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
+import { APPROVERS, type Harness, slackDriver, startHarness } from '../helpers/harness.js';
 import { until } from '../helpers/poll.js';
 import { busiestWindow } from '../helpers/windows.js';
 
@@ -26,9 +28,14 @@ function makeUsers(count: number, tag: string): User[] {
 }
 
 const open: Harness[] = [];
+const processes: AppProcess[] = [];
 let world: { slack: FakeSlack; cipher: FakeCipherscale } | undefined;
 afterEach(async () => {
   for (const h of open.splice(0).reverse()) await h.close();
+  for (const app of processes.splice(0)) {
+    app.kill('SIGKILL');
+    await app.exited;
+  }
   if (world) await Promise.all([world.slack.close(), world.cipher.close()]);
   world = undefined;
 });
@@ -173,4 +180,43 @@ describe('one Cipherscale budget', () => {
     expect(JSON.stringify(answer?.args)).toMatch(/rate limiting the bot \(HTTP 429, retry after 1\d s\)/);
     expect(h.cipher.calls).toHaveLength(1);
   });
+
+  it('two app processes (src/main.ts) on one Redis share one budget: their pre-checks together stay within 4 a second', async () => {
+    world = { slack: await FakeSlack.start(), cipher: await FakeCipherscale.start() };
+    const { slack, cipher } = world;
+    const signingSecret = randomBytes(16).toString('hex');
+    const env = {
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: slack.apiUrl,
+      CIPHERSCALE_API_URL: cipher.url,
+      CIPHERSCALE_API_TOKEN: cipher.token,
+      CIPHERSCALE_RATE_LIMIT_PER_SECOND: '4',
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: `test-budget-${randomBytes(5).toString('hex')}`,
+      APPROVER_USER_IDS: APPROVERS.join(','),
+      LOG_LEVEL: 'info',
+    };
+    const apps = await Promise.all([startAppProcess(env), startAppProcess(env)]);
+    processes.push(...apps);
+    const lists = [makeUsers(10, 'b8b8b8b8'), makeUsers(10, 'c9c9c9c9')];
+    for (const user of lists.flat()) cipher.setUser(user);
+    await Promise.all(
+      apps.map((app, i) =>
+        slackDriver({ baseUrl: app.baseUrl, signingSecret, slack, cipher }).command(
+          `deactivate ${(lists[i] as User[]).map((u) => u.id).join(' ')} -- two processes`,
+        ),
+      ),
+    );
+    const reviews = await slack.waitFor(
+      (c) =>
+        c.method === 'views.update' &&
+        (c.args.view as { callback_id?: string } | undefined)?.callback_id === CALLBACK_IDS.bulkReview,
+      { count: 2, timeoutMs: 20_000 },
+    );
+    for (const review of reviews) expect(JSON.stringify(review.args.view)).toContain('10 users');
+    const gets = cipher.callsTo('getUser');
+    expect(gets).toHaveLength(20);
+    expect(busiestWindow(gets.map((c) => c.at))).toBeLessThanOrEqual(4);
+  }, 40_000);
 });
