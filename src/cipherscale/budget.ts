@@ -73,7 +73,7 @@ else
 end
 local wait = math.max(1, math.ceil((at - now) / 1000))
 redis.call('ZADD', mine, at + 200000, member)
-redis.call('PEXPIRE', mine, wait + 1000)
+if redis.call('PTTL', mine) < wait + 1000 then redis.call('PEXPIRE', mine, wait + 1000) end
 return {0, wait}`;
 
 // KEYS: log. ARGV: member. The call has ended: its slot now counts one window from here.
