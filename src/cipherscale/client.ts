@@ -78,7 +78,8 @@ export function createCipherscaleClient(options: CipherscaleClientOptions): Ciph
   const send = async <T>(id: string, request: Request, schema: Expected<T>) => {
     const started = performance.now();
     const result = withoutToken(await call(request_, options.timeoutMs, id, request, schema), options.token);
-    options.onCall?.(OPERATION[request.method], statusLabel(result), performance.now() - started);
+    const status = !result.ok && REFUSED.has(result.error) ? 'budget' : statusLabel(result);
+    options.onCall?.(OPERATION[request.method], status, performance.now() - started);
     return result;
   };
 
@@ -109,6 +110,12 @@ function withoutToken<T>(result: CipherscaleResult<T>, token: string): Ciphersca
 
 type Send = (config: Parameters<AxiosInstance['request']>[0]) => Promise<AxiosResponse<string> | Refused>;
 type Refused = { refused: CipherscaleFailure };
+/** Failures the budget answered itself, without a call: `budget` in the metrics, not a 429. */
+const REFUSED = new WeakSet<CipherscaleFailure>();
+const refused = (failure: CipherscaleFailure): Refused => {
+  REFUSED.add(failure);
+  return { refused: failure };
+};
 
 /** The one choke point: no request leaves without a budget slot, and a 429 holds back every process. */
 function metered(client: AxiosInstance, options: CipherscaleClientOptions): Send {
@@ -120,8 +127,8 @@ function metered(client: AxiosInstance, options: CipherscaleClientOptions): Send
   const priority = options.priority ?? 'interactive';
   return async (config) => {
     const slot = await budget.take(priority, MAX_WAIT_MS[priority]).catch(() => undefined);
-    if (!slot) return { refused: BUDGET_UNAVAILABLE };
-    if (!slot.ok) return { refused: { kind: 'rate_limited', status: 429, retryAfterMs: slot.retryAfterMs } };
+    if (!slot) return refused({ ...BUDGET_UNAVAILABLE });
+    if (!slot.ok) return refused({ kind: 'rate_limited', status: 429, retryAfterMs: slot.retryAfterMs });
     try {
       const response = await send(config);
       if (response.status === 429) {

@@ -179,6 +179,14 @@ describe('one Cipherscale budget', () => {
     expect((answer?.at as number) - sent).toBeLessThan(2500);
     expect(JSON.stringify(answer?.args)).toMatch(/rate limiting the bot \(HTTP 429, retry after 1\d s\)/);
     expect(h.cipher.calls).toHaveLength(1);
+    // Operators see the budget's refusal apart from Cipherscale's own 429.
+    const metrics = (await h.get('/metrics')).text.split('\n');
+    const count = (status: string) =>
+      metrics.find(
+        (l) => l.includes('cipherscale_request_duration_seconds_count') && l.includes(`status="${status}"`),
+      );
+    expect(count('budget')).toMatch(/ 1$/);
+    expect(count('429')).toMatch(/ 1$/);
   });
 
   it('two app processes (src/main.ts) on one Redis share one budget: their pre-checks together stay within 4 a second', async () => {
