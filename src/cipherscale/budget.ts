@@ -49,14 +49,15 @@ redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 local mine = priority == 'interactive' and KEYS[3] or KEYS[4]
 local count = redis.call('ZCARD', KEYS[1])
 local urgent = redis.call('ZCARD', KEYS[3])
-local queued = redis.call('ZSCORE', mine, member) and 1 or 0
+local queuedAt = redis.call('ZSCORE', mine, member)
 if count < limit and (priority == 'interactive' or urgent == 0) then
   redis.call('ZADD', KEYS[1], now + callMax, member)
   redis.call('PEXPIRE', KEYS[1], math.ceil((callMax + window) / 1000) + 1000)
   redis.call('ZREM', mine, member)
   return {1, 0}
 end
-local ahead = redis.call('ZCARD', mine) - queued
+-- A waiter asking again keeps its place: only those told an earlier time are ahead of it.
+local ahead = queuedAt and redis.call('ZCOUNT', mine, '-inf', '(' .. queuedAt) or redis.call('ZCARD', mine)
 if priority == 'bulk' then ahead = ahead + urgent end
 local j = count - limit + 1 + ahead
 local at

@@ -129,16 +129,14 @@ function metered(client: AxiosInstance, options: CipherscaleClientOptions): Send
     const slot = await budget.take(priority, MAX_WAIT_MS[priority]).catch(() => undefined);
     if (!slot) return refused({ ...BUDGET_UNAVAILABLE });
     if (!slot.ok) return refused({ kind: 'rate_limited', status: 429, retryAfterMs: slot.retryAfterMs });
-    try {
-      const response = await send(config);
-      if (response.status === 429) {
-        const ms = retryAfterMs(response.headers['retry-after']) ?? DEFAULT_HOLD_MS;
-        await budget.holdFor(Math.min(MAX_HOLD_MS, ms)).catch(() => undefined);
-      }
-      return response;
-    } finally {
-      await slot.release();
+    // No answer (timeout, reset): the API may still be reading it, so the slot keeps its provisional end.
+    const response = await send(config);
+    await slot.release();
+    if (response.status === 429) {
+      const ms = retryAfterMs(response.headers['retry-after']) ?? DEFAULT_HOLD_MS;
+      await budget.holdFor(Math.min(MAX_HOLD_MS, ms)).catch(() => undefined);
     }
+    return response;
   };
 }
 

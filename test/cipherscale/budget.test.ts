@@ -68,6 +68,22 @@ describe('the call budget', () => {
     expect(Date.now() - releasedAt).toBeGreaterThanOrEqual(990);
   });
 
+  it('a call that got no answer (timeout) keeps its slot until its longest possible end plus a window', async () => {
+    const client = createCipherscaleClient({
+      baseUrl: fake.url,
+      token: fake.token,
+      timeoutMs: 300,
+      budget: new RedisCallBudget({ redis, prefix, limit: 1, callMaxMs: 1300 }),
+      priority: 'bulk',
+    });
+    fake.script([{ hang: true }]);
+    const timedOut = await client.getUser(SEED_IDS.alice);
+    expect(timedOut).toMatchObject({ ok: false, error: { kind: 'transient', reason: 'timeout' } });
+    expect((await client.getUser(SEED_IDS.alice)).ok).toBe(true);
+    const [first, second] = fake.calls.map((c) => c.at) as [number, number];
+    expect(second - first).toBeGreaterThanOrEqual(2250);
+  });
+
   it('frees the slot of a caller that died mid-call only after its longest possible call plus a window', async () => {
     const calls = budget(1, { callMaxMs: 500 });
     const lost = await calls.take('bulk', 0);
