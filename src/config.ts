@@ -168,7 +168,7 @@ export interface Config {
     readonly backoffMs: number;
     /** A worker's hold on a job; a job whose worker died is taken over after about this long. */
     readonly lockMs: number;
-    /** Batch users started per second, across every worker. */
+    /** Cipherscale calls (every method) in any sliding second, across every process. */
     readonly ratePerSecond: number;
   };
   /** How long a stop waits for running jobs before leaving them to another worker. */

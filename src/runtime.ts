@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { Policy } from './approvals/policy.js';
 import { RequestStore } from './approvals/store.js';
+import { RedisCallBudget } from './cipherscale/budget.js';
 import { createCipherscaleClient } from './cipherscale/client.js';
 import { type Config, redactUrl } from './config.js';
 import { createLogger, type Logger, slackLogger } from './logger.js';
@@ -107,10 +108,21 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     // On stop, a Home refresh already running finishes before Redis is let go.
     closers.push(() => direct.idle());
     metrics.watchQueues([queue, itemsQueue]);
-    const cipherscale = createCipherscaleClient({
-      ...config.cipherscale,
-      onCall: (operation, status, ms) => metrics.cipherscaleCall(operation, status, ms),
+    // One budget for every Cipherscale call of every process on this Redis.
+    const budget = new RedisCallBudget({
+      redis,
+      prefix,
+      limit: config.jobs.ratePerSecond,
+      callMaxMs: config.cipherscale.timeoutMs + 1000,
     });
+    const cipherscaleOptions = {
+      ...config.cipherscale,
+      budget,
+      onCall: (operation: string, status: string, ms: number) =>
+        metrics.cipherscaleCall(operation, status, ms),
+    };
+    const cipherscale = createCipherscaleClient(cipherscaleOptions);
+    const bulkCipherscale = createCipherscaleClient({ ...cipherscaleOptions, priority: 'bulk' });
     const producer = new JobProducer(queue, flows, {
       attempts: config.jobs.attempts,
       retentionMs: config.approvals.retentionMs,
@@ -119,6 +131,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       config,
       logger,
       cipherscale,
+      bulkCipherscale,
       store,
       policy,
       drafts: new DraftStore(redis, prefix),
@@ -152,11 +165,14 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     if (config.role !== 'listener') {
       const workers = [
         createWorker(workerDeps, workerOptions),
-        createItemsWorker(workerDeps, {
-          ...workerOptions,
-          ratePerSecond: config.jobs.ratePerSecond,
-          queue: itemsQueue,
-        }),
+        createItemsWorker(
+          { ...workerDeps, cipherscale: bulkCipherscale },
+          {
+            ...workerOptions,
+            ratePerSecond: config.jobs.ratePerSecond,
+            queue: itemsQueue,
+          },
+        ),
       ];
       metrics.watchWorker(workers[0] as RequestWorker, QUEUE_NAME);
       metrics.watchWorker(workers[1] as RequestWorker, ITEMS_QUEUE_NAME);

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
 import type { z } from 'zod';
+import { type CallBudget, MAX_HOLD_MS, type Priority } from './budget.js';
 import type { CipherscaleFailure, CipherscaleResult } from './errors.js';
 import { type UpdateUser, type User, userIdSchema, userSchema } from './schemas.js';
 
@@ -19,7 +20,23 @@ export interface CipherscaleClientOptions {
   userAgent?: string;
   /** Told of every call: operation, HTTP status (or timeout / connection / invalid) and duration. */
   onCall?: (operation: string, status: string, durationMs: number) => void;
+  /** Every HTTP call takes a slot here first (none: unlimited, for unit tests). */
+  budget?: CallBudget;
+  /** Default `interactive`. */
+  priority?: Priority;
 }
+
+/** How long a call waits for a slot before answering "rate limited, retry in N s". */
+const MAX_WAIT_MS: Record<Priority, number> = { interactive: 2000, bulk: 30_000 };
+// Fail closed: no slot, no call. Retryable like a connection error.
+const BUDGET_UNAVAILABLE: CipherscaleFailure = {
+  kind: 'transient',
+  reason: 'connection',
+  status: undefined,
+  detail: 'call budget unavailable (Redis)',
+};
+/** A 429 without a usable Retry-After still holds every caller back this long. */
+const DEFAULT_HOLD_MS = 1000;
 
 const OPERATION: Record<Request['method'], string> = {
   GET: 'get',
@@ -57,10 +74,12 @@ export function createCipherscaleClient(options: CipherscaleClientOptions): Ciph
   });
 
   const userPath = (id: string) => `/tenants/users/${encodeURIComponent(id)}`;
+  const request_ = metered(http_, options);
   const send = async <T>(id: string, request: Request, schema: Expected<T>) => {
     const started = performance.now();
-    const result = withoutToken(await call(http_, options.timeoutMs, id, request, schema), options.token);
-    options.onCall?.(OPERATION[request.method], statusLabel(result), performance.now() - started);
+    const result = withoutToken(await call(request_, options.timeoutMs, id, request, schema), options.token);
+    const status = !result.ok && REFUSED.has(result.error) ? 'budget' : statusLabel(result);
+    options.onCall?.(OPERATION[request.method], status, performance.now() - started);
     return result;
   };
 
@@ -89,6 +108,38 @@ function withoutToken<T>(result: CipherscaleResult<T>, token: string): Ciphersca
   };
 }
 
+type Send = (config: Parameters<AxiosInstance['request']>[0]) => Promise<AxiosResponse<string> | Refused>;
+type Refused = { refused: CipherscaleFailure };
+/** Failures the budget answered itself, without a call: `budget` in the metrics, not a 429. */
+const REFUSED = new WeakSet<CipherscaleFailure>();
+const refused = (failure: CipherscaleFailure): Refused => {
+  REFUSED.add(failure);
+  return { refused: failure };
+};
+
+/** The one choke point: no request leaves without a budget slot, and a 429 holds back every process. */
+function metered(client: AxiosInstance, options: CipherscaleClientOptions): Send {
+  const { budget } = options;
+  // The socket timeout alone does not bound a server that trickles bytes; the clock starts with the slot.
+  const send = (config: Parameters<Send>[0]) =>
+    client.request<string>({ ...config, signal: AbortSignal.timeout(options.timeoutMs + 50) });
+  if (!budget) return send;
+  const priority = options.priority ?? 'interactive';
+  return async (config) => {
+    const slot = await budget.take(priority, MAX_WAIT_MS[priority]).catch(() => undefined);
+    if (!slot) return refused({ ...BUDGET_UNAVAILABLE });
+    if (!slot.ok) return refused({ kind: 'rate_limited', status: 429, retryAfterMs: slot.retryAfterMs });
+    // No answer (timeout, reset): the API may still be reading it, so the slot keeps its provisional end.
+    const response = await send(config);
+    await slot.release();
+    if (response.status === 429) {
+      const ms = retryAfterMs(response.headers['retry-after']) ?? DEFAULT_HOLD_MS;
+      await budget.holdFor(Math.min(MAX_HOLD_MS, ms)).catch(() => undefined);
+    }
+    return response;
+  };
+}
+
 interface Request {
   method: 'GET' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
@@ -96,7 +147,7 @@ interface Request {
 }
 
 async function call<T>(
-  client: AxiosInstance,
+  send: Send,
   timeoutMs: number,
   id: string,
   request: Request,
@@ -105,17 +156,16 @@ async function call<T>(
   if (!userIdSchema.safeParse(id).success) {
     return { ok: false, error: { kind: 'client_error', status: 0, detail: 'not a user id (UUID)' } };
   }
-  let response: AxiosResponse<string>;
+  let response: AxiosResponse<string> | Refused;
   try {
-    response = await client.request<string>({
+    response = await send({
       ...request,
-      // The socket timeout alone does not bound a server that trickles bytes.
-      signal: AbortSignal.timeout(timeoutMs + 50),
       ...(request.data === undefined ? {} : { headers: { 'Content-Type': 'application/json' } }),
     });
   } catch (err) {
     return { ok: false, error: networkFailure(err, timeoutMs) };
   }
+  if ('refused' in response) return { ok: false, error: response.refused };
   return interpret(response, schema);
 }
 

@@ -24,7 +24,7 @@ export interface WorkerOptions {
 }
 
 export interface ItemsWorkerOptions extends WorkerOptions {
-  /** Users per second that batch jobs start, across every worker (BullMQ's limiter). */
+  /** CIPHERSCALE_RATE_LIMIT_PER_SECOND: sizes the concurrency; the client's budget does the limiting. */
   ratePerSecond: number;
   /** The items queue, to hold every worker back when Cipherscale answers 429. */
   queue: Pick<Queue, 'rateLimit'>;
@@ -108,7 +108,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
   return worker;
 }
 
-/** The users of batches, one job each, started at most `ratePerSecond` a second across all workers. */
+/** The users of batches, one job each; their calls wait for the shared Cipherscale budget (bulk priority). */
 export function createItemsWorker(deps: WorkerDeps, options: ItemsWorkerOptions): RequestWorker {
   const worker: RequestWorker = new Worker(
     ITEMS_QUEUE_NAME,
@@ -136,7 +136,9 @@ export function createItemsWorker(deps: WorkerDeps, options: ItemsWorkerOptions)
     {
       connection: options.connection,
       prefix: options.prefix,
-      concurrency: options.concurrency ?? Math.min(50, Math.max(5, options.ratePerSecond)),
+      // About 2 calls per user: more users in flight would only wait for the budget (and miss a Stop).
+      concurrency: options.concurrency ?? Math.min(50, Math.max(5, Math.ceil(options.ratePerSecond / 2))),
+      // Never binding (the budget is); without a limiter BullMQ ignores Queue.rateLimit on a 429.
       limiter: { max: options.ratePerSecond, duration: 1000 },
       lockDuration: options.lockMs,
       stalledInterval: options.lockMs,

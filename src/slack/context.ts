@@ -14,6 +14,8 @@ export interface AppContext {
   config: Config;
   logger: Logger;
   cipherscale: CipherscaleClient;
+  /** The same API at bulk priority (pre-checks): yields to interactive calls. */
+  bulkCipherscale: CipherscaleClient;
   store: RequestStore;
   policy: Policy;
   drafts: DraftStore;

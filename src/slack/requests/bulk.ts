@@ -86,7 +86,7 @@ export async function checkAndReview(
     reason: 'Not a user id (a UUID).',
   }));
   let shownAt = Date.now();
-  const checked = await checkUsers(draft.action, list.userIds, ctx.cipherscale, {
+  const checked = await checkUsers(draft.action, list.userIds, ctx.bulkCipherscale, {
     onProgress: (done, total) => {
       if (done === total || Date.now() - shownAt < PROGRESS_EVERY_MS) return;
       shownAt = Date.now();
