@@ -15,7 +15,11 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
     processBeforeResponse: true,
-    env: { REQUESTER_USER_IDS: REQUESTER, ALLOWED_CHANNEL_IDS: ALLOWED },
+    env: {
+      REQUESTER_USER_IDS: REQUESTER,
+      ALLOWED_CHANNEL_IDS: ALLOWED,
+      APPROVER_USERGROUP_IDS: 'S0APPROVERS',
+    },
   });
 });
 afterAll(async () => {
@@ -25,6 +29,7 @@ beforeEach(() => {
   h.slack.reset();
   h.cipher.reset();
   h.logs.length = 0;
+  h.slack.setUsergroupMembers('S0APPROVERS', ['U0GROUPAPPR']);
 });
 
 async function lookupAs(userId: string, channelId: string, target: string) {
@@ -144,5 +149,21 @@ describe('lookup policy', () => {
         via: 'deactivate modal',
       },
     ]);
+  });
+
+  it('an approver by user group may look up; when Slack cannot say who is in the group, nobody outside the lists sees anything', async () => {
+    const shown = await lookupAs('U0GROUPAPPR', ALLOWED, SEED_IDS.alice);
+    expect(shown.text).toContain(h.cipher.getUser(SEED_IDS.alice)?.email);
+    h.cipher.reset();
+    h.slack.failNext('usergroups.users.list', { error: 'fatal_error' });
+    const refused = await lookupAs(OUTSIDER, ALLOWED, SEED_IDS.alice);
+    expect(refused.text).toContain('could not check your permissions');
+    expect(refused.text).not.toContain(SEED_IDS.alice);
+    expect(h.cipher.calls).toHaveLength(0);
+    expect(lookupLines().at(-1)).toMatchObject({
+      actor: OUTSIDER,
+      outcome: 'refused',
+      reason: 'cannot_verify',
+    });
   });
 });
