@@ -29,3 +29,23 @@ export function audit(
     `request ${transition}`,
   );
 }
+
+export type LookupOutcome = 'shown' | 'not_found' | 'refused' | 'failed';
+
+export interface LookupAudit {
+  actor: string;
+  /** The Cipherscale user id asked for, as given. */
+  target: string;
+  channel: string;
+  team: string | undefined;
+  outcome: LookupOutcome;
+  /** Which surface asked: the lookup command, or a modal's pre-fetch. */
+  via: string;
+  /** Why a lookup was refused or failed (a policy reason or a failure kind). */
+  reason?: string | undefined;
+}
+
+/** One JSON line per lookup ("who looked at this person"); no `transition`, so metrics ignore it. */
+export function auditLookup(logger: Logger, lookup: LookupAudit): void {
+  logger.info({ audit: true, kind: 'lookup', ...lookup, at: new Date().toISOString() }, 'user lookup');
+}

@@ -62,6 +62,7 @@ const idList = (pattern: RegExp, kind: string) =>
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const USERGROUP_ID = /^S[A-Z0-9]{2,}$/;
 const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+const TEAM_ID = /^T[A-Z0-9]{2,}$/;
 
 const envSchema = z.object({
   SLACK_BOT_TOKEN: nonEmpty('the bot token, xoxb-…').refine(
@@ -77,6 +78,7 @@ const envSchema = z.object({
     .optional()
     .transform((v) => (v ? (v.endsWith('/') ? v : `${v}/`) : undefined)),
   PORT: integer(0, 65_535, 3000),
+  ALLOWED_TEAM_IDS: idList(TEAM_ID, 'team (workspace, T…)'),
   CIPHERSCALE_API_URL: url(['https:', 'http:'], 'Cipherscale API base')
     .default('https://public-api.cipherscale.com/qa')
     .transform((v) => v.replace(/\/+$/, '')),
@@ -140,6 +142,8 @@ export interface Config {
     readonly apiUrl: string | undefined;
     readonly mode: 'socket' | 'http';
     readonly port: number;
+    /** Workspaces whose members may use the app, besides the installing one (auth.test). */
+    readonly allowedTeamIds: readonly string[];
   };
   readonly cipherscale: {
     readonly baseUrl: string;
@@ -216,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiUrl: e.SLACK_API_URL,
       mode: e.SLACK_APP_TOKEN ? 'socket' : 'http',
       port: e.PORT,
+      allowedTeamIds: e.ALLOWED_TEAM_IDS,
     }),
     cipherscale: Object.freeze({
       baseUrl: e.CIPHERSCALE_API_URL,

@@ -44,15 +44,29 @@ export class Policy {
 
   /** The user is checked first: "not allowed to request" matters more than "not in this channel". */
   async mayRequest(userId: string, channelId: string): Promise<RequestPermission> {
-    const { requesterUserIds, requesterUsergroupIds, allowedChannelIds } = this.settings;
+    const { requesterUserIds, requesterUsergroupIds } = this.settings;
     const unrestricted = requesterUserIds.length === 0 && requesterUsergroupIds.length === 0;
     if (!unrestricted && !(await this.isListed(userId, requesterUserIds, requesterUsergroupIds))) {
       return { ok: false, reason: 'user' };
     }
-    if (allowedChannelIds.length > 0 && !allowedChannelIds.includes(channelId)) {
-      return { ok: false, reason: 'channel' };
-    }
+    if (!this.inAllowedChannel(channelId)) return { ok: false, reason: 'channel' };
     return { ok: true };
+  }
+
+  private inAllowedChannel(channelId: string): boolean {
+    const { allowedChannelIds } = this.settings;
+    return allowedChannelIds.length === 0 || allowedChannelIds.includes(channelId);
+  }
+
+  /**
+   * Lookups (a user's profile, roles, devices): the requesters and the approvers, in the allowed channels.
+   * No Cipherscale call may come before this answer.
+   */
+  async mayLookup(userId: string, channelId: string): Promise<RequestPermission> {
+    const asRequester = await this.mayRequest(userId, channelId);
+    if (asRequester.ok || asRequester.reason === 'channel') return asRequester;
+    if (!(await this.isApprover(userId))) return asRequester;
+    return this.inAllowedChannel(channelId) ? { ok: true } : { ok: false, reason: 'channel' };
   }
 
   /** Everyone who may approve now: the listed users, then each group's members; each once. */

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
-import type { WebClientOptions } from '@slack/web-api';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { currentLogContext, slackLogger, withLogContext } from '../logger.js';
 import type { OpsRoute } from '../ops.js';
 import { registerActions } from './actions/index.js';
@@ -9,6 +9,7 @@ import { registerCommands } from './commands/index.js';
 import type { AppContext } from './context.js';
 import { registerEvents } from './events/index.js';
 import { answerFailures } from './guard.js';
+import { allowedTeams, onlyAllowedTeams } from './team-gate.js';
 import { registerViews } from './views/index.js';
 
 export interface SlackAppDeps {
@@ -90,8 +91,20 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
     receiver = http;
     server = () => (http as unknown as { server?: Server }).server;
   }
+  // Verifies the bot token (a wrong token stops the start here) and names the installing team.
+  const identity = await new WebClient(config.slack.botToken, clientOptions).auth.test();
+  const teams = allowedTeams(identity.team_id || undefined, config.slack.allowedTeamIds);
+  if (teams.size === 0) {
+    deps.ctx.logger.warn(
+      { enterpriseId: identity.enterprise_id },
+      'auth.test names no team (an org-wide install?) and ALLOWED_TEAM_IDS is empty: every Slack request will be refused',
+    );
+  }
   const app = new App({
     token: config.slack.botToken,
+    // auth.test answered above: Bolt need not ask again.
+    tokenVerificationEnabled: false,
+    ...(identity.bot_id && identity.user_id ? { botId: identity.bot_id, botUserId: identity.user_id } : {}),
     receiver,
     logger,
     clientOptions,
@@ -108,11 +121,11 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
   // Every line logged while handling one delivery carries the same correlation id (rid).
   app.use(({ next }) => (currentLogContext() ? next() : withLogContext('sl', {}, next)));
   app.use(answerFailures(deps.ctx.logger));
+  app.use(onlyAllowedTeams(teams, deps.ctx.logger));
   registerCommands(app, deps.ctx);
   registerEvents(app, deps.ctx);
   registerActions(app, deps.ctx);
   registerViews(app, deps.ctx);
-  // Verifies the bot token with auth.test: a wrong token stops the start here.
   await app.init();
 
   return {

@@ -154,3 +154,39 @@ describe('approvers', () => {
     await expect(policy.approvers()).rejects.toThrow('usergroups.users.list failed');
   });
 });
+
+describe('mayLookup', () => {
+  const restricted = (overrides: Partial<PolicySettings> = {}) =>
+    settings({
+      requesterUserIds: ['UREQ'],
+      requesterUsergroupIds: ['SHELP'],
+      allowedChannelIds: ['CSEC'],
+      ...overrides,
+    });
+
+  it('lets requesters (listed or by group) and approvers (listed or by group) look up in an allowed channel', async () => {
+    const policy = new Policy(restricted(), new FakeDirectory(groups));
+    for (const user of ['UREQ', 'UHELPDESK', 'UAPPROVER', 'UGROUPAPPROVER']) {
+      expect(await policy.mayLookup(user, 'CSEC')).toEqual({ ok: true });
+    }
+  });
+
+  it('refuses everyone else, and everyone outside the allowed channels', async () => {
+    const policy = new Policy(restricted(), new FakeDirectory(groups));
+    expect(await policy.mayLookup('URANDOM', 'CSEC')).toEqual({ ok: false, reason: 'user' });
+    expect(await policy.mayLookup('UREQ', 'COTHER')).toEqual({ ok: false, reason: 'channel' });
+    expect(await policy.mayLookup('UAPPROVER', 'COTHER')).toEqual({ ok: false, reason: 'channel' });
+    expect(await policy.mayLookup('URANDOM', 'COTHER')).toEqual({ ok: false, reason: 'user' });
+  });
+
+  it('with no requester restriction anyone may look up, still only in the allowed channels', async () => {
+    const policy = new Policy(settings({ allowedChannelIds: ['CSEC'] }), new FakeDirectory(groups));
+    expect(await policy.mayLookup('URANDOM', 'CSEC')).toEqual({ ok: true });
+    expect(await policy.mayLookup('URANDOM', 'COTHER')).toEqual({ ok: false, reason: 'channel' });
+  });
+
+  it('a failing group lookup throws (callers refuse), it never means yes', async () => {
+    const policy = new Policy(restricted(), new FakeDirectory(groups, new Set(['SHELP'])));
+    await expect(policy.mayLookup('URANDOM', 'CSEC')).rejects.toThrow();
+  });
+});

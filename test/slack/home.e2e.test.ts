@@ -43,6 +43,8 @@ async function openHome(user: string, tab: 'home' | 'messages' = 'home') {
   const real = realEvent(tab);
   const answer = await h.event({
     ...real,
+    // The capture's workspace is not the fake Slack's (auth.test): events from other teams are refused.
+    team_id: h.slack.teamId,
     event_id: `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
     event_time: Math.floor(Date.now() / 1000),
     event: { ...real.event, user, event_ts: `${Date.now() / 1000}` },

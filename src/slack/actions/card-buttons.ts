@@ -30,6 +30,7 @@ export function openFromCard(action: Action, ctx: AppContext) {
         channelId,
         reason: undefined,
         responseUrl: body.response_url,
+        teamId: body.user.team_id,
       },
       ctx,
     );

@@ -27,7 +27,16 @@ export function cipherUserCommand(ctx: AppContext) {
     await ack();
     switch (parsed.kind) {
       case 'lookup':
-        return lookupUser({ userId: parsed.userId, cipherscale: ctx.cipherscale, respond, logger: log });
+        return lookupUser({
+          userId: parsed.userId,
+          actorId: command.user_id,
+          channelId: command.channel_id,
+          teamId: command.team_id,
+          cipherscale: ctx.cipherscale,
+          policy: ctx.policy,
+          respond,
+          logger: log,
+        });
       case 'pending':
         return listPending({ userId: command.user_id, respond, client }, ctx);
       case 'request':
@@ -41,6 +50,7 @@ export function cipherUserCommand(ctx: AppContext) {
             channelId: command.channel_id,
             reason: parsed.reason,
             responseUrl: command.response_url,
+            teamId: command.team_id,
           },
           ctx,
         );

@@ -1,4 +1,6 @@
 import type { RespondFn } from '@slack/bolt';
+import type { Policy } from '../../approvals/policy.js';
+import { auditLookup, type LookupOutcome } from '../../audit.js';
 import { userCardActions } from '../../blocks/approval-card.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import { errorNotice } from '../../blocks/notice.js';
@@ -6,25 +8,54 @@ import { userCard } from '../../blocks/user-card.js';
 import type { CipherscaleClient } from '../../cipherscale/client.js';
 import { type CipherscaleFailure, describeFailure } from '../../cipherscale/errors.js';
 import type { Logger } from '../../logger.js';
+import { refusalText } from '../requests/refusals.js';
 
 export interface LookupArgs {
   userId: string;
+  actorId: string;
+  channelId: string;
+  teamId: string | undefined;
   cipherscale: Pick<CipherscaleClient, 'getUser'>;
+  policy: Pick<Policy, 'mayLookup'>;
   respond: RespondFn;
   logger: Logger;
 }
 
-/** Fetches the user and answers the invoker with the card, or with why it could not. */
-export async function lookupUser({ userId, cipherscale, respond, logger }: LookupArgs): Promise<void> {
+/** Checks the lookup policy, then fetches the user and answers with the card, or with why it could not. */
+export async function lookupUser(args: LookupArgs): Promise<void> {
+  const { userId, cipherscale, respond, logger } = args;
+  const audit = (outcome: LookupOutcome, reason?: string) =>
+    auditLookup(logger, {
+      actor: args.actorId,
+      target: userId,
+      channel: args.channelId,
+      team: args.teamId,
+      outcome,
+      via: 'command',
+      ...(reason ? { reason } : {}),
+    });
+  const permission = await args.policy.mayLookup(args.actorId, args.channelId).catch(() => undefined);
+  if (!permission?.ok) {
+    // The same answer whichever user was asked for: nothing about them, no Cipherscale call.
+    const refusal = !permission
+      ? 'cannot_verify'
+      : permission.reason === 'user'
+        ? 'not_looker'
+        : 'lookup_channel';
+    audit('refused', refusal);
+    await respond({ response_type: 'ephemeral', text: refusalText(refusal) });
+    return;
+  }
   const result = await cipherscale.getUser(userId);
   if (result.ok) {
-    logger.info({ targetId: userId, outcome: 'found' }, 'lookup');
+    audit('shown');
     await respond({
       response_type: 'ephemeral',
       ...userCard(result.value, { actions: userCardActions(result.value) }),
     });
     return;
   }
+  audit(result.error.kind === 'not_found' ? 'not_found' : 'failed', result.error.kind);
   logger.warn(
     {
       targetId: userId,

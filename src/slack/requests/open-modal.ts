@@ -2,6 +2,7 @@ import type { ModalView } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { isInactive, snapshot } from '../../approvals/targets.js';
 import type { Action } from '../../approvals/types.js';
+import { auditLookup, type LookupOutcome } from '../../audit.js';
 import { deactivateModal, deleteModal, editModal, loadingModal, noticeModal } from '../../blocks/modals.js';
 import { escapeMrkdwn } from '../../blocks/mrkdwn.js';
 import { userDisplayName } from '../../blocks/user-card.js';
@@ -21,6 +22,8 @@ export interface OpenModalArgs {
   channelId: string;
   reason: string | undefined;
   responseUrl: string | undefined;
+  /** The requester's Slack team, for the lookup's audit line. */
+  teamId?: string | undefined;
 }
 
 const TITLES: Record<Action, string> = {
@@ -60,12 +63,33 @@ async function fillModal(
   show: (view: ModalView) => Promise<unknown>,
   notice: (text: string) => Promise<unknown>,
 ): Promise<void> {
+  // The pre-fetch shows the user: a lookup, audited like one.
+  const audit = (outcome: LookupOutcome, reason?: string) =>
+    auditLookup(ctx.logger, {
+      actor: args.requesterId,
+      target: args.targetId,
+      channel: args.channelId,
+      team: args.teamId,
+      outcome,
+      via: `${args.action} modal`,
+      ...(reason ? { reason } : {}),
+    });
   const permission = await ctx.policy.mayRequest(args.requesterId, args.channelId).catch(() => undefined);
-  if (!permission) return void (await notice(refusalText('cannot_verify')));
-  if (!permission.ok)
-    return void (await notice(refusalText(permission.reason === 'user' ? 'not_requester' : 'channel')));
+  if (!permission?.ok) {
+    const refusal = !permission
+      ? 'cannot_verify'
+      : permission.reason === 'user'
+        ? 'not_requester'
+        : 'channel';
+    audit('refused', refusal);
+    return void (await notice(refusalText(refusal)));
+  }
 
   const found = await ctx.cipherscale.getUser(args.targetId);
+  audit(
+    found.ok ? 'shown' : found.error.kind === 'not_found' ? 'not_found' : 'failed',
+    found.ok ? undefined : found.error.kind,
+  );
   if (!found.ok) {
     const why =
       found.error.kind === 'not_found'

@@ -3,6 +3,9 @@ export type Refusal =
   | 'not_approver'
   | 'self_approval'
   | 'not_requester'
+  | 'not_looker'
+  | 'lookup_channel'
+  | 'other_team'
   | 'channel'
   | 'cannot_verify'
   | 'not_found'
@@ -15,6 +18,12 @@ const TEXT: Record<Refusal, string> = {
   self_approval: ':no_entry: You cannot approve your own request; another approver has to.',
   not_requester:
     ':no_entry: You are not allowed to request changes with cipher-user. Ask an admin to add you.',
+  not_looker:
+    ':no_entry: You are not allowed to look up Cipherscale users with cipher-user. Ask an admin to add you.',
+  lookup_channel:
+    ':no_entry: cipher-user lookups cannot be made from this channel. Use one of the allowed channels.',
+  other_team:
+    ':no_entry: cipher-user only works for members of the workspace that installed it. Nothing was looked up or changed.',
   channel:
     ':no_entry: cipher-user requests cannot be made from this channel. Use one of the allowed channels.',
   cannot_verify:

@@ -139,7 +139,8 @@ export class FakeSlack {
     this.appToken = options.appToken ?? 'xapp-1-AFAKEAPP1-1-fake-app-token';
     this.botUserId = options.botUserId ?? 'UBOT00001';
     this.botId = options.botId ?? 'BBOT00001';
-    this.teamId = options.teamId ?? 'TFAKE0001';
+    // The team of the real payloads in ../shared/slack (T111), which the test requests are built from.
+    this.teamId = options.teamId ?? 'T111';
   }
 
   static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
