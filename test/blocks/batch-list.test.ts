@@ -148,7 +148,9 @@ describe('the bulk list modal', () => {
     const accessories = card.blocks.flatMap((b) =>
       b.type === 'section' && (b as SectionBlock).accessory ? [(b as SectionBlock).accessory as Button] : [],
     );
-    expect(accessories).toEqual([expect.objectContaining({ action_id: ACTION_IDS.batchShowAll, value: r.id })]);
+    expect(accessories).toEqual([
+      expect.objectContaining({ action_id: ACTION_IDS.batchShowAll, value: r.id }),
+    ]);
     expect(accessories[0]?.text.text).toBe('Show all 500 users');
     expect(blockKitProblems('message', card.blocks)).toEqual([]);
     for (const state of ['succeeded', 'cancelled', 'expired'] as const)
