@@ -91,7 +91,12 @@ async function showAll(posted: PostedRequest, userId: string, value = posted.req
 /** A button in an open modal, as Slack posts it: the view (id, hash, private_metadata) comes along. */
 async function clickInView(view: StoredView, actionId: string, value: string, userId: string) {
   const start = mark(h);
-  await h.interact({
+  await interactInView(view, actionId, value, userId);
+  return updatedView(start);
+}
+
+function interactInView(view: StoredView, actionId: string, value: string, userId: string) {
+  return h.interact({
     type: 'block_actions',
     user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T111' },
     team: { id: 'T111', domain: 'acme' },
@@ -102,7 +107,6 @@ async function clickInView(view: StoredView, actionId: string, value: string, us
     view,
     actions: [{ action_id: actionId, block_id: 'nav', value, type: 'button', action_ts: '1' }],
   });
-  return updatedView(start);
 }
 
 function navButton(view: StoredView, actionId: string): { value: string } | undefined {
@@ -278,5 +282,23 @@ describe('tampered page numbers', () => {
     const excluded = (stored?.batch?.excluded ?? []).map((e) => e.id);
     expect([...excluded].sort()).toEqual([...left].sort());
     expect(last.match(ID)).toEqual([...users.slice(200).map((u) => u.id), ...excluded]);
+  }, 30_000);
+
+  it('a double click on Next: the first page shown stays, the second click is dropped without an error', async () => {
+    const users = makeUsers(150, 'b8b8b8b8');
+    for (const user of users) h.cipher.setUser(user);
+    const posted = await bulkRequest(`deactivate ${users.map((u) => u.id).join(' ')} -- x`);
+    const first = await showAll(posted, A);
+    const second = await clickInView(first, ACTION_IDS.batchListNext, '2', A);
+    expect(visibleText(second.blocks)).toContain('Page 2 of 2');
+    const start = mark(h);
+    const logged = h.logs.length;
+    expect((await interactInView(first, ACTION_IDS.batchListNext, '2', A)).status).toBe(200);
+    const [late] = await h.slack.waitFor(
+      (c) => c.method === 'views.update' && h.slack.calls.indexOf(c) >= start.index,
+    );
+    expect(late?.response).toMatchObject({ ok: false, error: 'hash_conflict' });
+    const errors = h.logs.slice(logged).filter((line) => ['error', 'fatal'].includes(JSON.parse(line).level));
+    expect(errors).toEqual([]);
   }, 30_000);
 });

@@ -42,11 +42,17 @@ export function listPage(ctx: AppContext) {
     const request = isRequestId(id) ? await ctx.store.get(id) : undefined;
     if (request) bindRequestId(request.id);
     const found = request ? { request } : { refusal: 'not_found' as const };
-    await args.client.views.update({
-      view_id: view.id,
-      hash: view.hash,
-      view: await listView(ctx, args.body.user.id, found, args.action.value),
-    });
+    await args.client.views
+      .update({
+        view_id: view.id,
+        hash: view.hash,
+        view: await listView(ctx, args.body.user.id, found, args.action.value),
+      })
+      .catch((err: unknown) => {
+        // A second click on the same page: the first one's page stays.
+        if ((err as { data?: { error?: unknown } }).data?.error !== 'hash_conflict') throw err;
+        ctx.logger.debug({ requestId: request?.id }, 'bulk list page already changed');
+      });
   };
 }
 
