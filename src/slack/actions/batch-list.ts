@@ -72,5 +72,7 @@ async function listView(
   }
   const shown = clampPage(typeof page === 'number' ? String(page) : page, batchListPages(request.batch));
   ctx.logger.info({ requestId: request.id, actor: userId, page: shown }, 'bulk list shown');
+  if (ctx.config.approvals.bulkFullListFirst && request.state === 'pending')
+    await ctx.store.markListPage(request.id, userId, shown, request.expiresAt - ctx.now());
   return batchListModal(request, shown, JSON.stringify({ r: request.id }));
 }
