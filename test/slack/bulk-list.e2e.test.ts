@@ -8,6 +8,7 @@ import { parsedTexts, visibleText, withoutOwnMarkup } from '../helpers/blocks-te
 import {
   approvalPosted,
   click,
+  ephemeralsFor,
   type Mark,
   makeRequest,
   mark,
@@ -16,6 +17,7 @@ import {
   viewShown,
 } from '../helpers/flows.js';
 import { APPROVERS, type Harness, REQUESTER, startHarness } from '../helpers/harness.js';
+import { until } from '../helpers/poll.js';
 
 const [A] = APPROVERS;
 const STRANGER = 'U0STRANGER';
@@ -89,14 +91,14 @@ async function showAll(posted: PostedRequest, userId: string, value = posted.req
 }
 
 /** A button in an open modal, as Slack posts it: the view (id, hash, private_metadata) comes along. */
-async function clickInView(view: StoredView, actionId: string, value: string, userId: string) {
+async function clickInView(view: StoredView, actionId: string, value: string, userId: string, app = h) {
   const start = mark(h);
-  await interactInView(view, actionId, value, userId);
+  await interactInView(view, actionId, value, userId, app);
   return updatedView(start);
 }
 
-function interactInView(view: StoredView, actionId: string, value: string, userId: string) {
-  return h.interact({
+function interactInView(view: StoredView, actionId: string, value: string, userId: string, app = h) {
+  return app.interact({
     type: 'block_actions',
     user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T111' },
     team: { id: 'T111', domain: 'acme' },
@@ -301,4 +303,76 @@ describe('tampered page numbers', () => {
     const errors = h.logs.slice(logged).filter((line) => ['error', 'fatal'].includes(JSON.parse(line).level));
     expect(errors).toEqual([]);
   }, 30_000);
+});
+
+describe('BULK_APPROVE_AFTER_FULL_LIST=on', () => {
+  it('an approver approves a bulk request only after having had every page of its list on screen, each approver for themselves', async () => {
+    const gated = await startHarness({
+      processBeforeResponse: true,
+      slack: h.slack,
+      cipher: h.cipher,
+      env: { BULK_APPROVE_AFTER_FULL_LIST: 'on', CIPHERSCALE_RATE_LIMIT_PER_SECOND: '100' },
+    });
+    const [, B] = APPROVERS;
+    try {
+      const users = makeUsers(150, 'c9c9c9c9');
+      for (const user of users) h.cipher.setUser(user);
+      const start = mark(gated);
+      await gated.command(`delete ${users.map((u) => u.id).join(' ')} -- stolen laptops`);
+      const review = await viewShown(gated, CALLBACK_IDS.bulkReview, start);
+      await submit(gated, review, { [BLOCK_IDS.confirm]: 'DELETE' });
+      const posted = await approvalPosted(gated, start);
+      const stored = () => gated.runtime.ctx.store.get(posted.requestId);
+      const approve = (userId: string) =>
+        click(gated, {
+          actionId: ACTION_IDS.approve,
+          value: posted.requestId,
+          userId,
+          channel: posted.channel,
+          ts: posted.ts,
+        });
+      const open = async (userId: string) => {
+        const before = mark(gated);
+        await click(gated, {
+          actionId: ACTION_IDS.batchShowAll,
+          value: posted.requestId,
+          userId,
+          channel: posted.channel,
+          ts: posted.ts,
+        });
+        return updatedView(before);
+      };
+
+      await approve(A);
+      expect(ephemeralsFor(gated, A).at(-1)).toContain('page through all 2 pages');
+      expect(ephemeralsFor(gated, A).at(-1)).toContain('you have seen 0');
+      expect((await stored())?.approvals).toEqual([]);
+
+      // A sees page 1 only; B walks both pages and approves.
+      await open(A);
+      await approve(A);
+      expect(ephemeralsFor(gated, A).at(-1)).toContain('you have seen 1');
+      const first = await open(B);
+      await clickInView(first, ACTION_IDS.batchListNext, '2', B, gated);
+      await approve(B);
+      expect(await stored()).toMatchObject({ state: 'pending', approvals: [{ userId: B }] });
+
+      // B's paging does not count for A; a stranger's refused paging records nothing.
+      await approve(A);
+      expect(ephemeralsFor(gated, A).at(-1)).toContain('you have seen 1');
+      await open(STRANGER);
+      expect(await gated.runtime.ctx.store.listPagesSeen(posted.requestId, STRANGER)).toBe(0);
+
+      const again = await open(A);
+      await clickInView(again, ACTION_IDS.batchListNext, '2', A, gated);
+      await approve(A);
+      const approved = await stored();
+      expect(approved?.approvals.map((a) => a.userId)).toEqual([B, A]);
+      expect(approved?.state).not.toBe('pending');
+      // Let the batch run out before the harness stops.
+      await until('the batch to finish', stored, (r) => r?.outcomePosted === true, 30_000);
+    } finally {
+      await gated.close();
+    }
+  }, 60_000);
 });
