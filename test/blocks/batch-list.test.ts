@@ -11,6 +11,7 @@ import {
 import { ACTION_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
 import { parsedTexts, visibleText, withoutOwnMarkup } from '../helpers/blocks-text.js';
+import { sampleRequest } from '../helpers/sample-request.js';
 
 const AT = Date.parse('2024-06-03T09:00:00Z');
 const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
@@ -155,5 +156,6 @@ describe('the bulk list modal', () => {
     expect(blockKitProblems('message', card.blocks)).toEqual([]);
     for (const state of ['succeeded', 'cancelled', 'expired'] as const)
       expect(JSON.stringify(approvalMessage({ ...r, state }).blocks)).toContain(ACTION_IDS.batchShowAll);
+    expect(JSON.stringify(approvalMessage(sampleRequest()).blocks)).not.toContain(ACTION_IDS.batchShowAll);
   });
 });
