@@ -118,6 +118,7 @@ const envSchema = z.object({
     }),
   USERGROUP_CACHE_SECONDS: integer(0, 3600, 60),
   NOTIFY_APPROVERS: z.enum(['off', 'dm'], { error: 'must be off or dm' }).default('off'),
+  BULK_APPROVE_AFTER_FULL_LIST: z.enum(['off', 'on'], { error: 'must be off or on' }).default('off'),
   JOB_ATTEMPTS: integer(1, 20, 5),
   JOB_BACKOFF_MS: integer(10, 600_000, 2000),
   RETENTION_DAYS: integer(1, 3650, 30),
@@ -165,6 +166,8 @@ export interface Config {
     readonly usergroupCacheMs: number;
     /** `dm`: each approver gets a direct message about a new request. */
     readonly notify: 'off' | 'dm';
+    /** A bulk request is approved only by an approver who paged through its whole list. */
+    readonly bulkFullListFirst: boolean;
     readonly retentionMs: number;
   };
   readonly jobs: {
@@ -245,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttlMs: Math.round(e.APPROVAL_TTL_MINUTES * 60_000),
       usergroupCacheMs: e.USERGROUP_CACHE_SECONDS * 1000,
       notify: e.NOTIFY_APPROVERS,
+      bulkFullListFirst: e.BULK_APPROVE_AFTER_FULL_LIST === 'on',
       retentionMs: e.RETENTION_DAYS * 86_400_000,
     }),
     jobs: Object.freeze({

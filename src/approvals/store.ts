@@ -521,6 +521,25 @@ export class RequestStore {
     return results;
   }
 
+  /** Records that `userId` had page `page` of a batch's list on screen; how many pages they have seen. */
+  async markListPage(id: string, userId: string, page: number, ttlMs: number): Promise<number> {
+    if (!isRequestId(id)) return 0;
+    const key = this.seenKey(id, userId);
+    const results = await this.redis
+      .multi()
+      .sadd(key, String(page))
+      .pexpire(key, Math.max(1000, Math.floor(ttlMs)))
+      .scard(key)
+      .exec();
+    throwFirstError(results);
+    return Number(results?.[2]?.[1] ?? 0);
+  }
+
+  /** How many distinct pages of a batch's list `userId` has seen. */
+  async listPagesSeen(id: string, userId: string): Promise<number> {
+    return isRequestId(id) ? this.redis.scard(this.seenKey(id, userId)) : 0;
+  }
+
   /** Whether a user of a batch has a recorded outcome. */
   async hasItemResult(id: string, userId: string): Promise<boolean> {
     return isRequestId(id) && (await this.redis.hexists(this.resultsKey(id), userId)) === 1;
@@ -587,6 +606,9 @@ export class RequestStore {
   }
   private targetsKey(id: string): string {
     return `${this.prefix}request:${id}:targets`;
+  }
+  private seenKey(id: string, userId: string): string {
+    return `${this.prefix}request:${id}:seen:${userId}`;
   }
   private get openKey(): string {
     return `${this.prefix}requests:open`;

@@ -1,6 +1,7 @@
 import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
 import type { Action, ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
 import { batchButtons, batchTargetsText, excludedText } from './batch.js';
+import { showAllButton } from './batch-list.js';
 import { ACTION_IDS } from './ids.js';
 import { MAX_SECTION_TEXT } from './limits.js';
 import {
@@ -101,7 +102,10 @@ export function approvalMessage(request: ApprovalRequest): BlockMessage {
     section(stateText(request)),
   ];
   if (request.batch) {
-    blocks.push(section(batchTargetsText(request.batch)));
+    blocks.push({
+      ...section(batchTargetsText(request.batch)),
+      accessory: showAllButton(request.id, request.batch.targets.length),
+    });
     const left = excludedText(request.batch);
     if (left) blocks.push(section(left));
   } else {

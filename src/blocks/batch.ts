@@ -1,5 +1,12 @@
 import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
-import type { Action, Batch, BatchRequest, ItemOutcome, TargetSnapshot } from '../approvals/types.js';
+import type {
+  Action,
+  Batch,
+  BatchRequest,
+  ExcludedTarget,
+  ItemOutcome,
+  TargetSnapshot,
+} from '../approvals/types.js';
 import { ACTION_IDS } from './ids.js';
 import { MAX_SECTION_TEXT } from './limits.js';
 import {
@@ -87,11 +94,7 @@ export function progressBar(fraction: number, cells = 10): string {
 /** "*47 users*", then "• *Name* · email · `id`" for the first BATCH_NAMES_SHOWN, then how many more. */
 export function batchTargetsText(batch: Pick<Batch, 'targets'>): string {
   const heading = `*${plural(batch.targets.length, 'user')}*`;
-  const lines = batch.targets.map((target) => {
-    const name = escapeAndTruncate(userDisplayName(target), NAME_MAX, { singleLine: true });
-    const email = escapeAndTruncate(target.email ?? '', EMAIL_MAX, { singleLine: true }).trim();
-    return [`*${name}*`, ...(email && email !== name ? [email] : []), idCode(target.id)].join(' · ');
-  });
+  const lines = batch.targets.map(targetLine);
   const list = mrkdwnList(lines, {
     max: BATCH_NAMES_SHOWN,
     maxChars: MAX_SECTION_TEXT - heading.length - 1,
@@ -100,16 +103,26 @@ export function batchTargetsText(batch: Pick<Batch, 'targets'>): string {
   return list ? `${heading}\n${list}` : heading;
 }
 
+/** "*Name* · email · `id`", escaped and bounded (about 300 characters at most). */
+export function targetLine(target: TargetSnapshot): string {
+  const name = escapeAndTruncate(userDisplayName(target), NAME_MAX, { singleLine: true });
+  const email = escapeAndTruncate(target.email ?? '', EMAIL_MAX, { singleLine: true }).trim();
+  return [`*${name}*`, ...(email && email !== name ? [email] : []), idCode(target.id)].join(' · ');
+}
+
+/** "`id` Name — reason", escaped and bounded (about 400 characters at most). */
+export function excludedLine(excluded: ExcludedTarget): string {
+  const name = escapeAndTruncate(excluded.name ?? '', NAME_MAX, { singleLine: true }).trim();
+  return `${idCode(excluded.id)}${name ? ` ${name}` : ''} — ${reasonText(excluded.reason)}`;
+}
+
 /** "*Left out (N)*", one line per id and why, and the duplicates; `undefined` when nothing was left out. */
 export function excludedText(batch: Pick<Batch, 'excluded' | 'duplicates'>): string | undefined {
   if (batch.excluded.length === 0 && batch.duplicates <= 0) return undefined;
   const heading = `*Left out (${batch.excluded.length})*`;
   const duplicates =
     batch.duplicates > 0 ? `\n• ${plural(batch.duplicates, 'duplicate id')} folded into one` : '';
-  const lines = batch.excluded.map((excluded) => {
-    const name = escapeAndTruncate(excluded.name ?? '', NAME_MAX, { singleLine: true }).trim();
-    return `${idCode(excluded.id)}${name ? ` ${name}` : ''} — ${reasonText(excluded.reason)}`;
-  });
+  const lines = batch.excluded.map(excludedLine);
   const list = mrkdwnList(lines, {
     max: EXCLUDED_SHOWN,
     maxChars: MAX_SECTION_TEXT - heading.length - duplicates.length - 1,

@@ -14,6 +14,11 @@ export const ACTION_IDS = {
   batchStop: 'batch_stop',
   /** A finished batch: a new request for its failed users. */
   batchRetry: 'batch_retry',
+  /** A bulk request's card: open the paged list of every user. */
+  batchShowAll: 'batch_show_all',
+  /** The paged list: go to the page in the button's value (two ids: unique within a view). */
+  batchListPrevious: 'batch_list_previous',
+  batchListNext: 'batch_list_next',
 } as const;
 
 export const CALLBACK_IDS = {
@@ -26,6 +31,8 @@ export const CALLBACK_IDS = {
   bulkList: 'bulk_list',
   /** Bulk: who is in, who is left out, the reason; submit creates the request. */
   bulkReview: 'bulk_review',
+  /** Bulk: every user of a request, one page at a time. */
+  batchList: 'batch_list',
 } as const;
 
 export const BLOCK_IDS = {

@@ -5,6 +5,7 @@ import { rejectModal } from '../../blocks/modals.js';
 import { bindRequestId } from '../../logger.js';
 import type { AppContext } from '../context.js';
 import { type Refusal, refusalText } from '../requests/refusals.js';
+import { fullListFirst } from './full-list-first.js';
 
 type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -75,6 +76,8 @@ export function approve(ctx: AppContext) {
     const userId = args.body.user.id;
     const request = await approverClick(args, ctx, 'self_approval');
     if (!request) return;
+    const unseen = await fullListFirst(ctx, request, userId);
+    if (unseen) return say(args, unseen);
     const result = await ctx.store.approve(request.id, userId, ctx.now());
     const log = ctx.logger.child({ requestId: request.id, action: request.action, ...auditTarget(request) });
     switch (result.outcome) {

@@ -2,6 +2,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ACTION_IDS } from '../../blocks/ids.js';
 import type { AppContext } from '../context.js';
 import { moreRoom, retryFailed, stopBatch } from './batch.js';
+import { listPage, showAll } from './batch-list.js';
 import { openFromCard } from './card-buttons.js';
 import { approve, cancel, reject } from './decide.js';
 
@@ -15,4 +16,7 @@ export function registerActions(app: App, ctx: AppContext): void {
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.batchStop, stopBatch(ctx));
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.batchRetry, retryFailed(ctx));
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.bulkMoreRoom, moreRoom(ctx));
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.batchShowAll, showAll(ctx));
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.batchListPrevious, listPage(ctx));
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.batchListNext, listPage(ctx));
 }
