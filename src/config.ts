@@ -115,6 +115,8 @@ const envSchema = z.object({
       return minutes;
     }),
   USERGROUP_CACHE_SECONDS: integer(0, 3600, 60),
+  MAX_OPEN_REQUESTS_PER_REQUESTER: integer(1, 1000, 10),
+  MAX_BULK_PRECHECKS_PER_REQUESTER: integer(1, 20, 2),
   NOTIFY_APPROVERS: z.enum(['off', 'dm'], { error: 'must be off or dm' }).default('off'),
   JOB_ATTEMPTS: integer(1, 20, 5),
   JOB_BACKOFF_MS: integer(10, 600_000, 2000),
@@ -162,6 +164,10 @@ export interface Config {
     /** `dm`: each approver gets a direct message about a new request. */
     readonly notify: 'off' | 'dm';
     readonly retentionMs: number;
+    /** Open requests (pending to running) one requester may have at once. */
+    readonly maxOpenPerRequester: number;
+    /** Bulk pre-checks (reading every pasted id) one requester may have running at once. */
+    readonly maxBulkPrechecksPerRequester: number;
   };
   readonly jobs: {
     readonly attempts: number;
@@ -241,6 +247,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       usergroupCacheMs: e.USERGROUP_CACHE_SECONDS * 1000,
       notify: e.NOTIFY_APPROVERS,
       retentionMs: e.RETENTION_DAYS * 86_400_000,
+      maxOpenPerRequester: e.MAX_OPEN_REQUESTS_PER_REQUESTER,
+      maxBulkPrechecksPerRequester: e.MAX_BULK_PRECHECKS_PER_REQUESTER,
     }),
     jobs: Object.freeze({
       attempts: e.JOB_ATTEMPTS,
