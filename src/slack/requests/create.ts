@@ -56,8 +56,10 @@ export async function createRequest(
       created = await ctx.store.tryCreate({ ...fields, target: draft.target }, limits);
     else if (draft.batch) created = await ctx.store.tryCreate({ ...fields, batch: draft.batch }, limits);
     else throw new Error('a bulk draft without its checked list');
-    if (created.outcome !== 'created')
+    if (created.outcome !== 'created') {
+      ctx.logger.info({ refused: created.outcome, actor: draft.requesterId }, 'request refused by a limit');
       return void (await tell(await limitRefusal(client, draft, created, ctx)));
+    }
     request = created.request;
     bindRequestId(request.id);
   } catch (err) {
