@@ -230,6 +230,28 @@ describe('bulk requests and open requests', () => {
     expect(refusal).toContain(`request ${bulk.requestId}`);
     expect(refusal).toContain('a bulk request for 1 user)');
   });
+
+  it('a user given an open request between review and submit: the whole bulk request is refused, naming it', async () => {
+    const [one, two] = await replicas();
+    const [a, b] = [newUser(), newUser()];
+    const start = mark(two);
+    const { responseUrlId } = await two.command(`delete ${a.id} ${b.id} -- leavers`, { user_id: 'U0BULK' });
+    const review = await viewShown(two, CALLBACK_IDS.bulkReview, start);
+    const single = await makeRequest(one, 'delete', b.id);
+
+    const answer = await submit(two, review, { [BLOCK_IDS.confirm]: 'DELETE' }, 'U0BULK');
+    expect(answer.text).toBe('');
+    const [told] = await until(
+      'the refusal',
+      async () => toldAfter(responseUrlId),
+      (t) => t.length > 0,
+    );
+    expect(told).toContain('already has an open delete request');
+    expect(told).toContain(permalinkOf(single));
+    expect(told).toContain('Nothing was created');
+    expect(await requestRecords(one)).toEqual([`${one.config.redisKeyPrefix}:request:${single.requestId}`]);
+    expect(approvalMessages()).toHaveLength(1);
+  });
 });
 
 describe('caps per requester', () => {
