@@ -117,6 +117,8 @@ const envSchema = z.object({
       return minutes;
     }),
   USERGROUP_CACHE_SECONDS: integer(0, 3600, 60),
+  MAX_OPEN_REQUESTS_PER_REQUESTER: integer(1, 1000, 10),
+  MAX_BULK_PRECHECKS_PER_REQUESTER: integer(1, 20, 2),
   NOTIFY_APPROVERS: z.enum(['off', 'dm'], { error: 'must be off or dm' }).default('off'),
   BULK_APPROVE_AFTER_FULL_LIST: z.enum(['off', 'on'], { error: 'must be off or on' }).default('off'),
   JOB_ATTEMPTS: integer(1, 20, 5),
@@ -169,6 +171,10 @@ export interface Config {
     /** A bulk request is approved only by an approver who paged through its whole list. */
     readonly bulkFullListFirst: boolean;
     readonly retentionMs: number;
+    /** Open requests (pending to running) one requester may have at once. */
+    readonly maxOpenPerRequester: number;
+    /** Bulk pre-checks (reading every pasted id) one requester may have running at once. */
+    readonly maxBulkPrechecksPerRequester: number;
   };
   readonly jobs: {
     readonly attempts: number;
@@ -250,6 +256,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       notify: e.NOTIFY_APPROVERS,
       bulkFullListFirst: e.BULK_APPROVE_AFTER_FULL_LIST === 'on',
       retentionMs: e.RETENTION_DAYS * 86_400_000,
+      maxOpenPerRequester: e.MAX_OPEN_REQUESTS_PER_REQUESTER,
+      maxBulkPrechecksPerRequester: e.MAX_BULK_PRECHECKS_PER_REQUESTER,
     }),
     jobs: Object.freeze({
       attempts: e.JOB_ATTEMPTS,

@@ -3,6 +3,7 @@ import { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { Policy } from './approvals/policy.js';
+import { PRECHECK_LEASE_MS, PrecheckLimits } from './approvals/prechecks.js';
 import { RequestStore } from './approvals/store.js';
 import { RedisCallBudget } from './cipherscale/budget.js';
 import { createCipherscaleClient } from './cipherscale/client.js';
@@ -135,6 +136,12 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       store,
       policy,
       drafts: new DraftStore(redis, prefix),
+      prechecks: new PrecheckLimits({
+        redis,
+        prefix,
+        max: config.approvals.maxBulkPrechecksPerRequester,
+        leaseMs: PRECHECK_LEASE_MS,
+      }),
       home,
       homes: direct,
       producer,

@@ -41,6 +41,17 @@ export type NewRequest =
   | (Pick<ApprovalRequest, NewFields> & { target: TargetSnapshot; batch?: undefined })
   | (Pick<ApprovalRequest, NewFields> & { target?: undefined; batch: Batch });
 
+export interface CreateLimits {
+  /** Open requests (pending to running) one requester may have at once. */
+  maxOpenPerRequester: number;
+}
+
+export type CreateResult =
+  | { outcome: 'created'; request: ApprovalRequest }
+  /** Targets that already have an open request for this action, and which. */
+  | { outcome: 'already_open'; open: { targetId: string; requestId: string }[] }
+  | { outcome: 'requester_cap'; open: number; cap: number };
+
 export type ApproveResult =
   | { outcome: 'not_found' }
   | {
@@ -82,7 +93,20 @@ local function all() return redis.call('HGETALL', key) end
 local function keepAtLeast(ms)
   if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
 end
+-- Frees this request's one-open-per-target holds (only those still naming it) and its requester slot.
+local function release()
+  local h = redis.call('HMGET', key, 'holds', 'action', 'requesterId')
+  local base = string.sub(key, 1, #key - #id - 8)
+  if h[1] then
+    for target in string.gmatch(h[1], '[^,]+') do
+      local hold = base .. 'open:' .. h[2] .. ':' .. target
+      if redis.call('GET', hold) == id then redis.call('DEL', hold) end
+    end
+  end
+  if h[3] then redis.call('ZREM', base .. 'requester:' .. h[3] .. ':open', id) end
+end
 local function finish(state)
+  release()
   redis.call('HSET', key, 'state', state)
   redis.call('HINCRBY', key, 'version', 1)
   redis.call('ZREM', KEYS[2], id)
@@ -98,11 +122,45 @@ local function finish(state)
 end
 `;
 
-// ARGV[3] ttlMs, ARGV[4] createdAt, ARGV[5] expiresAt, ARGV[6] prefix, ARGV[7..] field/value pairs.
+const OPEN_SET = `{${OPEN_STATES.map((s) => `['${s}'] = true`).join(', ')}}`;
+
+// With a cap (ARGV[7]): refuse when a hold names another open request (a hold whose request is gone
+// or finished is stale and taken over), or when the requester has ARGV[7] open requests already.
+const LIMITS = `
+local openState = ${OPEN_SET}
+local function isOpen(other)
+  local state = redis.call('HGET', ARGV[6] .. 'request:' .. other, 'state')
+  return state and openState[state]
+end
+local function take()
+  local keep = 2 * tonumber(ARGV[3])
+  for i = 6, #KEYS do redis.call('SET', KEYS[i], id, 'PX', keep) end
+  redis.call('ZADD', KEYS[5], ARGV[4], id)
+  if redis.call('PTTL', KEYS[5]) < keep then redis.call('PEXPIRE', KEYS[5], keep) end
+end
+if ARGV[7] ~= '' then
+  local busy = {}
+  for i = 6, #KEYS do
+    local other = redis.call('GET', KEYS[i])
+    if other and isOpen(other) then table.insert(busy, KEYS[i]) table.insert(busy, other) end
+  end
+  if #busy > 0 then return {'already_open', busy} end
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
+    if not isOpen(member) then redis.call('ZREM', KEYS[5], member) end
+  end
+  local count = redis.call('ZCARD', KEYS[5])
+  if count >= tonumber(ARGV[7]) then return {'requester_cap', {tostring(count)}} end
+end
+`;
+
+// ARGV[3] ttlMs, ARGV[4] createdAt, ARGV[5] expiresAt, ARGV[6] prefix, ARGV[7] requester cap ('' = no
+// limits), ARGV[8..] field/value pairs. With limits: KEYS[5] the requester's open set, KEYS[6..] the holds.
 const CREATE = `${PRELUDE}
 if redis.call('EXISTS', key) == 1 then return {'exists'} end
-redis.call('HSET', key, unpack(ARGV, 7))
+${LIMITS}
+redis.call('HSET', key, unpack(ARGV, 8))
 redis.call('PEXPIRE', key, ARGV[3])
+if ARGV[7] ~= '' then take() end
 -- Prune a few index members whose record is gone (TTL), so the indexes stay bounded.
 for i = 2, 3 do
   for _, member in ipairs(redis.call('ZRANGE', KEYS[i], 0, 4)) do
@@ -223,6 +281,12 @@ redis.call('HINCRBY', key, 'version', 1)
 return {'ok', all()}
 `;
 
+// Before a delete: the request's holds and requester slot go with it.
+const RELEASE = `${PRELUDE}
+release()
+return {'ok'}
+`;
+
 const MARK_OUTCOME_POSTED = `${PRELUDE}
 if redis.call('EXISTS', key) == 0 or redis.call('HGET', key, 'outcomePosted') == '1' then return {'unchanged'} end
 redis.call('HSET', key, 'outcomePosted', '1')
@@ -303,6 +367,7 @@ const SCRIPTS = {
   transition: new Script(TRANSITION),
   setMessage: new Script(SET_MESSAGE),
   markOutcomePosted: new Script(MARK_OUTCOME_POSTED),
+  release: new Script(RELEASE),
   stop: new Script(STOP),
   setSummary: new Script(SET_SUMMARY),
   completeStopped: new Script(COMPLETE_STOPPED),
@@ -338,8 +403,48 @@ export class RequestStore {
     return id;
   }
 
+  /** Stores a new request as given, with no limits (tools and tests); the app uses `tryCreate`. */
   async create(request: NewRequest): Promise<ApprovalRequest> {
+    const result = await this.insert(request, undefined);
+    if (result.outcome !== 'created') throw new Error(`unexpected create outcome ${result.outcome}`);
+    return result.request;
+  }
+
+  /**
+   * Stores a new request unless one of its targets has an open request for the same action, or the
+   * requester already has `maxOpenPerRequester` open ones; the check and the write are one script.
+   */
+  async tryCreate(request: NewRequest, limits: CreateLimits): Promise<CreateResult> {
+    return this.insert(request, limits);
+  }
+
+  /** The open request (pending to running) of each of these users for this action, by user id. */
+  async openFor(action: Action, userIds: readonly string[]): Promise<Map<string, ApprovalRequest>> {
+    const found = new Map<string, ApprovalRequest>();
+    const ids = [...new Set(userIds.map(holdId))];
+    if (ids.length === 0) return found;
+    const held = await this.redis.mget(ids.map((userId) => this.holdKey(action, userId)));
+    const holders = [...new Set(held.filter(isRequestId))];
+    const requests = new Map<string, ApprovalRequest>();
+    for (const id of holders) {
+      const request = await this.get(id).catch(() => undefined);
+      if (request && OPEN_STATES.includes(request.state)) requests.set(id, request);
+    }
+    ids.forEach((userId, i) => {
+      const request = requests.get(held[i] ?? '');
+      if (request) found.set(userId, request);
+    });
+    return found;
+  }
+
+  private async insert(request: NewRequest, limits: CreateLimits | undefined): Promise<CreateResult> {
     const checked = newRequestSchema.parse(request);
+    const holds = [
+      ...new Set(
+        (checked.batch?.targets ?? (checked.target ? [checked.target] : [])).map((t) => holdId(t.id)),
+      ),
+    ];
+
     const fields: Record<string, string> = {
       id: checked.id,
       action: checked.action,
@@ -357,14 +462,37 @@ export class RequestStore {
     if (checked.target !== undefined) fields.target = JSON.stringify(checked.target);
     if (checked.batch !== undefined) fields.batch = JSON.stringify(checked.batch);
     if (checked.changes !== undefined) fields.changes = JSON.stringify(checked.changes);
+    if (limits) fields.holds = holds.join(',');
     const ttlMs = Math.max(checked.expiresAt - checked.createdAt, 0) + this.retentionMs;
-    const [outcome, record] = await this.run(SCRIPTS.create, checked.id, [
-      ttlMs,
-      checked.createdAt,
-      checked.expiresAt,
-      this.prefix,
-      ...Object.entries(fields).flat(),
-    ]);
+    const holdKeys = holds.map((userId) => this.holdKey(checked.action, userId));
+    const reply = await SCRIPTS.create.run(
+      this.redis,
+      [...this.keysOf(checked.id), this.requesterKey(checked.requesterId), ...(limits ? holdKeys : [])],
+      [
+        checked.id,
+        this.retentionMs,
+        ttlMs,
+        checked.createdAt,
+        checked.expiresAt,
+        this.prefix,
+        limits ? limits.maxOpenPerRequester : '',
+        ...Object.entries(fields).flat(),
+      ],
+    );
+    const [outcome, record] = scriptReply.parse(reply);
+    if (outcome === 'already_open') {
+      const pairs = record ?? [];
+      const open: { targetId: string; requestId: string }[] = [];
+      for (let i = 0; i + 1 < pairs.length; i += 2) {
+        const at = holdKeys.indexOf(pairs[i] ?? '');
+        open.push({ targetId: holds[at] ?? '', requestId: pairs[i + 1] ?? '' });
+      }
+      return { outcome: 'already_open', open };
+    }
+    if (outcome === 'requester_cap') {
+      const cap = limits?.maxOpenPerRequester ?? 0;
+      return { outcome: 'requester_cap', open: Number(record?.[0] ?? cap), cap };
+    }
     if (outcome === 'exists' || !record) throw new RequestExistsError(`request ${checked.id} already exists`);
     if (checked.batch) {
       // Each user's snapshot on its own as well, so a batch user's job reads one field, not the whole list.
@@ -376,7 +504,7 @@ export class RequestStore {
         .exec()
         .then(throwFirstError);
     }
-    return parseRecord(record);
+    return { outcome: 'created', request: parseRecord(record) };
   }
 
   /**
@@ -408,6 +536,7 @@ export class RequestStore {
 
   async delete(id: string): Promise<void> {
     if (!isRequestId(id)) return;
+    await this.run(SCRIPTS.release, id, []);
     await this.redis
       .multi()
       .del(this.recordKey(id), this.resultsKey(id), this.targetsKey(id))
@@ -594,8 +723,19 @@ export class RequestStore {
   }
 
   private async run(script: Script, id: string, args: readonly (string | number)[]) {
-    const keys = [this.recordKey(id), this.openKey, this.pendingKey, this.recentKey];
-    return scriptReply.parse(await script.run(this.redis, keys, [id, this.retentionMs, ...args]));
+    return scriptReply.parse(await script.run(this.redis, this.keysOf(id), [id, this.retentionMs, ...args]));
+  }
+
+  private keysOf(id: string): string[] {
+    return [this.recordKey(id), this.openKey, this.pendingKey, this.recentKey];
+  }
+  /** Which open request holds (action, user): at most one at a time. */
+  private holdKey(action: Action, userId: string): string {
+    return `${this.prefix}open:${action}:${holdId(userId)}`;
+  }
+  /** The requester's open requests (the cap). */
+  private requesterKey(requesterId: string): string {
+    return `${this.prefix}requester:${requesterId}:open`;
   }
 
   private recordKey(id: string): string {
@@ -650,6 +790,11 @@ function parseRecords(reply: unknown): ApprovalRequest[] {
     } catch {}
   }
   return requests;
+}
+
+/** User ids as held: a UUID in any case is one user. */
+function holdId(userId: string): string {
+  return userId.trim().toLowerCase();
 }
 
 function epochMs(now: number): number {

@@ -73,7 +73,7 @@ export const MAX_STORED_BATCH_USERS = 10_000;
 export interface ExcludedTarget {
   /** The text as given (a malformed id) or the user id. */
   id: string;
-  /** 'malformed' | 'owner' | 'inactive' | 'not_found' | 'unreadable' */
+  /** 'malformed' | 'owner' | 'inactive' | 'not_found' | 'unreadable' | 'open_request' */
   code: string;
   /** One sentence, e.g. "the tenant owner" (not escaped). */
   reason: string;

@@ -1,4 +1,5 @@
 import type { Policy } from '../approvals/policy.js';
+import type { PrecheckLimits } from '../approvals/prechecks.js';
 import type { RequestStore } from '../approvals/store.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Config } from '../config.js';
@@ -19,6 +20,8 @@ export interface AppContext {
   store: RequestStore;
   policy: Policy;
   drafts: DraftStore;
+  /** Bulk pre-checks in flight per requester. */
+  prechecks: PrecheckLimits;
   /** The App Home tab: publishes a user's Home. */
   home: HomeTab;
   /** Refreshes the App Homes a request concerns, in the background. */

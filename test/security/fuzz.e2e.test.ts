@@ -6,6 +6,7 @@ import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { visibleText } from '../helpers/blocks-text.js';
 import { clickPayload, makeRequest, type PostedRequest } from '../helpers/flows.js';
 import { APPROVERS, type Harness, REQUESTER, startHarness } from '../helpers/harness.js';
+import { endOpenRequests } from '../helpers/open-requests.js';
 import { sharedPath } from '../helpers/shared.js';
 import { interactionBody, signedHeaders, slashCommandBody } from '../helpers/slack-request.js';
 
@@ -44,6 +45,7 @@ afterAll(async () => {
 });
 let handlerErrorsBefore = 0;
 beforeEach(async () => {
+  await endOpenRequests(h);
   h.slack.reset();
   h.cipher.reset();
   // A real pending request, so that fuzzed clicks and submissions can reach its deeper paths.

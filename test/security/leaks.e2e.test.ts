@@ -14,6 +14,7 @@ import {
   viewShown,
 } from '../helpers/flows.js';
 import { APPROVERS, type Harness, type HttpAnswer, REQUESTER, startHarness } from '../helpers/harness.js';
+import { endOpenRequests } from '../helpers/open-requests.js';
 import { until } from '../helpers/poll.js';
 import { interactionBody, signedHeaders } from '../helpers/slack-request.js';
 
@@ -43,7 +44,8 @@ afterAll(async () => {
   await slack?.close();
   await cipher?.close();
 });
-beforeEach(() => {
+beforeEach(async () => {
+  await endOpenRequests(h);
   slack.reset();
   cipher.reset();
 });

@@ -14,6 +14,7 @@ import {
   viewShown,
 } from '../helpers/flows.js';
 import { APPROVERS, type Harness, REQUESTER, startHarness } from '../helpers/harness.js';
+import { endOpenRequests } from '../helpers/open-requests.js';
 
 const [A, B] = APPROVERS;
 const MANY = Array.from({ length: 20 }, (_, i) => `UMANY${String(i).padStart(3, '0')}`);
@@ -28,7 +29,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-beforeEach(() => {
+beforeEach(async () => {
+  await endOpenRequests(h);
   h.slack.reset();
   h.cipher.reset();
 });

@@ -5,11 +5,13 @@ import type { Batch, ExcludedTarget } from '../../approvals/types.js';
 import { excludedText } from '../../blocks/batch.js';
 import { bulkCheckingModal, bulkListModal, bulkReviewModal } from '../../blocks/batch-modals.js';
 import { loadingModal, noticeModal } from '../../blocks/modals.js';
+import { prechecksBusyText } from '../../blocks/open-request.js';
 import { isRedisUnavailable } from '../../redis.js';
 import type { BulkAction, IdList } from '../commands/parse.js';
 import type { AppContext } from '../context.js';
 import type { BulkDraft } from '../drafts.js';
 import { FAILED, UNAVAILABLE } from '../guard.js';
+import { alreadyOpenExclusion } from './already-open.js';
 import { refusalText } from './refusals.js';
 
 export interface OpenBulkArgs {
@@ -66,7 +68,7 @@ export async function openBulkModal(args: OpenBulkArgs, ctx: AppContext): Promis
         bulkListModal({ action: args.action, boxes: 1, reason: args.reason, privateMetadata: meta(draftId) }),
       ));
     }
-    await checkAndReview(draft, args.list, show, ctx);
+    await checkAndReview(draft, args.list, show, ctx, args.client);
   });
 }
 
@@ -79,23 +81,33 @@ export async function checkAndReview(
   list: IdList,
   show: (view: ModalView) => Promise<unknown>,
   ctx: AppContext,
+  client: Pick<WebClient, 'chat'>,
 ): Promise<void> {
   const malformed: ExcludedTarget[] = list.malformed.map((id) => ({
     id,
     code: 'malformed',
     reason: 'Not a user id (a UUID).',
   }));
+  const busy = await withOpenRequests(draft.action, list.userIds, client, ctx);
+  const toCheck = list.userIds.filter((id) => !busy.some((excluded) => excluded.id === id));
   let shownAt = Date.now();
-  const checked = await checkUsers(draft.action, list.userIds, ctx.bulkCipherscale, {
-    onProgress: (done, total) => {
-      if (done === total || Date.now() - shownAt < PROGRESS_EVERY_MS) return;
-      shownAt = Date.now();
-      show(bulkCheckingModal(draft.action, done, total)).catch(() => undefined);
-    },
-  });
+  const leased = await ctx.prechecks.run(draft.requesterId, () =>
+    checkUsers(draft.action, toCheck, ctx.bulkCipherscale, {
+      onProgress: (done, total) => {
+        if (done === total || Date.now() - shownAt < PROGRESS_EVERY_MS) return;
+        shownAt = Date.now();
+        show(bulkCheckingModal(draft.action, done, total)).catch(() => undefined);
+      },
+    }),
+  );
+  if (!leased.ok) {
+    await show(noticeModal(TITLES[draft.action], prechecksBusyText(leased.inFlight, leased.max)));
+    return;
+  }
+  const checked = leased.value;
   const batch: Batch = {
     targets: checked.targets,
-    excluded: [...malformed, ...checked.excluded],
+    excluded: [...malformed, ...busy, ...checked.excluded],
     duplicates: list.duplicates,
     ...(draft.retryOf ? { retryOf: draft.retryOf } : {}),
   };
@@ -119,6 +131,24 @@ export async function checkAndReview(
       privateMetadata: meta(draftId),
     }),
   );
+}
+
+/** The users that already have an open request for this action, left out with a link to it. */
+async function withOpenRequests(
+  action: BulkAction,
+  userIds: readonly string[],
+  client: Pick<WebClient, 'chat'>,
+  ctx: AppContext,
+): Promise<ExcludedTarget[]> {
+  const open = await ctx.store.openFor(action, userIds);
+  const reasons = new Map<string, Promise<string>>();
+  const excluded: ExcludedTarget[] = [];
+  for (const [id, request] of open) {
+    const reason = reasons.get(request.id) ?? alreadyOpenExclusion(client, action, request);
+    reasons.set(request.id, reason);
+    excluded.push({ id, code: 'open_request', reason: await reason });
+  }
+  return excluded;
 }
 
 export function showIn(client: WebClient, viewId: string) {

@@ -1,11 +1,14 @@
 import type { WebClient } from '@slack/web-api';
+import type { CreateResult } from '../../approvals/store.js';
 import { type ApprovalRequest, auditTarget } from '../../approvals/types.js';
 import { approvalMessage } from '../../blocks/approval-card.js';
+import { requesterCapText } from '../../blocks/open-request.js';
 import type { UpdateUser } from '../../cipherscale/schemas.js';
 import { bindRequestId } from '../../logger.js';
 import type { AppContext } from '../context.js';
 import type { Draft } from '../drafts.js';
 import { postEphemeral } from '../response-url.js';
+import { alreadyOpenRefusal } from './already-open.js';
 import { queueApproverNotices } from './notices.js';
 import { refusalText } from './refusals.js';
 
@@ -47,9 +50,17 @@ export async function createRequest(
       createdAt: now,
       expiresAt: now + ctx.config.approvals.ttlMs,
     };
-    if (draft.kind === 'single') request = await ctx.store.create({ ...fields, target: draft.target });
-    else if (draft.batch) request = await ctx.store.create({ ...fields, batch: draft.batch });
+    const limits = { maxOpenPerRequester: ctx.config.approvals.maxOpenPerRequester };
+    let created: CreateResult;
+    if (draft.kind === 'single')
+      created = await ctx.store.tryCreate({ ...fields, target: draft.target }, limits);
+    else if (draft.batch) created = await ctx.store.tryCreate({ ...fields, batch: draft.batch }, limits);
     else throw new Error('a bulk draft without its checked list');
+    if (created.outcome !== 'created') {
+      ctx.logger.info({ refused: created.outcome, actor: draft.requesterId }, 'request refused by a limit');
+      return void (await tell(await limitRefusal(client, draft, created, ctx)));
+    }
+    request = created.request;
     bindRequestId(request.id);
   } catch (err) {
     ctx.logger.error({ err: { message: (err as Error).message } }, 'could not store a request');
@@ -96,6 +107,21 @@ export async function createRequest(
   if (channelId !== draft.channelId) {
     await tell(`:inbox_tray: Your request is waiting for approval in <#${channelId}>.`);
   }
+}
+
+/** Which limit refused the request, and the open request it collides with (the first, for a batch). */
+async function limitRefusal(
+  client: WebClient,
+  draft: Draft,
+  refused: Exclude<CreateResult, { outcome: 'created' }>,
+  ctx: AppContext,
+): Promise<string> {
+  if (refused.outcome === 'requester_cap') return requesterCapText(refused.open, refused.cap);
+  const [first] = refused.open;
+  const open = first ? await ctx.store.get(first.requestId) : undefined;
+  const more = refused.open.length > 1 ? `\n(${refused.open.length} of its users have open requests.)` : '';
+  if (!first || !open) return ':no_entry: Another request for this user is open. Nothing was created.';
+  return `${await alreadyOpenRefusal(client, draft.action, first.targetId, open)}${more}`;
 }
 
 async function notifyRequester(client: WebClient, draft: Draft, text: string): Promise<void> {

@@ -11,6 +11,7 @@ import type { User } from '../../cipherscale/schemas.js';
 import { isRedisUnavailable } from '../../redis.js';
 import type { AppContext } from '../context.js';
 import { FAILED, UNAVAILABLE } from '../guard.js';
+import { alreadyOpenRefusal } from './already-open.js';
 import { refusalText } from './refusals.js';
 
 export interface OpenModalArgs {
@@ -84,6 +85,10 @@ async function fillModal(
     audit('refused', refusal);
     return void (await notice(refusalText(refusal)));
   }
+
+  const open = (await ctx.store.openFor(args.action, [args.targetId])).get(args.targetId.toLowerCase());
+  if (open)
+    return void (await notice(await alreadyOpenRefusal(args.client, args.action, args.targetId, open)));
 
   const found = await ctx.cipherscale.getUser(args.targetId);
   audit(

@@ -55,7 +55,7 @@ export function submitBulkList(ctx: AppContext) {
     });
     const show = showIn(args.client, args.view.id);
     await withNotice(show, draft.action, ctx, () =>
-      checkAndReview({ ...draft, reason: reason.reason }, list, show, ctx),
+      checkAndReview({ ...draft, reason: reason.reason }, list, show, ctx, args.client),
     );
   };
 }
