@@ -98,7 +98,8 @@ export async function createRequest(
   }
 }
 
-async function notifyRequester(client: WebClient, draft: Draft, text: string): Promise<void> {
+/** An ephemeral answer through the response_url, else a DM from the app. */
+export async function notifyRequester(client: WebClient, draft: Draft, text: string): Promise<void> {
   if (await postEphemeral(draft.responseUrl, { text })) return;
   // No response_url (or it expired): a direct message from the app.
   await client.chat.postMessage({ channel: draft.requesterId, text }).catch(() => undefined);
