@@ -115,6 +115,7 @@ describe('an edit sends only the fields the requester changed', () => {
 
   it('the stored value typed again, or with a trailing space, is "nothing changed" and nothing is stored', async () => {
     const { form } = await openEdit();
+    const open = await h.runtime.ctx.store.listOpen();
     for (const typed of ['Alice', 'Alice ']) {
       const answer = (await submit(h, form, { [BLOCK_IDS.firstName]: typed })).json() as {
         response_action: string;
@@ -124,13 +125,14 @@ describe('an edit sends only the fields the requester changed', () => {
       expect(answer.errors[BLOCK_IDS.firstName]).toMatch(/Nothing changed/);
     }
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
-    expect(await h.runtime.ctx.store.listOpen()).toEqual([]);
+    expect(await h.runtime.ctx.store.listOpen()).toEqual(open);
   });
 });
 
 describe('a user changed in Cipherscale after the modal opened', () => {
   it('a field the edit sends changed before submit: the requester is told and nothing is created', async () => {
     const { form } = await openEdit();
+    const open = await h.runtime.ctx.store.listOpen();
     storeAlice({ lastName: 'Martin-Changed' });
     expect((await submit(h, form, { [BLOCK_IDS.lastName]: 'Dupont' })).text).toBe('');
     const told = await h.slack.waitFor(
@@ -140,7 +142,7 @@ describe('a user changed in Cipherscale after the modal opened', () => {
     );
     expect(String(told[0]?.args.text)).toContain('last name');
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
-    expect(await h.runtime.ctx.store.listOpen()).toEqual([]);
+    expect(await h.runtime.ctx.store.listOpen()).toEqual(open);
   });
 
   it('a field the edit leaves alone changed before submit: the request shows the user as now, and keeps that change', async () => {
