@@ -159,6 +159,30 @@ describe('a user changed in Cipherscale after the modal opened', () => {
     expect(h.cipher.getUser(SEED_IDS.alice)).toMatchObject({ firstName: 'Alicia', lastName: 'Dupont' });
   });
 
+  it('the user deleted before submit: the requester is told and nothing is created', async () => {
+    const { form } = await openEdit();
+    const open = await h.runtime.ctx.store.listOpen();
+    h.cipher.removeUser(SEED_IDS.alice);
+    expect((await submit(h, form, { [BLOCK_IDS.lastName]: 'Dupont' })).text).toBe('');
+    await h.slack.waitFor(
+      (c) => c.method === 'response_url' && /no longer exists in Cipherscale/.test(String(c.args.text)),
+    );
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(await h.runtime.ctx.store.listOpen()).toEqual(open);
+  });
+
+  it('Cipherscale unreadable at submit: the modal snapshot stands and the worker still re-checks it', async () => {
+    const { start, form } = await openEdit();
+    h.cipher.script([{ status: 503 }], { operation: 'getUser' });
+    expect((await submit(h, form, { [BLOCK_IDS.lastName]: 'Dupont' })).text).toBe('');
+    const posted = await approvalPosted(h, start);
+    expect(cardText(posted)).toContain('Last name: `Martin` → `Dupont`');
+    storeAlice({ lastName: 'Martin-Changed' });
+    await approveBy(h, posted, A);
+    expect((await finished(posted))?.state).toBe('failed');
+    expect(h.cipher.callsTo('updateUser')).toHaveLength(0);
+  });
+
   it('the worker compares the stored raw value: a trailing space trimmed elsewhere fails the edit, no PUT', async () => {
     storeAlice({ lastName: 'Martin ' });
     const posted = await makeRequest(h, 'edit', SEED_IDS.alice, { [BLOCK_IDS.lastName]: 'Dupont' });
