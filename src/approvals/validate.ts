@@ -18,39 +18,73 @@ const IMAGE_MAX = 2000;
 const REASON_MAX = 1000;
 // C0/C1 controls, plus bidirectional overrides and isolates, which can make a name display as another.
 const HIDDEN = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+// Format characters (zero-width…; a ZWJ joining emoji excepted), spaces but U+0020, blank letters, lone surrogates.
+const INVISIBLE =
+  /(?<![\p{Extended_Pictographic}\p{Emoji_Modifier}]\uFE0F?)\u200D|(?!\u200D)[\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}\u115F\u1160\u2800\u3164\uFFA0]|(?! )\p{Zs}/u;
+const ZWJ = '\u200D';
 
 const STRICT_HTTPS = /^https:\/\/[^/\\][^\\]*$/i;
 
 const codePoints = (text: string): number => [...text].length;
-const hasValue = (text: string | undefined): text is string => text !== undefined && text.trim() !== '';
 
+const EDIT_FIELDS = [
+  ['firstName', 'First name', checkName],
+  ['lastName', 'Last name', checkName],
+  ['image', 'Image', checkImage],
+] as const;
+
+/**
+ * The stored value exactly as the edit modal can show it, or undefined when it cannot: empty, or not a
+ * value the modal would accept as typed (surrounding or unusual whitespace, invisible characters, too long,
+ * not an https URL). Both the modal and {@link validateEdit} read this, so they compare like with like.
+ */
+export function modalValue(field: EditField, stored: string | undefined): string | undefined {
+  if (stored === undefined || stored === '' || stored !== stored.trim()) return undefined;
+  const max = field === 'image' ? IMAGE_MAX : NAME_MAX;
+  if (stored.length > max) return undefined;
+  const check = field === 'image' ? checkImage : checkName;
+  return check(stored, '') === undefined ? stored : undefined;
+}
+
+/**
+ * What the PUT carries: only the fields the requester changed. A field counts as untouched when its input
+ * still holds what the modal showed ({@link modalValue}), or is empty where the modal could not show the
+ * stored value; an untouched field is never sent, whatever its stored text.
+ */
 export function validateEdit(
   input: EditInput,
   before: TargetSnapshot,
 ): { ok: true; changes: UpdateUser } | { ok: false; errors: EditErrors } {
   const errors: EditErrors = {};
   const changes: UpdateUser = {};
-  const fields = [
-    ['firstName', 'First name', checkName],
-    ['lastName', 'Last name', checkName],
-    ['image', 'Image', checkImage],
-  ] as const;
-  for (const [field, label, check] of fields) {
+  for (const [field, label, check] of EDIT_FIELDS) {
     const value = (input[field] ?? '').trim();
-    const previous = before[field];
+    const shown = modalValue(field, before[field]);
     if (value === '') {
-      if (hasValue(previous)) errors[field] = emptyError(field, label);
+      if (shown !== undefined) errors[field] = emptyError(field, label);
       continue;
     }
+    if (value === shown) continue;
     const error = check(value, label);
     if (error) errors[field] = error;
-    else if (value !== previous) changes[field] = value;
+    else if (value !== before[field]) changes[field] = value;
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   if (Object.keys(changes).length === 0) {
     return { ok: false, errors: { firstName: 'Nothing changed: edit at least one field.' } };
   }
   return { ok: true, changes };
+}
+
+/** The fields an edit sends whose stored value is no longer, byte for byte, the one approvers saw. */
+export function staleFields(
+  changes: UpdateUser | undefined,
+  before: Pick<TargetSnapshot, EditField>,
+  now: Pick<TargetSnapshot, EditField>,
+): EditField[] {
+  return EDIT_FIELDS.map(([field]) => field).filter(
+    (field) => changes?.[field] !== undefined && now[field] !== before[field],
+  );
 }
 
 function emptyError(field: EditField, label: string): string {
@@ -62,12 +96,14 @@ function emptyError(field: EditField, label: string): string {
 function checkName(value: string, label: string): string | undefined {
   if (codePoints(value) > NAME_MAX) return `${label} can be at most ${NAME_MAX} characters.`;
   if (HIDDEN.test(value)) return `${label} contains invisible control characters.`;
+  if (INVISIBLE.test(value))
+    return `${label} contains invisible characters or unusual spaces (zero-width, non-breaking…).`;
   return undefined;
 }
 
 function checkImage(value: string): string | undefined {
   if (value.length > IMAGE_MAX) return `Keep the image URL under ${IMAGE_MAX} characters.`;
-  if (/\s/u.test(value) || HIDDEN.test(value))
+  if (/\s/u.test(value) || HIDDEN.test(value) || INVISIBLE.test(value) || value.includes(ZWJ))
     return 'The image URL must not contain spaces or control characters.';
   // The URL parser forgives 'https:host' and 'https:///host'; the stored text must be what it means.
   let url: URL | undefined;

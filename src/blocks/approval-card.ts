@@ -11,6 +11,7 @@ import {
   escapeAndTruncate,
   mrkdwnList,
   mrkdwnText,
+  packText,
   plainText,
   quoteText,
   slackDateMs,
@@ -19,16 +20,19 @@ import {
   userMention,
 } from './mrkdwn.js';
 import { statusLabel, userDisplayName } from './user-card.js';
+import { showValue } from './visible.js';
 
 // Room given to each string: enough to recognise it on a phone, small enough that nothing overflows.
 const NAME_MAX = 100;
 const EMAIL_MAX = 320;
-const IMAGE_MAX = 300;
 const ID_MAX = 80;
 const REASON_MAX = 1000;
 const SUMMARY_MAX = 500;
 const APPROVERS_SHOWN = 20;
 const CONFIRM_TEXT_MAX = 300;
+// Room for an edit's values: on the card (a field's line fits one section), in the outcome note.
+const CARD_SHOWN = { before: 400, after: 2400 };
+const NOTE_SHOWN = { before: 200, after: 600 };
 
 /** One transition, as told in the request's thread. */
 export type RequestEvent =
@@ -111,7 +115,7 @@ export function approvalMessage(request: ApprovalRequest): BlockMessage {
   } else {
     blocks.push(section(targetLines(request.target).join('\n')));
   }
-  if (action === 'edit') blocks.push(section(`*Changes*\n${changeLines(request).join('\n')}`));
+  if (action === 'edit') blocks.push(...packText(changeLines(request, CARD_SHOWN)).map(section));
   blocks.push(section(`*Reason*\n${quote(request.reason)}`));
   blocks.push(section(peopleText(request)));
   blocks.push({ type: 'context', elements: [mrkdwnText(`Request ${code(request.id, ID_MAX)}`)] });
@@ -246,25 +250,22 @@ function peopleText(request: ApprovalRequest): string {
   return lines.join('\n');
 }
 
-/** One line per changed field, `before → after`; an empty value shows as "—". */
-function changeLines(request: ApprovalRequest): string[] {
-  const lines = EDIT_FIELDS.flatMap(([key, label]) => {
-    const after = request.changes?.[key];
-    if (after === undefined) return [];
+/**
+ * What the PUT carries, field by field, `before → after` with invisible differences marked (see
+ * {@link showValue}), then the fields it leaves out. The first entry is the heading.
+ */
+function changeLines(request: ApprovalRequest, shown: { before: number; after: number }): string[] {
+  const sent = EDIT_FIELDS.filter(([key]) => request.changes?.[key] !== undefined);
+  if (sent.length === 0) return ['*Changes*\n_no changes_'];
+  const lines = sent.map(([key, label]) => {
+    const after = request.changes?.[key] ?? '';
     const before = request.target?.[key];
-    const show = key === 'image' ? shownImage : shownName;
-    return [`${label}: ${show(before)} → ${show(after)}`];
+    const show = (value: string | undefined, max: number) => showValue(value, { max, mrkdwn: true });
+    return `${label}: ${show(before, shown.before)} → ${show(after, shown.after)}`;
   });
-  return lines.length > 0 ? lines : ['_no changes_'];
-}
-
-function shownName(value: string | undefined): string {
-  return escapeAndTruncate(value ?? '', NAME_MAX, { singleLine: true }).trim() || '—';
-}
-
-/** As inline code: never a link, never unfurled. */
-function shownImage(value: string | undefined): string {
-  return code(value ?? '', IMAGE_MAX) || '—';
+  const kept = EDIT_FIELDS.filter(([key]) => request.changes?.[key] === undefined).map(([, label]) => label);
+  const heading = '*Changes* — the PUT to Cipherscale carries exactly these values:';
+  return [heading, ...lines, ...(kept.length > 0 ? [`_Not sent, left as stored:_ ${kept.join(', ')}`] : [])];
 }
 
 function doneText(request: ApprovalRequest): string {
@@ -283,7 +284,7 @@ function doneText(request: ApprovalRequest): string {
 
 function editedLines(request: ApprovalRequest): string[] {
   const noop = request.outcome !== undefined && request.outcome.code !== 'done';
-  return request.action === 'edit' && !noop ? changeLines(request) : [];
+  return request.action === 'edit' && !noop ? changeLines(request, NOTE_SHOWN) : [];
 }
 
 function failureText(request: ApprovalRequest): string {

@@ -1,5 +1,6 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextInput } from '@slack/types';
 import type { ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
+import { type EditField, modalValue } from '../approvals/validate.js';
 import {
   ACTION_EMOJI,
   ACTION_NAMES,
@@ -20,6 +21,7 @@ import {
   truncate,
   truncateMrkdwn,
 } from './mrkdwn.js';
+import { showValue } from './visible.js';
 
 /** Longest first or last name the edit modal accepts. */
 export const NAME_INPUT_MAX = 100;
@@ -29,6 +31,7 @@ export const IMAGE_INPUT_MAX = 2000;
 export const REASON_INPUT_MAX = 1000;
 
 const CONFIRM_INPUT_MAX = 50;
+const HINT_VALUE_MAX = 300;
 const REASON_SHOWN = 500;
 
 /** Shown at once while the data a modal needs is fetched; replace it with views.update. */
@@ -54,22 +57,28 @@ export function noticeModal(title: string, message: string): ModalView {
 }
 
 /**
- * The values the edit modal is pre-filled with: one line, cleaned, names cut to the input's max_length;
- * '' for an empty value and for an image URL too long for the input (a cut URL is never right).
+ * The values the edit modal is pre-filled with: a stored value exactly as stored, or '' when the modal
+ * cannot show it faithfully (see {@link modalValue}); such a field stays unchanged unless typed into.
  */
 export function editPrefill(target: TargetSnapshot): { firstName: string; lastName: string; image: string } {
-  const clean = (value: string | undefined) => cleanText(value ?? '', { singleLine: true }).trim();
-  const image = clean(target.image);
   return {
-    firstName: truncate(clean(target.firstName), NAME_INPUT_MAX),
-    lastName: truncate(clean(target.lastName), NAME_INPUT_MAX),
-    image: image.length <= IMAGE_INPUT_MAX ? image : '',
+    firstName: modalValue('firstName', target.firstName) ?? '',
+    lastName: modalValue('lastName', target.lastName) ?? '',
+    image: modalValue('image', target.image) ?? '',
   };
 }
 
 /** First name, last name and image, pre-filled; the change goes to approvers on submit. */
 export function editModal(target: TargetSnapshot, privateMetadata: string): ModalView {
   const initial = editPrefill(target);
+  const field = (key: EditField, label: string, max: number, usual?: string) => {
+    const hint = hiddenHint(target[key], initial[key]) ?? usual;
+    const placeholder = key === 'image' ? 'https://…' : undefined;
+    return input(BLOCK_IDS[key], label, textInput(initial[key], max, placeholder), {
+      optional: true,
+      ...(hint ? { hint } : {}),
+    });
+  };
   return {
     type: 'modal',
     callback_id: CALLBACK_IDS.edit,
@@ -82,24 +91,26 @@ export function editModal(target: TargetSnapshot, privateMetadata: string): Moda
         type: 'context',
         elements: [mrkdwnText(truncateMrkdwn(`Editing ${whoLine(target)}`, MAX_SECTION_TEXT))],
       },
-      input(BLOCK_IDS.firstName, 'First name', textInput(initial.firstName, NAME_INPUT_MAX), {
-        optional: true,
-      }),
-      input(BLOCK_IDS.lastName, 'Last name', textInput(initial.lastName, NAME_INPUT_MAX), { optional: true }),
-      input(BLOCK_IDS.image, 'Profile image URL', textInput(initial.image, IMAGE_INPUT_MAX, 'https://…'), {
-        optional: true,
-        hint: 'An https:// address.',
-      }),
+      field('firstName', 'First name', NAME_INPUT_MAX),
+      field('lastName', 'Last name', NAME_INPUT_MAX),
+      field('image', 'Profile image URL', IMAGE_INPUT_MAX, 'An https:// address.'),
       {
         type: 'context',
         elements: [
           mrkdwnText(
-            ':lock: Nothing changes until an approver approves. Fields you leave as they are stay unchanged.',
+            ':lock: Nothing changes until an approver approves. Only the fields you change are sent; the others stay exactly as stored.',
           ),
         ],
       },
     ],
   };
+}
+
+/** For a stored value the input cannot hold as it is: what it is, and that an empty input keeps it. */
+function hiddenHint(stored: string | undefined, shown: string): string | undefined {
+  if (shown !== '' || stored === undefined || stored === '') return undefined;
+  const value = showValue(stored, { max: HINT_VALUE_MAX, mrkdwn: false, count: true });
+  return `Stored as ${value}, which this form cannot show exactly. Leave it empty to keep it unchanged, or type a new value to replace it.`;
 }
 
 /** Who is affected, what deactivation does, how many approvals it needs, and a required reason. */

@@ -2,6 +2,7 @@ import type { RequestStore } from '../approvals/store.js';
 import { isInactive } from '../approvals/targets.js';
 import type { Action, ApprovalRequest, Outcome, TargetSnapshot } from '../approvals/types.js';
 import { TERMINAL_STATES } from '../approvals/types.js';
+import { staleFields } from '../approvals/validate.js';
 import { audit } from '../audit.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import { type CipherscaleFailure, describeFailure, isRetryable } from '../cipherscale/errors.js';
@@ -208,8 +209,10 @@ function recheck(request: ChangeSpec, user: User): Omit<Outcome, 'attempts' | 'a
     return { ok: true, code: 'noop', summary: 'The user was already deactivated: nothing to do.' };
   }
   if (request.action !== 'edit') return undefined;
-  const fields = Object.keys(request.changes ?? {}) as Array<'firstName' | 'lastName' | 'image'>;
-  const changed = fields.filter((field) => (user[field] ?? '') !== (request.target[field] ?? ''));
+  if (Object.keys(request.changes ?? {}).length === 0) {
+    return { ok: false, code: 'no_changes', summary: 'The request holds no change: nothing was sent.' };
+  }
+  const changed = staleFields(request.changes, request.target, user);
   if (changed.length === 0) return undefined;
   return {
     ok: false,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetSnapshot } from '../../src/approvals/types.js';
-import { confirmsDelete, validateEdit, validateReason } from '../../src/approvals/validate.js';
+import {
+  confirmsDelete,
+  modalValue,
+  staleFields,
+  validateEdit,
+  validateReason,
+} from '../../src/approvals/validate.js';
 
 const before: TargetSnapshot = {
   id: '9b2f6c1e-3a4d-4e5f-8a7b-0c1d2e3f4a5b',
@@ -168,6 +174,115 @@ describe('validateEdit: image', () => {
         image: 'Enter a full image URL starting with https://',
       },
     });
+  });
+});
+
+describe('validateEdit: like with like (what the modal showed)', () => {
+  const odd = (firstName: string): TargetSnapshot => ({ ...before, firstName });
+  const unshown = [
+    'Alice ',
+    ' Alice',
+    'Ali\tce',
+    'Ali\nce',
+    'Ali\u00A0ce',
+    'Ali\u200Bce',
+    'a'.repeat(101),
+    'x'.repeat(3000),
+  ];
+
+  it('never sends a stored name the modal could not show when its input is left empty', () => {
+    for (const stored of unshown) {
+      for (const empty of [undefined, null, '', '  ']) {
+        expect(
+          validateEdit({ firstName: empty, lastName: 'Dupont', image: before.image }, odd(stored)),
+        ).toEqual({
+          ok: true,
+          changes: { lastName: 'Dupont' },
+        });
+      }
+    }
+  });
+
+  it('sends such a name when the requester types a replacement, even the cleaned-up same text', () => {
+    expect(validateEdit({ ...unchanged, firstName: 'Alice' }, odd('Alice '))).toEqual({
+      ok: true,
+      changes: { firstName: 'Alice' },
+    });
+    expect(validateEdit({ ...unchanged, firstName: 'Alice ' }, odd(' Alice'))).toEqual({
+      ok: true,
+      changes: { firstName: 'Alice' },
+    });
+    expect(validateEdit({ ...unchanged, firstName: 'Bob' }, odd('x'.repeat(3000)))).toEqual({
+      ok: true,
+      changes: { firstName: 'Bob' },
+    });
+  });
+
+  it('a value typed as stored, or as stored plus spaces, is no change', () => {
+    for (const typed of ['Alice', 'Alice ', ' Alice', '\tAlice\n']) {
+      expect(validateEdit({ ...unchanged, firstName: typed }, before)).toEqual({
+        ok: false,
+        errors: { firstName: 'Nothing changed: edit at least one field.' },
+      });
+    }
+  });
+
+  it('a stored image the modal could not show (a path, a long URL) stays unless replaced', () => {
+    for (const image of ['/avatars/a.png', `https://e.com/${'a'.repeat(2000)}`, 'http://old.example/a.png']) {
+      expect(
+        validateEdit({ firstName: 'Alicia', lastName: 'Martin', image: '' }, { ...before, image }),
+      ).toEqual({
+        ok: true,
+        changes: { firstName: 'Alicia' },
+      });
+    }
+  });
+
+  it('refuses invisible characters and unusual spaces in a new name, but not emoji joiners', () => {
+    for (const name of [
+      'Ali\u00A0ce',
+      'Ali\u200Bce',
+      'Al\u200Dice',
+      '\u200DAlice',
+      'Ali\u2007ce',
+      '\u3164',
+      'Ali\uFEFFce',
+      'Ali\uD800ce',
+    ]) {
+      const result = validateEdit({ ...unchanged, firstName: name }, before);
+      expect(result.ok ? undefined : result.errors.firstName).toMatch(/invisible/);
+    }
+    for (const name of ['👩‍💻 Dev', '👩🏽‍💻', '❤️‍🔥 Ann', 'Ann  Marie']) {
+      expect(validateEdit({ ...unchanged, firstName: name }, before)).toEqual({
+        ok: true,
+        changes: { firstName: name },
+      });
+    }
+  });
+});
+
+describe('modalValue', () => {
+  it('is the stored value exactly, or nothing when the input cannot hold it as it is', () => {
+    expect(modalValue('firstName', 'Alice')).toBe('Alice');
+    expect(modalValue('firstName', 'Ann  Marie')).toBe('Ann  Marie');
+    expect(modalValue('firstName', 'a'.repeat(100))).toBe('a'.repeat(100));
+    for (const stored of [undefined, '', 'Alice ', 'a'.repeat(101), '😀'.repeat(51), 'A\u0000', 'A\u00A0B']) {
+      expect(modalValue('firstName', stored)).toBeUndefined();
+    }
+    expect(modalValue('image', 'https://e.com/a.png')).toBe('https://e.com/a.png');
+    expect(modalValue('image', '/a.png')).toBeUndefined();
+  });
+});
+
+describe('staleFields', () => {
+  it('compares the fields an edit sends byte for byte: missing and empty differ, untouched fields are ignored', () => {
+    const changes = { lastName: 'Dupont' };
+    expect(staleFields(changes, { lastName: 'Martin' }, { lastName: 'Martin' })).toEqual([]);
+    expect(staleFields(changes, { lastName: 'Martin ' }, { lastName: 'Martin' })).toEqual(['lastName']);
+    expect(staleFields(changes, { lastName: undefined }, { lastName: '' })).toEqual(['lastName']);
+    expect(
+      staleFields(changes, { firstName: 'A', lastName: 'M' }, { firstName: 'B', lastName: 'M' }),
+    ).toEqual([]);
   });
 });
 

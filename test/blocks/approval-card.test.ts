@@ -104,26 +104,86 @@ describe('approvalMessage', () => {
     expect(visibleText(blocks)).toContain('Owner: yes');
   });
 
-  it('shows each edited field before → after, an empty value as —, images as text', () => {
+  it('shows each edited field before → after as code, empty and missing values by name, images as text', () => {
     const message = approvalMessage(editRequest());
     expect(blockKitProblems('message', message.blocks)).toEqual([]);
     expect(message.text).toBe('Edit request for Alise — pending 0/1');
     const shown = visibleText(message.blocks);
     expect(shown).toContain(':pencil2: Edit request');
     expect(shown).toContain(
-      '*Changes*\nFirst name: Alise → Alice\nLast name: — → Martin\n' +
+      '*Changes* — the PUT to Cipherscale carries exactly these values:\n' +
+        'First name: `Alise` → `Alice`\nLast name: _empty_ → `Martin`\n' +
         'Image: `https://example.com/old.jpg` → `https://example.com/new.jpg`',
     );
+    expect(shown).not.toContain('Not sent');
+    expect(
+      visibleText(
+        approvalMessage(editRequest({ target: { ...editRequest().target, lastName: undefined } })).blocks,
+      ),
+    ).toContain('Last name: _not set_ → `Martin`');
     // Image URLs are code, never a link Slack could unfurl.
     for (const text of parsedTexts(message)) expect(text).not.toContain('<https');
   });
 
-  it('shows only the fields that change', () => {
+  it('shows only the fields the PUT carries, and names the ones it leaves out', () => {
     const { blocks } = approvalMessage(editRequest({ changes: { lastName: 'Martin' } }));
     const shown = visibleText(blocks);
-    expect(shown).toContain('*Changes*\nLast name: — → Martin');
-    expect(shown).not.toContain('First name:');
-    expect(shown).not.toContain('Image:');
+    expect(shown).toContain('Last name: _empty_ → `Martin`\n_Not sent, left as stored:_ First name, Image');
+    expect(shown).not.toContain('First name: ');
+    expect(shown).not.toContain('Image: ');
+  });
+
+  it('makes invisible differences visible: spaces that matter, tabs, NBSP, zero-width, length', () => {
+    const cases: Array<[string, string, string]> = [
+      ['Ann ', 'Ann', 'First name: `Ann␣` (4 characters) → `Ann`'],
+      [' Ann', 'Ann', 'First name: `␣Ann` (4 characters) → `Ann`'],
+      ['Ann  Marie', 'Ann Marie', 'First name: `Ann␣␣Marie` (10 characters) → `Ann Marie`'],
+      ['Ann\tMarie', 'Ann Marie', 'First name: `Ann⟨tab⟩Marie` (9 characters) → `Ann Marie`'],
+      ['Ann\nMarie', 'Ann Marie', 'First name: `Ann⟨newline⟩Marie` (9 characters) → `Ann Marie`'],
+      ['Ann\u00A0Marie', 'Ann Marie', 'First name: `Ann⟨NBSP⟩Marie` (9 characters) → `Ann Marie`'],
+      ['An\u200Bn', 'Ann', 'First name: `An⟨ZWSP⟩n` (4 characters) → `Ann`'],
+      ['Ann\u202E', 'Ann', 'First name: `Ann⟨U+202E⟩` (4 characters) → `Ann`'],
+      // A literal marker character cannot pass for a marked space.
+      ['Ann ', 'Ann␣', 'First name: `Ann␣` (4 characters) → `Ann⟨U+2423⟩` (4 characters)'],
+      ['a`b', 'ab', 'First name: `a⟨backtick⟩b` (3 characters) → `ab`'],
+      ['', 'Ann', 'First name: _empty_ → `Ann`'],
+    ];
+    for (const [before, after, line] of cases) {
+      const message = approvalMessage(
+        editRequest({
+          target: { ...editRequest().target, firstName: before },
+          changes: { firstName: after },
+        }),
+      );
+      expect(blockKitProblems('message', message.blocks)).toEqual([]);
+      expect(visibleText(message.blocks)).toContain(line);
+    }
+  });
+
+  it('keeps emoji whole (a ZWJ inside an emoji is not marked) and counts a 150-character value', () => {
+    const long = `${'x'.repeat(149)}😀`;
+    const message = approvalMessage(
+      editRequest({
+        target: { ...editRequest().target, firstName: long },
+        changes: { firstName: '👩‍💻 Dev' },
+      }),
+    );
+    const shown = visibleText(message.blocks);
+    expect(shown).toContain(`First name: \`${long}\` (150 characters) → \`👩‍💻 Dev\``);
+    const huge = `${'y'.repeat(3000)}`;
+    const cut = visibleText(
+      approvalMessage(
+        editRequest({ target: { ...editRequest().target, lastName: huge }, changes: { lastName: 'Martin' } }),
+      ).blocks,
+    );
+    expect(cut).toMatch(/Last name: `y{300,400}…` \(3000 characters\) → `Martin`/);
+  });
+
+  it('shows the whole new image URL, even 2000 characters of it', () => {
+    const image = `https://cdn.example.com/${'a'.repeat(1976)}`;
+    const message = approvalMessage(editRequest({ changes: { image } }));
+    expect(blockKitProblems('message', message.blocks)).toEqual([]);
+    expect(visibleText(message.blocks)).toContain(`→ \`${image}\``);
   });
 
   const decided: Array<[RequestState, Partial<SingleRequest>, string[]]> = [
@@ -217,7 +277,7 @@ describe('approvalMessage', () => {
     for (const text of unsafeLeft(texts)) expect(text).not.toMatch(/[<>]/);
     const all = texts.join('\n');
     expect(all).toContain('&lt;!channel&gt;');
-    expect(all).toContain('First name: &lt;!channel&gt; → &lt;!everyone&gt;');
+    expect(all).toContain('First name: `&lt;!channel&gt;` → `&lt;!everyone&gt;`');
     expect(all).toContain('&lt;https://evil.example|ok&gt;');
     expect(all).toContain('>&lt;!channel&gt; please\n>&lt;https://evil.example|click&gt;');
     expect(all).toContain('Requested by &lt;!channel&gt;');
@@ -324,7 +384,8 @@ describe('threadNote', () => {
     });
     expect(note(done, { kind: 'succeeded' })).toBe(
       ':white_check_mark: *Succeeded* — Updated Alise.\n' +
-        'First name: Alise → Alice\nLast name: — → Martin\n' +
+        '*Changes* — the PUT to Cipherscale carries exactly these values:\n' +
+        'First name: `Alise` → `Alice`\nLast name: _empty_ → `Martin`\n' +
         'Image: `https://example.com/old.jpg` → `https://example.com/new.jpg`\n' +
         `2 attempts · API request \`req-42\` · ${date('2024-06-04T09:00:00Z')}`,
     );

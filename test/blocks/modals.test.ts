@@ -106,15 +106,37 @@ describe('editModal', () => {
     expect(visibleText(view.blocks)).toContain('Nothing changes until an approver approves');
   });
 
-  it('pre-fills cleaned values on one line', () => {
-    const view = valid(
-      editModal(
-        { ...alice, firstName: ' Al\u202Eice\n ', image: `https://e.com/${'i'.repeat(1900)}` },
-        METADATA,
-      ),
-    );
-    expect(inputIn(view, BLOCK_IDS.firstName).element.initial_value).toBe('Alice');
-    expect(inputIn(view, BLOCK_IDS.image).element.initial_value).toBe(`https://e.com/${'i'.repeat(1900)}`);
+  it('pre-fills a stored value only when the input can hold it exactly, and says so otherwise', () => {
+    const cases: Array<[string, string]> = [
+      [' Al\u202Eice\n ', '“␣Al⟨U+202E⟩ice⟨newline⟩␣” (9 characters)'],
+      ['Alice ', '“Alice␣” (6 characters)'],
+      ['Ali\tce', '“Ali⟨tab⟩ce” (6 characters)'],
+      ['Ali\u00A0ce', '“Ali⟨NBSP⟩ce” (6 characters)'],
+      ['Ali\u200Bce', '“Ali⟨ZWSP⟩ce” (6 characters)'],
+      ['a'.repeat(101), `(101 characters)`],
+      ['😀'.repeat(60), '(60 characters)'],
+    ];
+    for (const [stored, described] of cases) {
+      const view = valid(editModal({ ...alice, firstName: stored }, METADATA));
+      const { block, element } = inputIn(view, BLOCK_IDS.firstName);
+      expect(element).not.toHaveProperty('initial_value');
+      expect(block.hint?.text).toContain(described);
+      expect(block.hint?.text).toContain('Leave it empty to keep it unchanged');
+      expect(inputIn(view, BLOCK_IDS.lastName).element.initial_value).toBe('Martin');
+      expect(inputIn(view, BLOCK_IDS.lastName).block).not.toHaveProperty('hint');
+    }
+    // Inner double spaces and emoji fit the input as they are.
+    for (const stored of ['Ann  Marie', '👩‍💻 Dev', 'a'.repeat(100)]) {
+      const view = valid(editModal({ ...alice, firstName: stored }, METADATA));
+      expect(inputIn(view, BLOCK_IDS.firstName).element.initial_value).toBe(stored);
+    }
+    const image = `https://e.com/${'i'.repeat(1900)}`;
+    expect(
+      inputIn(valid(editModal({ ...alice, image }, METADATA)), BLOCK_IDS.image).element.initial_value,
+    ).toBe(image);
+    const path = inputIn(valid(editModal({ ...alice, image: '/avatars/a.png' }, METADATA)), BLOCK_IDS.image);
+    expect(path.element).not.toHaveProperty('initial_value');
+    expect(path.block.hint?.text).toContain('Stored as “/avatars/a.png”');
   });
 
   it('leaves empty fields without an initial value', () => {
@@ -124,7 +146,7 @@ describe('editModal', () => {
     expect(inputIn(view, BLOCK_IDS.firstName).element.initial_value).toBe('Alice');
   });
 
-  it('cuts 10 000-character values to what the inputs accept, and escapes the header', () => {
+  it('pre-fills none of 10 000-character values, stays within limits, and escapes the header', () => {
     const view = valid(
       editModal(
         {
@@ -136,13 +158,13 @@ describe('editModal', () => {
         METADATA,
       ),
     );
-    const first = inputIn(view, BLOCK_IDS.firstName).element.initial_value ?? '';
-    expect(first.length).toBeLessThanOrEqual(100);
-    expect(first.startsWith('<!channel>')).toBe(true);
-    expect(inputIn(view, BLOCK_IDS.lastName).element.initial_value?.length).toBeLessThanOrEqual(100);
-    // A cut URL would point elsewhere: an image too long for the input is not pre-filled.
-    expect(inputIn(view, BLOCK_IDS.image).element).not.toHaveProperty('initial_value');
-    expect(editPrefill({ ...alice, firstName: '<!channel>'.repeat(1000) }).firstName).toBe(first);
+    for (const blockId of [BLOCK_IDS.firstName, BLOCK_IDS.lastName, BLOCK_IDS.image]) {
+      const { block, element } = inputIn(view, blockId);
+      expect(element).not.toHaveProperty('initial_value');
+      expect(block.hint?.text).toContain('(10000 characters)');
+      expect(block.hint?.text.length).toBeLessThanOrEqual(2000);
+    }
+    expect(editPrefill({ ...alice, firstName: '<!channel>'.repeat(1000) }).firstName).toBe('');
     for (const text of parsedTexts(view)) expect(text).not.toContain('<!channel>');
     expect(parsedTexts(view).join('\n')).toContain('&lt;!channel&gt;');
   });

@@ -124,7 +124,8 @@ async function limitRefusal(
   return `${await alreadyOpenRefusal(client, draft.action, first.targetId, open)}${more}`;
 }
 
-async function notifyRequester(client: WebClient, draft: Draft, text: string): Promise<void> {
+/** An ephemeral answer through the response_url, else a DM from the app. */
+export async function notifyRequester(client: WebClient, draft: Draft, text: string): Promise<void> {
   if (await postEphemeral(draft.responseUrl, { text })) return;
   // No response_url (or it expired): a direct message from the app.
   await client.chat.postMessage({ channel: draft.requesterId, text }).catch(() => undefined);

@@ -3,7 +3,8 @@ import { confirmsDelete, validateEdit, validateReason } from '../../approvals/va
 import { BLOCK_IDS, DELETE_CONFIRMATION_WORD } from '../../blocks/ids.js';
 import { noticeModal } from '../../blocks/modals.js';
 import type { AppContext } from '../context.js';
-import { createRequest } from '../requests/create.js';
+import { createRequest, notifyRequester } from '../requests/create.js';
+import { freshTarget } from '../requests/fresh-target.js';
 import { inputValues, metadata } from './values.js';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
@@ -53,6 +54,9 @@ export function submitRequest(ctx: AppContext) {
     }
     await ack();
     await ctx.drafts.delete(String(draftId)).catch(() => undefined);
-    await createRequest({ client, draft, reason, changes }, ctx);
+    const fresh =
+      draft.action === 'edit' ? await freshTarget(draft, changes, ctx) : { ok: true as const, draft };
+    if (!fresh.ok) return void (await notifyRequester(client, draft, fresh.text));
+    await createRequest({ client, draft: fresh.draft, reason, changes }, ctx);
   };
 }
