@@ -92,9 +92,14 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
   return report;
 }
 
+/** A job's BullMQ state, or 'missing'; a job half written by an add Redis refused (in no list) is removed and 'missing'. */
 async function jobState(queue: SweepDeps['queue'], jobId: string): Promise<string> {
   const job = await queue.getJob(jobId);
-  return job ? job.getState() : 'missing';
+  if (!job) return 'missing';
+  const state = await job.getState();
+  if (state !== 'unknown') return state;
+  await job.remove();
+  return 'missing';
 }
 
 const executeJobId = (request: ApprovalRequest) =>
