@@ -103,8 +103,6 @@ describe('approved, queued or running without a live job', () => {
       );
       older.push(...made.map((r) => r.id));
     }
-    // Their own jobs are not the point here.
-    for (const id of older) await store.leaveSweep('fresh', id);
 
     const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
     // Quorum recorded, then the process died before adding the job.
