@@ -305,14 +305,19 @@ return out
 `;
 
 // KEYS: one sweep index. ARGV[1] prefix, ARGV[2] graceMs, ARGV[3] limit. Members that have sat at least
-// graceMs (Redis's clock), oldest first; each is re-scored to now, so the next page starts with others.
+// graceMs (Redis's clock), oldest first; each goes to the end (now, after every other member), so the
+// next page starts with the others.
 const SWEEP_DUE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]), 'LIMIT', 0, ARGV[3])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+local at = (last and tonumber(last) >= now) and tonumber(last) + 1 or now
 local out = {}
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]), 'LIMIT', 0, ARGV[3])) do
+for _, member in ipairs(due) do
   if redis.call('EXISTS', ARGV[1] .. 'request:' .. member) == 1 then
-    redis.call('ZADD', KEYS[1], now, member)
+    redis.call('ZADD', KEYS[1], at, member)
+    at = at + 1
     table.insert(out, member)
   else
     redis.call('ZREM', KEYS[1], member)

@@ -94,6 +94,7 @@ describe('sweep indexes', () => {
 describe('sweep lock', () => {
   it('one holder at a time; released after the work, and by itself if the holder dies', async () => {
     const key = `${prefix}sweeper:lock`;
+    const started = Date.now();
     const a = new SweepLock(redis, key, 60_000);
     const b = new SweepLock(redis, key, 60_000);
     let inner: string | undefined = 'not run';
@@ -103,6 +104,13 @@ describe('sweep lock', () => {
     });
     expect([outer, inner]).toEqual(['ran', undefined]);
     expect(await b.holding(async () => 'ran')).toBe('ran');
+    // A run longer than the lock's time keeps it.
+    const short = new SweepLock(redis, key, 60);
+    const long = await short.holding(async () => {
+      await eventually(async () => (await redis.pttl(key)) > 0 && Date.now() - started > 200, 2000, 20);
+      return b.holding(async () => 'overlapped');
+    });
+    expect(long).toBeUndefined();
     // A holder that died: its lock times out.
     await redis.set(key, 'dead-holder', 'PX', 50);
     expect(await b.holding(async () => 'ran')).toBeUndefined();
