@@ -227,6 +227,29 @@ function makeUsers(count: number, tag: string): User[] {
 }
 
 describe('finished without its outcome posted', () => {
+  it('an outcome whose retries ran out in a Slack outage is posted once when Slack is back; the API is called once', async () => {
+    const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
+    h.slack.failUntilRecovered('chat.postMessage', { status: 503 });
+    h.slack.failUntilRecovered('chat.update', { status: 503 });
+    await approveBy(h, posted, A);
+    const retry = `notify-${posted.requestId}-succeeded`;
+    await until(
+      'the outcome retries to run out',
+      () => jobState(retry),
+      (s) => s === 'failed',
+    );
+    expect((await h.runtime.ctx.store.get(posted.requestId))?.outcomePosted).toBeUndefined();
+
+    h.slack.recover('chat.postMessage');
+    h.slack.recover('chat.update');
+    await settled(posted.requestId, 'succeeded');
+    expect(notes(posted, /Succeeded/)).toHaveLength(1);
+    expect(h.cipher.callsTo('deactivateUser', SEED_IDS.alice)).toHaveLength(1);
+    expect(auditLines(h, posted.requestId, 'outcome-posted')).toEqual([
+      expect.objectContaining({ actor: 'sweeper' }),
+    ]);
+  });
+
   it("a bulk request's summary and per-user report are posted once, after a Slack outage longer than its job's attempts", async () => {
     const users = makeUsers(3, 'cccccccc');
     for (const user of users) h.cipher.setUser(user);
