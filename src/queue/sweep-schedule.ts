@@ -26,11 +26,16 @@ export interface Sweeper {
  */
 export async function startSweeper(deps: SweepDeps, options: SweeperOptions): Promise<Sweeper> {
   const queue = new Queue(SWEEP_QUEUE_NAME, { connection: options.connection, prefix: options.prefix });
-  await queue.upsertJobScheduler(
-    'sweep',
-    { every: options.intervalMs },
-    { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } },
-  );
+  try {
+    await queue.upsertJobScheduler(
+      'sweep',
+      { every: options.intervalMs },
+      { name: 'sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } },
+    );
+  } catch (err) {
+    await queue.close();
+    throw err;
+  }
   const lock = new SweepLock(options.redis, options.lockKey, Math.max(60_000, 2 * options.intervalMs));
   const worker = new Worker(
     SWEEP_QUEUE_NAME,
