@@ -65,6 +65,16 @@ const auditLines = (harness: Harness, requestId: string, transition?: string): L
     .filter((l) => l.audit === true && l.requestId === requestId)
     .filter((l) => transition === undefined || l.transition === transition);
 
+/** The sweeper writes its audit line just after the change it reports: wait for it, then count. */
+const swept = async (harness: Harness, requestId: string, transition: string) => {
+  await until(
+    `the sweeper's ${transition} line`,
+    async () => auditLines(harness, requestId, transition),
+    (lines) => lines.some((l) => l.actor === 'sweeper'),
+  );
+  return auditLines(harness, requestId, transition);
+};
+
 const notes = (posted: PostedRequest, pattern: RegExp) =>
   threadNotes(h, posted).filter((c) => c.response?.ok === true && pattern.test(visibleText(c.args.blocks)));
 
@@ -186,7 +196,7 @@ describe('pending requests', () => {
       ],
       (states) => states.every((s) => s === 'delayed'),
     );
-    expect(auditLines(h, posted.requestId, 'jobs-restored')).toEqual([
+    expect(await swept(h, posted.requestId, 'jobs-restored')).toEqual([
       expect.objectContaining({ actor: 'sweeper', outcome: 'expire,remind' }),
     ]);
   });
@@ -245,7 +255,7 @@ describe('finished without its outcome posted', () => {
     await settled(posted.requestId, 'succeeded');
     expect(notes(posted, /Succeeded/)).toHaveLength(1);
     expect(h.cipher.callsTo('deactivateUser', SEED_IDS.alice)).toHaveLength(1);
-    expect(auditLines(h, posted.requestId, 'outcome-posted')).toEqual([
+    expect(await swept(h, posted.requestId, 'outcome-posted')).toEqual([
       expect.objectContaining({ actor: 'sweeper' }),
     ]);
   });
@@ -282,7 +292,7 @@ describe('finished without its outcome posted', () => {
     for (const user of users)
       expect(visibleText(report[0]?.args.blocks)).toContain(`User${users.indexOf(user)}`);
     expect(h.cipher.callsTo('deactivateUser')).toHaveLength(3);
-    expect(auditLines(h, posted.requestId, 'outcome-posted')).toEqual([
+    expect(await swept(h, posted.requestId, 'outcome-posted')).toEqual([
       expect.objectContaining({ actor: 'sweeper' }),
     ]);
   });
@@ -322,6 +332,11 @@ describe('two replicas, two sweepers', () => {
         ...auditLines(other, id, transition),
       ];
       expect(both(lost.requestId, 'queued')).toHaveLength(1);
+      await until(
+        "the sweeper's outcome-posted line",
+        async () => both(unposted.requestId, 'outcome-posted'),
+        (lines) => lines.length > 0,
+      );
       expect(both(unposted.requestId, 'outcome-posted')).toHaveLength(1);
     } finally {
       await other.close();
