@@ -126,6 +126,10 @@ const envSchema = z.object({
   RETENTION_DAYS: integer(1, 3650, 30),
   SHUTDOWN_GRACE_MS: integer(0, 600_000, 25_000),
   JOB_LOCK_MS: integer(500, 600_000, 30_000),
+  NOTIFY_ATTEMPTS: integer(1, 20, 8),
+  NOTIFY_BACKOFF_MS: integer(10, 600_000, 2000),
+  SWEEP_INTERVAL_MS: integer(100, 3_600_000, 30_000),
+  SWEEP_GRACE_MS: integer(100, 3_600_000, 60_000),
   ROLE: z.enum(['both', 'listener', 'worker'], { error: 'must be both, listener or worker' }).default('both'),
   METRICS_TOKEN: optionalText,
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).optional(),
@@ -183,6 +187,12 @@ export interface Config {
     readonly lockMs: number;
     /** Cipherscale calls (every method) in any sliding second, across every process. */
     readonly ratePerSecond: number;
+    /** Slack posts retried in the background (notify, batch report, reminder, DMs): attempts and backoff base. */
+    readonly notifyAttempts: number;
+    readonly notifyBackoffMs: number;
+    /** How often the sweeper runs, and how long a request sits in a state before it looks at it. */
+    readonly sweepIntervalMs: number;
+    readonly sweepGraceMs: number;
   };
   /** How long a stop waits for running jobs before leaving them to another worker. */
   readonly shutdownGraceMs: number;
@@ -264,6 +274,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       backoffMs: e.JOB_BACKOFF_MS,
       lockMs: e.JOB_LOCK_MS,
       ratePerSecond: e.CIPHERSCALE_RATE_LIMIT_PER_SECOND,
+      notifyAttempts: e.NOTIFY_ATTEMPTS,
+      notifyBackoffMs: e.NOTIFY_BACKOFF_MS,
+      sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+      sweepGraceMs: e.SWEEP_GRACE_MS,
     }),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     role: e.ROLE,

@@ -1,6 +1,7 @@
 import type { FetchFunction } from '@slack/web-api';
 import type { Job, Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { StoreTransition } from './approvals/store.js';
 
 const PREFIX = 'cipher_user_';
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
@@ -79,14 +80,11 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }
 
-  /** Counts an audit line: one per request transition, so metrics and the audit log cannot disagree. */
-  audit(fields: Record<string, unknown>): void {
-    const { action, transition, waitedMs } = fields;
-    if (typeof transition !== 'string') return;
-    const label = typeof action === 'string' ? action : 'unknown';
-    this.requests.inc({ action: label, transition });
-    if (transition === 'approved' && typeof waitedMs === 'number' && waitedMs >= 0) {
-      this.approvalWait.observe({ action: label }, waitedMs / 1000);
+  /** Counts a state change where the store made it, so no log level or missed log line can lose it. */
+  transition({ request, transition, waitedMs }: StoreTransition): void {
+    this.requests.inc({ action: request.action, transition });
+    if (transition === 'approved' && waitedMs !== undefined && waitedMs >= 0) {
+      this.approvalWait.observe({ action: request.action }, waitedMs / 1000);
     }
   }
 

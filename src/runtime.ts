@@ -12,9 +12,9 @@ import { createLogger, type Logger, slackLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { type OpsServer, opsRoutes, startOpsServer } from './ops.js';
 import { JobProducer } from './queue/producer.js';
-import { requeueLost } from './queue/reconcile.js';
 import { ITEMS_QUEUE_NAME, QUEUE_NAME } from './queue/registry.js';
 import { ReliableAnnouncer } from './queue/reliable-announcer.js';
+import { startSweeper } from './queue/sweep-schedule.js';
 import { createItemsWorker, createWorker, type RequestWorker } from './queue/worker.js';
 import { checkEvictionPolicy, connectRedis, redisAnswers } from './redis.js';
 import { SlackAnnouncer } from './slack/announcer.js';
@@ -58,7 +58,6 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     level: config.logLevel,
     secrets: secretsOf(config),
     format: config.logFormat,
-    onAudit: (fields) => metrics.audit(fields),
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
   if (config.cipherscale.insecureTransport) {
@@ -87,7 +86,12 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const web = new WebClient(config.slack.botToken, clientOptions);
     const prefix = `${config.redisKeyPrefix}:`;
     const bullPrefix = `${config.redisKeyPrefix}-bull`;
-    const store = new RequestStore({ redis, prefix, retentionMs: config.approvals.retentionMs });
+    const store = new RequestStore({
+      redis,
+      prefix,
+      retentionMs: config.approvals.retentionMs,
+      onTransition: (change) => metrics.transition(change),
+    });
     const queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix });
     closers.push(() => queue.close());
     const itemsQueue = new Queue(ITEMS_QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix });
@@ -127,6 +131,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const producer = new JobProducer(queue, flows, {
       attempts: config.jobs.attempts,
       retentionMs: config.approvals.retentionMs,
+      notifyAttempts: config.jobs.notifyAttempts,
+      notifyBackoffMs: config.jobs.notifyBackoffMs,
     });
     const ctx: AppContext = {
       config,
@@ -184,13 +190,22 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       metrics.watchWorker(workers[0] as RequestWorker, QUEUE_NAME);
       metrics.watchWorker(workers[1] as RequestWorker, ITEMS_QUEUE_NAME);
       closers.unshift(() => Promise.all(workers.map((w) => closeWithin(w, config.shutdownGraceMs, logger))));
-      const reconciler = setInterval(() => {
-        requeueLost({ store, producer, logger }).catch((err: unknown) =>
-          logger.warn({ err: { message: (err as Error).message } }, 'requeue check failed'),
-        );
-      }, 30_000);
-      reconciler.unref();
-      closers.unshift(async () => clearInterval(reconciler));
+      const sweeper = await startSweeper(
+        { ...workerDeps, queue },
+        {
+          connection: workerRedis,
+          prefix: bullPrefix,
+          redis,
+          lockKey: `${prefix}sweeper:lock`,
+          intervalMs: config.jobs.sweepIntervalMs,
+          graceMs: config.jobs.sweepGraceMs,
+          lockMs: config.jobs.lockMs,
+          pageSize: 100,
+          approverDms: config.approvals.notify === 'dm',
+          now: options.now ?? Date.now,
+        },
+      );
+      closers.unshift(() => sweeper.close());
     }
     let port: number | undefined;
     if (config.role === 'worker') {

@@ -25,7 +25,20 @@ export interface RequestStoreOptions {
   prefix: string;
   /** How long a request stays readable once terminal (and after expiresAt while pending). */
   retentionMs: number;
+  /** Called once per state change the store made (metrics count from here, whatever the log level). */
+  onTransition?: (change: StoreTransition) => void;
 }
+
+/** A state change as the store made it: `transition` is the audit name (`pending`, `approval`, `approved`, …). */
+export interface StoreTransition {
+  request: Pick<ApprovalRequest, 'id' | 'action'>;
+  transition: string;
+  /** `approved` only: from the request being created to its quorum. */
+  waitedMs?: number;
+}
+
+/** The sweeper's indexes (see README): working requests, unposted outcomes, unchecked new requests. */
+export type SweepIndex = 'working' | 'unposted' | 'fresh';
 
 type NewFields =
   | 'id'
@@ -86,10 +99,14 @@ export function isRequestId(id: unknown): id is string {
   return typeof id === 'string' && ID_PATTERN.test(id);
 }
 
-// KEYS: record, open index, pending index, recent index. ARGV[1] id, ARGV[2] retentionMs.
+// KEYS: record, open, pending, recent, working, unposted, fresh indexes. ARGV[1] id, ARGV[2] retentionMs.
 const PRELUDE = `
 local key, id, retention = KEYS[1], ARGV[1], tonumber(ARGV[2])
 local function all() return redis.call('HGETALL', key) end
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local function keepAtLeast(ms)
   if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
 end
@@ -111,6 +128,8 @@ local function finish(state)
   redis.call('HINCRBY', key, 'version', 1)
   redis.call('ZREM', KEYS[2], id)
   redis.call('ZREM', KEYS[3], id)
+  redis.call('ZREM', KEYS[5], id)
+  redis.call('ZREM', KEYS[7], id)
   redis.call('PEXPIRE', key, retention)
   -- Scored by Redis's clock in ms, kept strictly increasing so the order is the order of finishing.
   local t = redis.call('TIME')
@@ -134,27 +153,27 @@ local function isOpen(other)
 end
 local function take()
   local keep = 2 * tonumber(ARGV[3])
-  for i = 6, #KEYS do redis.call('SET', KEYS[i], id, 'PX', keep) end
-  redis.call('ZADD', KEYS[5], ARGV[4], id)
-  if redis.call('PTTL', KEYS[5]) < keep then redis.call('PEXPIRE', KEYS[5], keep) end
+  for i = 9, #KEYS do redis.call('SET', KEYS[i], id, 'PX', keep) end
+  redis.call('ZADD', KEYS[8], ARGV[4], id)
+  if redis.call('PTTL', KEYS[8]) < keep then redis.call('PEXPIRE', KEYS[8], keep) end
 end
 if ARGV[7] ~= '' then
   local busy = {}
-  for i = 6, #KEYS do
+  for i = 9, #KEYS do
     local other = redis.call('GET', KEYS[i])
     if other and isOpen(other) then table.insert(busy, KEYS[i]) table.insert(busy, other) end
   end
   if #busy > 0 then return {'already_open', busy} end
-  for _, member in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
-    if not isOpen(member) then redis.call('ZREM', KEYS[5], member) end
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[8], 0, -1)) do
+    if not isOpen(member) then redis.call('ZREM', KEYS[8], member) end
   end
-  local count = redis.call('ZCARD', KEYS[5])
+  local count = redis.call('ZCARD', KEYS[8])
   if count >= tonumber(ARGV[7]) then return {'requester_cap', {tostring(count)}} end
 end
 `;
 
 // ARGV[3] ttlMs, ARGV[4] createdAt, ARGV[5] expiresAt, ARGV[6] prefix, ARGV[7] requester cap ('' = no
-// limits), ARGV[8..] field/value pairs. With limits: KEYS[5] the requester's open set, KEYS[6..] the holds.
+// limits), ARGV[8..] field/value pairs. KEYS[8] the requester's open set, KEYS[9..] the holds (with limits).
 const CREATE = `${PRELUDE}
 if redis.call('EXISTS', key) == 1 then return {'exists'} end
 ${LIMITS}
@@ -169,6 +188,7 @@ for i = 2, 3 do
 end
 redis.call('ZADD', KEYS[2], ARGV[4], id)
 redis.call('ZADD', KEYS[3], ARGV[5], id)
+redis.call('ZADD', KEYS[7], clock(), id)
 return {'created', all()}
 `;
 
@@ -190,6 +210,8 @@ end
 redis.call('HSET', key, 'state', 'approved')
 redis.call('HINCRBY', key, 'version', 1)
 redis.call('ZREM', KEYS[3], id)
+redis.call('ZADD', KEYS[5], clock(), id)
+redis.call('ZREM', KEYS[7], id)
 keepAtLeast(retention)
 return {'quorum', all()}
 `;
@@ -226,9 +248,13 @@ if ARGV[5] ~= '' then redis.call('HSET', key, 'outcome', ARGV[5]) end
 if ARGV[4] == '1' then redis.call('HINCRBY', key, 'attempts', 1) end
 if terminal[to] then
   finish(to)
+  if (to == 'succeeded' or to == 'failed') and redis.call('HGET', key, 'outcomePosted') ~= '1' then
+    redis.call('ZADD', KEYS[6], clock(), id)
+  end
 else
   redis.call('HINCRBY', key, 'version', 1)
   redis.call('ZREM', KEYS[3], id)
+  redis.call('ZADD', KEYS[5], 'NX', clock(), id)
   keepAtLeast(retention)
 end
 return {'ok', all()}
@@ -242,6 +268,7 @@ local state = redis.call('HGET', key, 'state')
 if state ~= 'approved' and state ~= 'queued' and state ~= 'running' then return {'not_running', all()} end
 redis.call('HSET', key, 'decidedBy', ARGV[4], 'decidedAt', ARGV[3])
 finish('stopped')
+redis.call('ZADD', KEYS[6], clock(), id)
 return {'stopped', all()}
 `;
 
@@ -270,7 +297,7 @@ const RECORD_ITEM = `
 local first = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
 local ttl = math.max(redis.call('PTTL', KEYS[2]), tonumber(ARGV[3]))
 redis.call('PEXPIRE', KEYS[1], ttl)
-return first
+return {first, redis.call('HGET', KEYS[2], 'action') or ''}
 `;
 
 // ARGV[3] channelId, ARGV[4] ts.
@@ -291,6 +318,7 @@ const MARK_OUTCOME_POSTED = `${PRELUDE}
 if redis.call('EXISTS', key) == 0 or redis.call('HGET', key, 'outcomePosted') == '1' then return {'unchanged'} end
 redis.call('HSET', key, 'outcomePosted', '1')
 redis.call('HINCRBY', key, 'version', 1)
+redis.call('ZREM', KEYS[6], id)
 return {'ok'}
 `;
 
@@ -340,6 +368,28 @@ end
 return out
 `;
 
+// KEYS: one sweep index. ARGV[1] prefix, ARGV[2] graceMs, ARGV[3] limit. Members that have sat at least
+// graceMs (Redis's clock), oldest first; each goes to the end (now, after every other member), so the
+// next page starts with the others.
+const SWEEP_DUE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]), 'LIMIT', 0, ARGV[3])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+local at = (last and tonumber(last) >= now) and tonumber(last) + 1 or now
+local out = {}
+for _, member in ipairs(due) do
+  if redis.call('EXISTS', ARGV[1] .. 'request:' .. member) == 1 then
+    redis.call('ZADD', KEYS[1], at, member)
+    at = at + 1
+    table.insert(out, member)
+  else
+    redis.call('ZREM', KEYS[1], member)
+  end
+end
+return out
+`;
+
 // KEYS: recent. Newest first.
 const LIST_RECENT = listIndexed('ZREVRANGE', TERMINAL_STATES);
 
@@ -375,6 +425,7 @@ const SCRIPTS = {
   listOpen: new Script(LIST_OPEN),
   listRecent: new Script(LIST_RECENT),
   dueForExpiry: new Script(DUE_FOR_EXPIRY),
+  sweepDue: new Script(SWEEP_DUE),
 };
 
 // [outcome] or [outcome, HGETALL of the record after the change].
@@ -385,6 +436,7 @@ export class RequestStore {
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly retentionMs: number;
+  private readonly onTransition: (change: StoreTransition) => void;
 
   constructor(options: RequestStoreOptions) {
     if (!Number.isSafeInteger(options.retentionMs) || options.retentionMs < 1) {
@@ -393,6 +445,7 @@ export class RequestStore {
     this.redis = options.redis;
     this.prefix = options.prefix;
     this.retentionMs = options.retentionMs;
+    this.onTransition = options.onTransition ?? (() => undefined);
   }
 
   /** 'r' + 15 base32 characters (75 random bits): fits a button value and a BullMQ job id. */
@@ -494,6 +547,7 @@ export class RequestStore {
       return { outcome: 'requester_cap', open: Number(record?.[0] ?? cap), cap };
     }
     if (outcome === 'exists' || !record) throw new RequestExistsError(`request ${checked.id} already exists`);
+    this.onTransition({ request: checked, transition: 'pending' });
     if (checked.batch) {
       // Each user's snapshot on its own as well, so a batch user's job reads one field, not the whole list.
       const targets = this.targetsKey(checked.id);
@@ -543,6 +597,7 @@ export class RequestStore {
       .zrem(this.openKey, id)
       .zrem(this.pendingKey, id)
       .zrem(this.recentKey, id)
+      .zrem(this.sweepKey('fresh'), id)
       .exec()
       .then(throwFirstError);
   }
@@ -556,7 +611,15 @@ export class RequestStore {
   async approve(id: string, approverId: string, now: number): Promise<ApproveResult> {
     if (!isRequestId(id)) return { outcome: 'not_found' };
     const [outcome, record] = await this.run(SCRIPTS.approve, id, [epochMs(now), approverId]);
-    return decided(outcome, record, APPROVE_OUTCOMES);
+    const result = decided(outcome, record, APPROVE_OUTCOMES);
+    if (result.outcome === 'counted') this.onTransition({ request: result.request, transition: 'approval' });
+    if (result.outcome === 'expired') this.onTransition({ request: result.request, transition: 'expired' });
+    if (result.outcome === 'quorum') {
+      const { request } = result;
+      const quorumAt = Math.max(...request.approvals.map((a) => a.at));
+      this.onTransition({ request, transition: 'approved', waitedMs: quorumAt - request.createdAt });
+    }
+    return result;
   }
 
   async reject(
@@ -598,7 +661,9 @@ export class RequestStore {
       ...from,
     ]);
     const request = record ? parseRecord(record) : undefined;
-    return result === 'ok' && request ? { ok: true, request } : { ok: false, request };
+    if (result !== 'ok' || !request) return { ok: false, request };
+    this.onTransition({ request, transition: to });
+    return { ok: true, request };
   }
 
   /** Stop a batch that is approved, queued or running: what has not started will not run. */
@@ -609,7 +674,9 @@ export class RequestStore {
   ): Promise<DecideResult<'stopped' | 'not_batch' | 'not_running'>> {
     if (!isRequestId(id)) return { outcome: 'not_found' };
     const [outcome, record] = await this.run(SCRIPTS.stop, id, [epochMs(now), userId]);
-    return decided(outcome, record, ['stopped', 'not_batch', 'not_running'] as const);
+    const result = decided(outcome, record, ['stopped', 'not_batch', 'not_running'] as const);
+    if (result.outcome === 'stopped') this.onTransition({ request: result.request, transition: 'stopped' });
+    return result;
   }
 
   /** Gives a stopped batch its result (once); the request as it is now. */
@@ -636,7 +703,10 @@ export class RequestStore {
       [this.resultsKey(id), this.recordKey(id)],
       [userId, JSON.stringify(itemOutcomeSchema.parse(outcome)), this.retentionMs],
     );
-    return reply === 1;
+    const [first, action] = z.tuple([z.number(), z.string()]).parse(reply);
+    const known = ACTIONS.find((a) => a === action);
+    if (first === 1 && known) this.onTransition({ request: { id, action: known }, transition: 'item' });
+    return first === 1;
   }
 
   /** How each user of a batch ended so far, by user id. */
@@ -719,7 +789,29 @@ export class RequestStore {
   ): Promise<DecideResult<T>> {
     if (!isRequestId(id)) return { outcome: 'not_found' };
     const [outcome, record] = await this.run(SCRIPTS.decide, id, [epochMs(now), mode, userId, reason]);
-    return decided(outcome, record, [...outcomes, 'not_pending', 'expired'] as const);
+    const result = decided(outcome, record, [...outcomes, 'not_pending', 'expired'] as const);
+    if ('request' in result && CHANGED_BY_DECIDE.has(result.outcome)) {
+      this.onTransition({ request: result.request, transition: result.outcome });
+    }
+    return result;
+  }
+
+  /**
+   * Up to `limit` ids that have sat in a sweep index for at least `graceMs`, oldest first. Each
+   * comes back to the end of its index, so one run's work is bounded and the next run sees others.
+   */
+  async sweepDue(index: SweepIndex, graceMs: number, limit = DEFAULT_LIMIT): Promise<string[]> {
+    const reply = await SCRIPTS.sweepDue.run(
+      this.redis,
+      [this.sweepKey(index)],
+      [this.prefix, Math.max(0, Math.trunc(graceMs)), clampLimit(limit)],
+    );
+    return stringList.parse(reply);
+  }
+
+  /** Takes a request out of a sweep index: nothing more to check there. */
+  async leaveSweep(index: SweepIndex, id: string): Promise<void> {
+    await this.redis.zrem(this.sweepKey(index), id);
   }
 
   private async run(script: Script, id: string, args: readonly (string | number)[]) {
@@ -727,7 +819,15 @@ export class RequestStore {
   }
 
   private keysOf(id: string): string[] {
-    return [this.recordKey(id), this.openKey, this.pendingKey, this.recentKey];
+    return [
+      this.recordKey(id),
+      this.openKey,
+      this.pendingKey,
+      this.recentKey,
+      this.sweepKey('working'),
+      this.sweepKey('unposted'),
+      this.sweepKey('fresh'),
+    ];
   }
   /** Which open request holds (action, user): at most one at a time. */
   private holdKey(action: Action, userId: string): string {
@@ -759,7 +859,12 @@ export class RequestStore {
   private get recentKey(): string {
     return `${this.prefix}requests:recent`;
   }
+  private sweepKey(index: SweepIndex): string {
+    return `${this.prefix}requests:${index}`;
+  }
 }
+
+const CHANGED_BY_DECIDE: ReadonlySet<string> = new Set(['rejected', 'cancelled', 'expired']);
 
 const APPROVE_OUTCOMES = [
   'not_pending',

@@ -9,14 +9,15 @@ export interface ExpireDeps {
   logger: Logger;
 }
 
-/** Expires a request still pending at its deadline; says so in the channel exactly once. */
+/** Expires a request still pending at its deadline; says so in the channel exactly once. True if it did. */
 export async function expireRequest(
   requestId: string,
   deps: ExpireDeps,
   now: number = Date.now(),
-): Promise<void> {
+  actor?: string,
+): Promise<boolean> {
   const result = await deps.store.expire(requestId, now);
-  if (result.outcome !== 'expired') return;
+  if (result.outcome !== 'expired') return false;
   deps.logger.info(
     {
       audit: true,
@@ -24,8 +25,10 @@ export async function expireRequest(
       action: result.request.action,
       ...auditTarget(result.request),
       transition: 'expired',
+      ...(actor ? { actor } : {}),
     },
     'request expired',
   );
   await deps.announcer.announce(requestId, { kind: 'expired' });
+  return true;
 }

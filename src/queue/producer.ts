@@ -14,6 +14,9 @@ export interface ProducerOptions {
   attempts: number;
   /** How long finished jobs stay in Redis (they hold ids only). */
   retentionMs: number;
+  /** Slack posts retried in the background: attempts and exponential backoff base (default 8 from 2 s). */
+  notifyAttempts?: number;
+  notifyBackoffMs?: number;
 }
 
 interface AddOptions {
@@ -47,8 +50,7 @@ export class JobProducer {
       opts: {
         jobId: jobIds.batch({ requestId }),
         ...this.retention(),
-        attempts: 8,
-        backoff: { type: 'exponential', delay: 2000 },
+        ...this.slackRetried(),
       },
       children: request.batch.targets.map(({ id: userId }) => ({
         name: 'batch-item',
@@ -94,20 +96,12 @@ export class JobProducer {
 
   /** The one thread reminder, delayed to its time (see `reminderAt`); retried like `notify`. */
   scheduleReminder(requestId: string, delayMs: number): Promise<void> {
-    return this.add(
-      'remind',
-      { requestId },
-      { delay: Math.max(0, delayMs), attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
-    );
+    return this.add('remind', { requestId }, { delay: Math.max(0, delayMs), ...this.slackRetried() });
   }
 
   /** Approver DMs for a new request: one job finds the approvers (Slack user groups), then one job each. */
   notifyApprovers(requestId: string): Promise<void> {
-    return this.add(
-      'approver-dms',
-      { requestId },
-      { attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
-    );
+    return this.add('approver-dms', { requestId }, this.slackRetried());
   }
 
   /** One DM job per approver; the job id makes each approver's DM a single job, however often this runs. */
@@ -120,8 +114,7 @@ export class JobProducer {
           data,
           opts: {
             jobId: jobIds['approver-dm'](data),
-            attempts: 8,
-            backoff: { type: 'exponential', delay: 2000 },
+            ...this.slackRetried(),
             ...this.retention(),
           },
         };
@@ -131,15 +124,18 @@ export class JobProducer {
 
   /** A Slack update that failed, retried in the background (Slack down must not lose the audit trail). */
   notify(requestId: string, event: NotifyEvent): Promise<void> {
-    return this.add(
-      'notify',
-      { requestId, event },
-      { attempts: 8, backoff: { type: 'exponential', delay: 2000 } },
-    );
+    return this.add('notify', { requestId, event }, this.slackRetried());
   }
 
   private retried(): AddOptions {
     return { attempts: this.options.attempts, backoff: { type: BACKOFF_TYPE } };
+  }
+
+  private slackRetried(): AddOptions {
+    return {
+      attempts: this.options.notifyAttempts ?? 8,
+      backoff: { type: 'exponential', delay: this.options.notifyBackoffMs ?? 2000 },
+    };
   }
 
   private retention() {

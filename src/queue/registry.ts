@@ -2,6 +2,8 @@
 export const QUEUE_NAME = 'requests';
 /** Batch items: one job per user, throttled to the Cipherscale rate limit across all workers. */
 export const ITEMS_QUEUE_NAME = 'cipherscale';
+/** The sweeper's one scheduled job (a BullMQ job scheduler): finds and completes what was left undone. */
+export const SWEEP_QUEUE_NAME = 'sweeper';
 
 export interface JobDataByName {
   /** Run an approved request's Cipherscale call. The job carries the id only; the worker reads the rest. */

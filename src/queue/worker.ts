@@ -57,7 +57,8 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
             deps,
           );
         case 'expire':
-          return expireRequest(requestId, { ...deps, announcer: reliable });
+          await expireRequest(requestId, { ...deps, announcer: reliable });
+          return;
         case 'notify':
           return notifyRequest(requestId, (job.data as JobDataByName['notify']).event, deps);
         case 'batch':

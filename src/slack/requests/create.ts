@@ -89,8 +89,7 @@ export async function createRequest(
     return;
   }
   if (!ts) return;
-  await ctx.store.setMessage(request.id, channelId, ts);
-  await ctx.producer.scheduleExpiry(request.id, request.expiresAt - now);
+  // The request exists and is visible: audited before anything else can fail.
   ctx.logger.info(
     {
       audit: true,
@@ -102,6 +101,16 @@ export async function createRequest(
     },
     'request created',
   );
+  await ctx.store.setMessage(request.id, channelId, ts);
+  // A job that cannot be queued now is added by the sweeper (src/queue/sweeper.ts).
+  await ctx.producer
+    .scheduleExpiry(request.id, request.expiresAt - now)
+    .catch((err: unknown) =>
+      ctx.logger.warn(
+        { requestId: request.id, err: { message: (err as Error).message } },
+        'could not queue the expiry',
+      ),
+    );
   await queueApproverNotices(request, ctx);
   ctx.homes.changed(request.id);
   if (channelId !== draft.channelId) {

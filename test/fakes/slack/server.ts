@@ -100,6 +100,7 @@ export class FakeSlack {
   private readonly origin: string;
   private readonly waiters = new Waiters();
   private readonly failures = new Map<string, SlackFailure[]>();
+  private readonly outages = new Map<string, SlackFailure>();
   private readonly users = new Map<string, FakeUser>();
   private readonly usergroups = new Map<string, string[]>();
   private readonly membership = new Map<string, boolean>();
@@ -173,6 +174,15 @@ export class FakeSlack {
     this.failures.set(method, queue);
   }
 
+  /** Every call to `method` fails like this until `recover(method)` (an outage of unknown length). */
+  failUntilRecovered(method: string, failure: SlackFailure): void {
+    this.outages.set(method, failure);
+  }
+
+  recover(method: string): void {
+    this.outages.delete(method);
+  }
+
   setUsergroupMembers(usergroupId: string, userIds: string[]): void {
     this.usergroups.set(usergroupId, [...userIds]);
   }
@@ -207,6 +217,7 @@ export class FakeSlack {
   reset(): void {
     this.calls.length = 0;
     this.failures.clear();
+    this.outages.clear();
     this.users.clear();
     this.usergroups.clear();
     this.membership.clear();
@@ -331,7 +342,7 @@ export class FakeSlack {
   }
 
   private takeFailure(method: string): SlackFailure | undefined {
-    return this.failures.get(method)?.shift();
+    return this.outages.get(method) ?? this.failures.get(method)?.shift();
   }
 
   private describeCalls(): string {
