@@ -55,8 +55,6 @@ const DEFAULT_RETRY: RetryOptions = { retries: 3, factor: 2, minTimeout: 500, ma
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const metrics = new Metrics();
   const secrets = secretsOf(config);
-  // Block Kit text, Cipherscale errors and everything sent to Slack: any run of 8+ characters of a secret.
-  const releaseSecrets = protectSecrets(secrets);
   const logger = createLogger({
     level: config.logLevel,
     secrets,
@@ -79,6 +77,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   const workerRedis = await connectRedis(config.redisUrl, {
     overrides: BULLMQ_CONNECTION,
   });
+  // Block Kit text, Cipherscale errors and everything sent to Slack: any run of 8+ characters of a secret.
+  const releaseSecrets = protectSecrets(secrets);
   const closers: Array<() => Promise<unknown>> = [];
   try {
     const clientOptions: WebClientOptions = {
