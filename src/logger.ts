@@ -5,6 +5,7 @@ import { LogLevel } from '@slack/bolt';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
 import { processOutput } from './output.js';
+import { Redactor } from './redact.js';
 
 export type { Logger };
 
@@ -25,7 +26,7 @@ const REDACT_PATHS = [
 
 export interface LoggerOptions {
   level: string;
-  /** Exact secret values scrubbed from every line, whatever field or message carries them. */
+  /** Secrets scrubbed from every line, whole or any run of 8+ of their characters (see Redactor). */
   secrets: readonly string[];
   /** `pretty`: coloured lines for a terminal (development); `json` (default): one JSON object a line. */
   format?: 'json' | 'pretty';
@@ -68,7 +69,7 @@ export function currentLogContext(): Readonly<LogContext> | undefined {
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const secrets = options.secrets.filter((s) => s.length >= 6);
+  const redactor = new Redactor(options.secrets);
   const { onAudit } = options;
   return pino(
     {
@@ -84,7 +85,7 @@ export function createLogger(options: LoggerOptions): Logger {
         return 'requestId' in logger.bindings() ? { rid: context.rid } : { ...context };
       },
       hooks: {
-        streamWrite: (line) => scrub(line, secrets),
+        streamWrite: (line) => redactor.redact(line),
         ...(onAudit
           ? {
               logMethod(this: Logger, args: Parameters<Logger['info']>, method) {
@@ -120,16 +121,6 @@ function destinationFor(
     });
   }
   return destination ?? processOutput;
-}
-
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
-    const quoted = JSON.stringify(secret).slice(1, -1);
-    if (quoted !== secret && out.includes(quoted)) out = out.split(quoted).join('[REDACTED]');
-  }
-  return out;
 }
 
 const toSlackLevel: Record<string, LogLevel> = {

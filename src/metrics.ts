@@ -2,6 +2,7 @@ import type { FetchFunction } from '@slack/web-api';
 import type { Job, Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { StoreTransition } from './approvals/store.js';
+import { processRedactor, redactAndCut } from './redact.js';
 
 const PREFIX = 'cipher_user_';
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
@@ -185,7 +186,7 @@ function slackError(text: string): string | undefined {
   try {
     const body = JSON.parse(text) as { ok?: unknown; error?: unknown };
     if (body.ok !== false) return undefined;
-    return typeof body.error === 'string' ? body.error.slice(0, 60) : 'unknown';
+    return typeof body.error === 'string' ? redactAndCut(processRedactor(), body.error, 60) : 'unknown';
   } catch {
     return 'unreadable_answer';
   }

@@ -16,6 +16,7 @@ import { ITEMS_QUEUE_NAME, QUEUE_NAME } from './queue/registry.js';
 import { ReliableAnnouncer } from './queue/reliable-announcer.js';
 import { startSweeper } from './queue/sweep-schedule.js';
 import { createItemsWorker, createWorker, type RequestWorker } from './queue/worker.js';
+import { protectSecrets } from './redact.js';
 import { checkEvictionPolicy, connectRedis, redisAnswers } from './redis.js';
 import { SlackAnnouncer } from './slack/announcer.js';
 import { createSlackApp } from './slack/app.js';
@@ -26,6 +27,7 @@ import { DraftStore } from './slack/drafts.js';
 import { HomeRefresher } from './slack/home/refresher.js';
 import { HomeTab } from './slack/home/tab.js';
 import { HomeViewers } from './slack/home/viewers.js';
+import { redactingFetch } from './slack/outbound-redaction.js';
 import { SlackUsergroupDirectory } from './slack/usergroups.js';
 
 export interface RuntimeOptions {
@@ -54,9 +56,10 @@ const DEFAULT_RETRY: RetryOptions = { retries: 3, factor: 2, minTimeout: 500, ma
 /** Builds every dependency from the config and starts listening and working. Throws on the first thing that cannot start. */
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const metrics = new Metrics();
+  const secrets = secretsOf(config);
   const logger = createLogger({
     level: config.logLevel,
-    secrets: secretsOf(config),
+    secrets,
     format: config.logFormat,
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
@@ -75,12 +78,14 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   const workerRedis = await connectRedis(config.redisUrl, {
     overrides: BULLMQ_CONNECTION,
   });
+  // Block Kit text, Cipherscale errors and everything sent to Slack: any run of 8+ characters of a secret.
+  const releaseSecrets = protectSecrets(secrets);
   const closers: Array<() => Promise<unknown>> = [];
   try {
     const clientOptions: WebClientOptions = {
       retryConfig: options.slackRetryConfig ?? DEFAULT_RETRY,
       logger: slackLogger(logger, 'web-api'),
-      fetch: metrics.slackFetch(),
+      fetch: redactingFetch(metrics.slackFetch()),
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     };
     const web = new WebClient(config.slack.botToken, clientOptions);
@@ -251,11 +256,13 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         logger.info('cipher-user stopped');
         // The log stream is asynchronous: wait until every line is written before the caller exits.
         await new Promise<void>((resolve) => logger.flush(() => resolve()));
+        releaseSecrets();
       },
     };
   } catch (err) {
     for (const close of closers) await close().catch(() => undefined);
     for (const r of [redis, queueRedis, workerRedis]) r.disconnect();
+    releaseSecrets();
     throw err;
   }
 }
@@ -280,6 +287,7 @@ async function closeWithin(
 
 function secretsOf(config: Config): string[] {
   const secrets = [config.slack.botToken, config.cipherscale.token];
+  if (config.metricsToken) secrets.push(config.metricsToken);
   if (config.slack.signingSecret) secrets.push(config.slack.signingSecret);
   if (config.slack.appToken) secrets.push(config.slack.appToken);
   const redisPassword = safePassword(config.redisUrl);

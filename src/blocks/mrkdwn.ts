@@ -1,4 +1,5 @@
 import type { KnownBlock, MrkdwnElement, PlainTextElement } from '@slack/types';
+import { redactSecrets } from '../redact.js';
 import { MAX_SECTION_FIELD_TEXT, MAX_SECTION_TEXT } from './limits.js';
 
 /** What every builder returns: `text` is the notification fallback, itself mrkdwn. */
@@ -25,10 +26,11 @@ const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 /**
  * API or user text made safe to show without escaping entities, for plain_text objects (headers, labels),
  * which Slack never parses for mentions or links: control characters other than `\n` and `\t`, bidi
- * overrides and isolates, and lone surrogates are removed; `\r\n` and `\r` become `\n`.
+ * overrides and isolates, and lone surrogates are removed; `\r\n` and `\r` become `\n`; any run of a
+ * secret becomes `[REDACTED]` (src/redact.ts).
  */
 export function cleanText(text: string, options: CleanOptions = {}): string {
-  const cleaned = text
+  const cleaned = redactSecrets(text)
     .replace(/\r\n?/g, '\n')
     .replace(CONTROL, '')
     .replace(BIDI_CONTROL, '')
@@ -51,9 +53,11 @@ function escapeEntities(text: string): string {
 /**
  * At most `max` UTF-16 units, ending with `…` when cut. Cuts between graphemes (an emoji, a flag, a letter
  * with its accents stay whole); only a single grapheme longer than `max` is cut, between code points.
- * Do not use on escaped text: see {@link escapeAndTruncate} and {@link truncateMrkdwn}.
+ * Secrets are redacted before the cut, so no cut leaves a run of one. Do not use on escaped text: see
+ * {@link escapeAndTruncate} and {@link truncateMrkdwn}.
  */
-export function truncate(text: string, max: number): string {
+export function truncate(raw: string, max: number): string {
+  const text = redactSecrets(raw);
   const limit = Math.max(0, Math.floor(max));
   if (text.length <= limit) return text;
   if (limit < ELLIPSIS.length) return '';
@@ -96,8 +100,9 @@ export function escapeAndTruncate(text: string, max: number, options: CleanOptio
  * would leave half an entity or half a token drops that half.
  */
 export function truncateMrkdwn(text: string, max: number): string {
-  const cut = truncate(text, max);
-  return cut === text ? cut : cut.replace(/(?:&[#\w]*|<[^>]*)…$/, ELLIPSIS);
+  const whole = redactSecrets(text);
+  const cut = truncate(whole, max);
+  return cut === whole ? cut : cut.replace(/(?:&[#\w]*|<[^>]*)…$/, ELLIPSIS);
 }
 
 /**

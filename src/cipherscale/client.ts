@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
 import type { z } from 'zod';
+import { processRedactor, Redactor, redactAndCut } from '../redact.js';
 import { type CallBudget, MAX_HOLD_MS, type Priority } from './budget.js';
 import type { CipherscaleFailure, CipherscaleResult } from './errors.js';
 import { type UpdateUser, type User, userIdSchema, userSchema } from './schemas.js';
@@ -73,11 +74,14 @@ export function createCipherscaleClient(options: CipherscaleClientOptions): Ciph
     },
   });
 
+  // Our own token always; the other secrets of the process when a runtime protects them.
+  const own = new Redactor([options.token]);
+  const redact = (text: string, max: number) => redactAndCut(processRedactor(), own.redact(text), max);
   const userPath = (id: string) => `/tenants/users/${encodeURIComponent(id)}`;
   const request_ = metered(http_, options);
   const send = async <T>(id: string, request: Request, schema: Expected<T>) => {
     const started = performance.now();
-    const result = withoutToken(await call(request_, options.timeoutMs, id, request, schema), options.token);
+    const result = await call(request_, options.timeoutMs, id, request, schema, redact);
     const status = !result.ok && REFUSED.has(result.error) ? 'budget' : statusLabel(result);
     options.onCall?.(OPERATION[request.method], status, performance.now() - started);
     return result;
@@ -97,15 +101,6 @@ function statusLabel(result: CipherscaleResult<unknown>): string {
   const failure = result.error;
   if (failure.kind === 'transient' && failure.status === undefined) return failure.reason;
   return failure.status ? String(failure.status) : 'invalid';
-}
-
-/** An API that quotes our token back in its error message must not get it into Slack. */
-function withoutToken<T>(result: CipherscaleResult<T>, token: string): CipherscaleResult<T> {
-  if (result.ok || !('detail' in result.error) || !result.error.detail.includes(token)) return result;
-  return {
-    ok: false,
-    error: { ...result.error, detail: result.error.detail.split(token).join('[REDACTED]') },
-  };
 }
 
 type Send = (config: Parameters<AxiosInstance['request']>[0]) => Promise<AxiosResponse<string> | Refused>;
@@ -152,6 +147,7 @@ async function call<T>(
   id: string,
   request: Request,
   schema: Expected<T>,
+  redact: Redact,
 ): Promise<CipherscaleResult<T>> {
   if (!userIdSchema.safeParse(id).success) {
     return { ok: false, error: { kind: 'client_error', status: 0, detail: 'not a user id (UUID)' } };
@@ -166,12 +162,19 @@ async function call<T>(
     return { ok: false, error: networkFailure(err, timeoutMs) };
   }
   if ('refused' in response) return { ok: false, error: response.refused };
-  return interpret(response, schema);
+  return interpret(response, schema, redact);
 }
 
-function interpret<T>(response: AxiosResponse<string>, schema: Expected<T>): CipherscaleResult<T> {
+/** Outside text made safe to keep: every run of a secret redacted first, then cut to `max`. */
+type Redact = (text: string, max: number) => string;
+
+function interpret<T>(
+  response: AxiosResponse<string>,
+  schema: Expected<T>,
+  redact: Redact,
+): CipherscaleResult<T> {
   const status = response.status;
-  const requestId = headerValue(response.headers['x-request-id']);
+  const requestId = headerValue(response.headers['x-request-id'], redact);
   if (status >= 200 && status < 300) {
     if (schema === NO_BODY) return { ok: true, value: null as T, status, requestId };
     const body = parseJson(response.data);
@@ -182,18 +185,24 @@ function interpret<T>(response: AxiosResponse<string>, schema: Expected<T>): Cip
       const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(body)'))].slice(0, 5);
       return {
         ok: false,
-        error: { kind: 'invalid_response', status, detail: `unexpected ${fields.join(', ')}`, requestId },
+        error: {
+          kind: 'invalid_response',
+          status,
+          detail: redact(`unexpected ${fields.join(', ')}`, MAX_DETAIL_CHARS),
+          requestId,
+        },
       };
     }
     return { ok: true, value: parsed.data, status, requestId };
   }
-  return { ok: false, error: statusFailure(status, response, requestId) };
+  return { ok: false, error: statusFailure(status, response, requestId, redact) };
 }
 
 function statusFailure(
   status: number,
   response: AxiosResponse<string>,
   requestId: string | undefined,
+  redact: Redact,
 ): CipherscaleFailure {
   if (status === 404) return { kind: 'not_found', status, requestId };
   if (status === 401 || status === 403) return { kind: 'credentials_refused', status, requestId };
@@ -210,7 +219,7 @@ function statusFailure(
   if (status >= 300 && status < 400) {
     return { kind: 'invalid_response', status, detail: 'unexpected redirect (not followed)', requestId };
   }
-  return { kind: 'client_error', status, detail: apiMessage(response.data), requestId };
+  return { kind: 'client_error', status, detail: apiMessage(response.data, redact), requestId };
 }
 
 /** Classifies a thrown axios error without keeping it: it carries the request headers (and the token). */
@@ -241,17 +250,17 @@ function parseJson(text: unknown): { ok: true; value: unknown } | { ok: false } 
   }
 }
 
-function apiMessage(text: string): string {
+function apiMessage(text: string, redact: Redact): string {
   const body = parseJson(text);
   const message =
     body.ok && typeof body.value === 'object' && body.value !== null
       ? (body.value as Record<string, unknown>).message
       : undefined;
-  return typeof message === 'string' ? message.slice(0, MAX_DETAIL_CHARS) : '';
+  return typeof message === 'string' ? redact(message, MAX_DETAIL_CHARS) : '';
 }
 
-function headerValue(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value.slice(0, 200) : undefined;
+function headerValue(value: unknown, redact: Redact): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? redact(value, 200) || undefined : undefined;
 }
 
 /** Retry-After as seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */

@@ -9,6 +9,7 @@ import { registerCommands } from './commands/index.js';
 import type { AppContext } from './context.js';
 import { registerEvents } from './events/index.js';
 import { answerFailures } from './guard.js';
+import { redactAnswers } from './outbound-redaction.js';
 import { allowedTeams, onlyAllowedTeams } from './team-gate.js';
 import { registerViews } from './views/index.js';
 
@@ -82,6 +83,7 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
     const listen = http.requestListener;
     const { onAnswered } = deps;
     http.requestListener = (req, res) => {
+      redactAnswers(res);
       if (onAnswered) {
         const started = performance.now();
         res.once('finish', () => onAnswered(performance.now() - started));

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import { redactDeep } from '../redact.js';
 
 /**
  * Posts an ephemeral message through a response_url Slack gave us (slash command or button click):
@@ -13,7 +14,7 @@ export async function postEphemeral(
     const answer = await fetch(responseUrl, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message }),
+      body: JSON.stringify(redactDeep({ response_type: 'ephemeral', replace_original: false, ...message })),
       signal: AbortSignal.timeout(5000),
     });
     return answer.ok;

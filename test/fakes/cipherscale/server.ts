@@ -117,7 +117,8 @@ export class FakeCipherscale {
     const { address, port } = server.address() as AddressInfo;
     const host = address.includes(':') ? `[${address}]` : address;
     this.url = `http://${host}:${port}${basePath}`;
-    this.token = options.token ?? 'fake-cipherscale-token';
+    // Token-shaped: any 8 characters of a secret are redacted, and this one must not contain 'Cipherscale'.
+    this.token = options.token ?? 'cs_fake_4b7e1d9a0c3f6285e2a9';
     this.latencyMs = options.latencyMs ?? 0;
     this.route = new RegExp(
       `^${basePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/tenants/users/([^/]+)(/deactivate)?$`,
