@@ -31,8 +31,6 @@ export interface LoggerOptions {
   /** `pretty`: coloured lines for a terminal (development); `json` (default): one JSON object a line. */
   format?: 'json' | 'pretty';
   destination?: DestinationStream;
-  /** Called with each audit line's fields (one per request transition), e.g. to count them. */
-  onAudit?: (fields: Record<string, unknown>) => void;
 }
 
 /** What every line logged while handling one Slack delivery or one job carries. */
@@ -70,10 +68,14 @@ export function currentLogContext(): Readonly<LogContext> | undefined {
 
 export function createLogger(options: LoggerOptions): Logger {
   const redactor = new Redactor(options.secrets);
-  const { onAudit } = options;
+  // Audit lines (`audit: true`) are the SIEM's record: written at every level but `silent`, so the
+  // logger runs at info at least and drops the other lines below the level asked for.
+  const asked = pino.levels.values[options.level] ?? pino.levels.values.info ?? 30;
+  const infoValue = pino.levels.values.info ?? 30;
+  const keepAudit = options.level !== 'silent' && asked > infoValue;
   return pino(
     {
-      level: options.level,
+      level: keepAudit ? 'info' : options.level,
       base: { app: 'cipher-user' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
@@ -86,18 +88,10 @@ export function createLogger(options: LoggerOptions): Logger {
       },
       hooks: {
         streamWrite: (line) => redactor.redact(line),
-        ...(onAudit
+        ...(keepAudit
           ? {
-              logMethod(this: Logger, args: Parameters<Logger['info']>, method) {
-                const [fields] = args as unknown[];
-                if (
-                  typeof fields === 'object' &&
-                  fields !== null &&
-                  (fields as { audit?: unknown }).audit === true
-                ) {
-                  onAudit({ ...this.bindings(), ...(fields as Record<string, unknown>) });
-                }
-                return method.apply(this, args);
+              logMethod(this: Logger, args: Parameters<Logger['info']>, method, level: number) {
+                if (level >= asked || isAudit(args[0])) method.apply(this, args);
               },
             }
           : {}),
@@ -105,6 +99,10 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     destinationFor(options.format ?? 'json', options.destination),
   );
+}
+
+function isAudit(fields: unknown): boolean {
+  return typeof fields === 'object' && fields !== null && (fields as { audit?: unknown }).audit === true;
 }
 
 function destinationFor(

@@ -4,10 +4,10 @@ import { bindRequestId, createLogger, withLogContext } from '../src/logger.js';
 
 const SECRET = 'xoxb-123456-abcdefSECRET';
 
-function capture(format: 'json' | 'pretty' = 'json', onAudit?: (fields: Record<string, unknown>) => void) {
+function capture(format: 'json' | 'pretty' = 'json', level = 'debug') {
   const lines: string[] = [];
   const logger = createLogger({
-    level: 'debug',
+    level,
     secrets: [SECRET],
     format,
     // A real stream: pino-pretty pipes into it.
@@ -17,7 +17,6 @@ function capture(format: 'json' | 'pretty' = 'json', onAudit?: (fields: Record<s
         done();
       },
     }),
-    ...(onAudit ? { onAudit } : {}),
   });
   return { logger, lines, json: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
@@ -97,13 +96,25 @@ describe('logger context', () => {
     expect(lines[0]?.match(/"requestId"/g)).toHaveLength(1);
   });
 
-  it('hands audit lines, with the child bindings, to onAudit', () => {
-    const seen: Array<Record<string, unknown>> = [];
-    const { logger } = capture('json', (fields) => seen.push(fields));
-    logger.child({ action: 'delete' }).info({ audit: true, transition: 'approved' }, 'quorum');
-    logger.info({ transition: 'not an audit line' }, 'x');
-    expect(seen).toEqual([
-      expect.objectContaining({ action: 'delete', transition: 'approved', audit: true }),
-    ]);
+  it.each(['warn', 'error', 'fatal'])(
+    'at %s, audit lines are still written and other info lines are not',
+    (level) => {
+      const { logger, json } = capture('json', level);
+      logger.child({ action: 'delete' }).info({ audit: true, transition: 'approved' }, 'quorum');
+      logger.info({ transition: 'not an audit line' }, 'x');
+      logger.debug({ audit: false }, 'y');
+      logger.fatal('boom');
+      expect(json().map((l) => [l.msg, l.action ?? null])).toEqual([
+        ['quorum', 'delete'],
+        ['boom', null],
+      ]);
+    },
+  );
+
+  it('at silent, not even audit lines', () => {
+    const { logger, lines } = capture('json', 'silent');
+    logger.info({ audit: true, transition: 'approved' }, 'quorum');
+    logger.error('boom');
+    expect(lines).toEqual([]);
   });
 });
