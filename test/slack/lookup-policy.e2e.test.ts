@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACTION_IDS } from '../../src/blocks/ids.js';
+import { ACTION_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { visibleText } from '../helpers/blocks-text.js';
-import { click } from '../helpers/flows.js';
+import { click, viewShown } from '../helpers/flows.js';
 import { APPROVERS, type Harness, REQUESTER, startHarness } from '../helpers/harness.js';
 
 const ALLOWED = 'C0ALLOWED01';
@@ -73,6 +73,37 @@ describe('lookup policy', () => {
     const refused = await lookupAs(APPROVERS[0], OTHER_CHANNEL, SEED_IDS.alice);
     expect(refused.text).toContain('cannot be made from this channel');
     expect(h.cipher.callsTo('getUser')).toHaveLength(1);
+  });
+
+  it('a bulk check is one audited lookup per id Cipherscale was asked about', async () => {
+    await h.command(`deactivate ${SEED_IDS.alice} ${MISSING} ${SEED_IDS.owner} -- audit`, {
+      user_id: REQUESTER,
+      channel_id: ALLOWED,
+    });
+    await viewShown(h, CALLBACK_IDS.bulkReview);
+    const lines = lookupLines().map(({ actor, target, channel, outcome, via }) => ({
+      actor,
+      target,
+      channel,
+      outcome,
+      via,
+    }));
+    const line = (target: string, outcome: string) => ({
+      actor: REQUESTER,
+      target,
+      channel: ALLOWED,
+      outcome,
+      via: 'bulk deactivate check',
+    });
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        line(SEED_IDS.alice, 'shown'),
+        line(MISSING, 'not_found'),
+        line(SEED_IDS.owner, 'shown'),
+      ]),
+    );
+    expect(lines).toHaveLength(3);
+    expect(h.cipher.callsTo('getUser')).toHaveLength(3);
   });
 
   it('every lookup is one audit line: actor, target, channel, team, outcome', async () => {

@@ -2,6 +2,7 @@ import type { ModalView } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { checkUsers } from '../../approvals/targets.js';
 import type { Batch, ExcludedTarget } from '../../approvals/types.js';
+import { auditLookup } from '../../audit.js';
 import { excludedText } from '../../blocks/batch.js';
 import { bulkCheckingModal, bulkListModal, bulkReviewModal } from '../../blocks/batch-modals.js';
 import { loadingModal, noticeModal } from '../../blocks/modals.js';
@@ -105,6 +106,7 @@ export async function checkAndReview(
     return;
   }
   const checked = leased.value;
+  auditChecked(draft, checked, ctx);
   const batch: Batch = {
     targets: checked.targets,
     excluded: [...malformed, ...busy, ...checked.excluded],
@@ -174,3 +176,27 @@ export async function withNotice(
 }
 
 export const meta = (draftId: string) => JSON.stringify({ d: draftId });
+
+/** Reading a user for the review is a lookup: one audit line per id Cipherscale was asked about. */
+function auditChecked(
+  draft: BulkDraft,
+  checked: Pick<Batch, 'targets' | 'excluded'>,
+  ctx: Pick<AppContext, 'logger'>,
+): void {
+  const line = (target: string, outcome: 'shown' | 'not_found' | 'failed', reason?: string) =>
+    auditLookup(ctx.logger, {
+      actor: draft.requesterId,
+      target,
+      channel: draft.channelId,
+      team: undefined,
+      outcome,
+      via: `bulk ${draft.action} check`,
+      ...(reason ? { reason } : {}),
+    });
+  for (const target of checked.targets) line(target.id, 'shown');
+  for (const excluded of checked.excluded) {
+    if (excluded.code === 'not_found') line(excluded.id, 'not_found');
+    else if (excluded.code === 'unreadable') line(excluded.id, 'failed', 'unreadable');
+    else line(excluded.id, 'shown', excluded.code);
+  }
+}
