@@ -119,7 +119,7 @@ describe('one Cipherscale budget', () => {
     const posted = await approvedBatch(h, users);
     // The batch has used up the budget: its users are queued for slots.
     const waitingKey = `${h.config.redisKeyPrefix}:budget:waiting:bulk`;
-    const waiting = await until(
+    await until(
       'batch users waiting for the budget',
       () => h.runtime.redis.zcard(waitingKey),
       (n) => n > 0,
@@ -136,8 +136,11 @@ describe('one Cipherscale budget', () => {
     expect((answer?.at as number) - sent).toBeLessThan(2000);
     const lookupAt = h.cipher.calls.findIndex((c, i) => i >= before && c.userId === SEED_IDS.alice);
     expect(lookupAt).toBeGreaterThanOrEqual(before);
-    expect(lookupAt - before).toBeLessThan(Math.max(waiting, 2));
+    // Not queued behind the batch: its users were still waiting for slots once the lookup was answered.
+    // (How many calls got in first depends on slots freed while the command was on its way, granted
+    // before the lookup asked; the order among waiters is budget.test's "gives an interactive caller…".)
     expect(await h.runtime.redis.zcard(waitingKey)).toBeGreaterThan(0);
+    expect(h.cipher.calls.filter((c) => c.userId !== SEED_IDS.alice).length).toBeLessThan(2 * users.length);
 
     // Stop the rest; everything sent stayed within the budget.
     await click(h, {
