@@ -136,11 +136,10 @@ describe('one Cipherscale budget', () => {
     expect((answer?.at as number) - sent).toBeLessThan(2000);
     const lookupAt = h.cipher.calls.findIndex((c, i) => i >= before && c.userId === SEED_IDS.alice);
     expect(lookupAt).toBeGreaterThanOrEqual(before);
-    // Not queued behind the batch: its users were still waiting for slots once the lookup was answered.
-    // (How many calls got in first depends on slots freed while the command was on its way, granted
-    // before the lookup asked; the order among waiters is budget.test's "gives an interactive caller…".)
-    expect(await h.runtime.redis.zcard(waitingKey)).toBeGreaterThan(0);
-    expect(h.cipher.calls.filter((c) => c.userId !== SEED_IDS.alice).length).toBeLessThan(2 * users.length);
+    // Not queued behind the batch: answered while most of it was still to run (it needs 20 s at 50/s).
+    // How many calls got in first depends on slots freed while the command was on its way; the order
+    // among waiters is budget.test's "gives an interactive caller the next slot…".
+    expect((await h.runtime.ctx.store.get(posted.requestId))?.state).toBe('running');
 
     // Stop the rest; everything sent stayed within the budget.
     await click(h, {
