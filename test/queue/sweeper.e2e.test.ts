@@ -3,9 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { RequestStore } from '../../src/approvals/store.js';
 import { CALLBACK_IDS } from '../../src/blocks/ids.js';
-import type { User } from '../../src/cipherscale/schemas.js';
 import { QUEUE_NAME } from '../../src/queue/registry.js';
-import { SEED_IDS, SEED_USERS } from '../fakes/cipherscale/seed.js';
+import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { visibleText } from '../helpers/blocks-text.js';
 import {
   approvalPosted,
@@ -18,6 +17,7 @@ import {
   viewShown,
 } from '../helpers/flows.js';
 import { APPROVERS, type Harness, REQUESTER, startHarness } from '../helpers/harness.js';
+import { makeUsers } from '../helpers/make-users.js';
 import { until } from '../helpers/poll.js';
 
 // Whatever a process, Redis or Slack left undone between two steps, the sweeper finds and completes
@@ -221,20 +221,6 @@ describe('pending requests', () => {
     expect(auditLines(h, posted.requestId, 'expired')).toHaveLength(1);
   });
 });
-
-/** `count` active users with predictable ids. */
-function makeUsers(count: number, tag: string): User[] {
-  const template = SEED_USERS.find((u) => u.id === SEED_IDS.alice) as User;
-  return Array.from({ length: count }, (_, i) => ({
-    ...structuredClone(template),
-    id: `${tag}-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    firstName: `User${i}`,
-    lastName: tag,
-    email: `user${i}.${tag}@acme.example`,
-    status: 'active',
-    isOwner: false,
-  }));
-}
 
 describe('finished without its outcome posted', () => {
   it('an outcome whose retries ran out in a Slack outage is posted once when Slack is back; the API is called once', async () => {

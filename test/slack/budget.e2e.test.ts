@@ -2,30 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { ACTION_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
 import type { User } from '../../src/cipherscale/schemas.js';
-import { SEED_IDS, SEED_USERS } from '../fakes/cipherscale/seed.js';
+import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import type { SlackCall } from '../fakes/slack/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';
 import { type AppProcess, startAppProcess } from '../helpers/app-process.js';
 import { approvalPosted, approveBy, click, mark, submit, viewShown } from '../helpers/flows.js';
 import { APPROVERS, type Harness, slackDriver, startHarness } from '../helpers/harness.js';
+import { makeUsers } from '../helpers/make-users.js';
 import { until } from '../helpers/poll.js';
 import { busiestWindow } from '../helpers/windows.js';
 
 const [A] = APPROVERS;
-
-function makeUsers(count: number, tag: string): User[] {
-  const template = SEED_USERS.find((u) => u.id === SEED_IDS.alice) as User;
-  return Array.from({ length: count }, (_, i) => ({
-    ...structuredClone(template),
-    id: `${tag}-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    firstName: `User${i}`,
-    lastName: tag,
-    email: `user${i}.${tag}@acme.example`,
-    status: 'active',
-    isOwner: false,
-  }));
-}
 
 const open: Harness[] = [];
 const processes: AppProcess[] = [];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION_IDS, BLOCK_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
 import type { User } from '../../src/cipherscale/schemas.js';
-import { SEED_IDS, SEED_USERS } from '../fakes/cipherscale/seed.js';
+import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import type { SlackCall } from '../fakes/slack/server.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
 import { visibleText } from '../helpers/blocks-text.js';
@@ -16,24 +16,13 @@ import {
   viewShown,
 } from '../helpers/flows.js';
 import { APPROVERS, type Harness, REQUESTER, startHarness } from '../helpers/harness.js';
+import { makeUsers } from '../helpers/make-users.js';
 import { until } from '../helpers/poll.js';
 
 const [A, B] = APPROVERS;
 const RATE = 40;
 
 /** `count` active users with predictable ids, names and emails. */
-function makeUsers(count: number, tag: string): User[] {
-  const template = SEED_USERS.find((u) => u.id === SEED_IDS.alice) as User;
-  return Array.from({ length: count }, (_, i) => ({
-    ...structuredClone(template),
-    id: `${tag}-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    firstName: `User${i}`,
-    lastName: tag,
-    email: `user${i}.${tag}@acme.example`,
-    status: 'active',
-    isOwner: false,
-  }));
-}
 
 let h: Harness;
 beforeAll(async () => {
