@@ -25,23 +25,23 @@ afterEach(async () => {
 const budget = (limit: number, extra: Partial<ConstructorParameters<typeof RedisCallBudget>[0]> = {}) =>
   new RedisCallBudget({ redis, prefix, limit, callMaxMs: 3000, ...extra });
 
+/** Two clients (two processes' worth: interactive and bulk) sharing one budget of `limit` on one Redis. */
+function twoClients(limit: number) {
+  const client = (priority: 'interactive' | 'bulk') =>
+    createCipherscaleClient({
+      baseUrl: fake.url,
+      token: fake.token,
+      timeoutMs: 2000,
+      budget: new RedisCallBudget({ redis, prefix, limit, callMaxMs: 3000 }),
+      priority,
+    });
+  return [client('interactive'), client('bulk')] as const;
+}
+
 describe('the call budget', () => {
   it('holds in every sliding second for calls of every method, from the first second, across clients', async () => {
     // Two clients (two processes' worth) on one Redis, one budget; the fake records arrivals.
-    const shared = { redis, prefix, limit: 5, callMaxMs: 3000 };
-    const one = createCipherscaleClient({
-      baseUrl: fake.url,
-      token: fake.token,
-      timeoutMs: 2000,
-      budget: new RedisCallBudget(shared),
-    });
-    const two = createCipherscaleClient({
-      baseUrl: fake.url,
-      token: fake.token,
-      timeoutMs: 2000,
-      budget: new RedisCallBudget(shared),
-      priority: 'bulk',
-    });
+    const [one, two] = twoClients(5);
     fake.setLatency(30);
     const calls = Array.from({ length: 12 }, (_, i) => {
       const client = i % 2 ? one : two;
@@ -150,20 +150,7 @@ describe('the call budget', () => {
   });
 
   it('the client holds every process back after a 429 with Retry-After, and a missing Retry-After still holds a second', async () => {
-    const shared = { redis, prefix, limit: 50, callMaxMs: 3000 };
-    const one = createCipherscaleClient({
-      baseUrl: fake.url,
-      token: fake.token,
-      timeoutMs: 2000,
-      budget: new RedisCallBudget(shared),
-    });
-    const two = createCipherscaleClient({
-      baseUrl: fake.url,
-      token: fake.token,
-      timeoutMs: 2000,
-      budget: new RedisCallBudget(shared),
-      priority: 'bulk',
-    });
+    const [one, two] = twoClients(50);
     fake.script([{ status: 429, retryAfter: '1' }]);
     const hit = await one.getUser(SEED_IDS.alice);
     expect(hit).toMatchObject({ ok: false, error: { kind: 'rate_limited' } });
