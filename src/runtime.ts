@@ -24,6 +24,7 @@ import { SlackApproverMessenger } from './slack/approver-messenger.js';
 import { SlackBatchReporter } from './slack/batch-reporter.js';
 import type { AppContext } from './slack/context.js';
 import { DraftStore } from './slack/drafts.js';
+import { HomeRefreshQueue } from './slack/home/refresh-queue.js';
 import { HomeRefresher } from './slack/home/refresher.js';
 import { HomeTab } from './slack/home/tab.js';
 import { HomeViewers } from './slack/home/viewers.js';
@@ -113,10 +114,6 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     );
     const viewers = new HomeViewers({ redis, prefix, retentionMs: config.approvals.retentionMs });
     const home = new HomeTab({ store, policy, viewers, client: web, logger, now: options.now ?? Date.now });
-    // Announcements also refresh the App Home of the people concerned (best effort, in the background).
-    const direct = new HomeRefresher(new SlackAnnouncer(store, web, logger), home, logger);
-    // On stop, a Home refresh already running finishes before Redis is let go.
-    closers.push(() => direct.idle());
     metrics.watchQueues([queue, itemsQueue]);
     // One budget for every Cipherscale call of every process on this Redis.
     const budget = new RedisCallBudget({
@@ -139,6 +136,9 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       notifyAttempts: config.jobs.notifyAttempts,
       notifyBackoffMs: config.jobs.notifyBackoffMs,
     });
+    // App Homes of the people concerned: a debounced `home` job after each change (never awaited).
+    const homes = new HomeRefreshQueue({ redis, prefix, home, producer, logger });
+    const direct = new HomeRefresher(new SlackAnnouncer(store, web, logger), homes);
     const ctx: AppContext = {
       config,
       logger,
@@ -154,7 +154,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         leaseMs: PRECHECK_LEASE_MS,
       }),
       home,
-      homes: direct,
+      homes,
       producer,
       announcer: new ReliableAnnouncer(direct, producer, logger),
       now: options.now ?? Date.now,
@@ -168,6 +168,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       logger,
       policy: ctx.policy,
       messenger: new SlackApproverMessenger(web),
+      homes,
     };
     const workerOptions = {
       connection: workerRedis,

@@ -86,6 +86,22 @@ export class JobProducer {
     });
   }
 
+  /**
+   * The App Home refresh of one generation, `delayMs` from the first change of it; every later add of the
+   * same generation (any process) is folded into it, as the summary's are.
+   */
+  async refreshHomes(generation: number, delayMs: number): Promise<void> {
+    const data = { generation };
+    await this.queue.add('home', data, {
+      jobId: jobIds.home(data),
+      delay: Math.max(0, delayMs),
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 3600, count: 1000 },
+    });
+  }
+
   scheduleExpiry(requestId: string, delayMs: number): Promise<void> {
     return this.add(
       'expire',

@@ -24,6 +24,8 @@ export interface JobDataByName {
   'approver-dm': { requestId: string; userId: string };
   /** The one thread reminder before a pending request expires. */
   remind: { requestId: string };
+  /** Republish the App Homes concerned by the changes recorded in `home:dirty` (one job per generation). */
+  home: { generation: number };
 }
 
 /** A thread-note event by kind and actor id only (jobs hold ids, never text). */
@@ -42,4 +44,5 @@ export const jobIds: { [K in JobName]: (data: JobDataByName[K]) => string } = {
   'approver-dms': ({ requestId }) => `dms-${requestId}`,
   'approver-dm': ({ requestId, userId }) => `dm-${requestId}-${userId}`,
   remind: ({ requestId }) => `remind-${requestId}`,
+  home: ({ generation }) => `home-${generation}`,
 };

@@ -38,6 +38,8 @@ export interface WorkerDeps extends ExecuteDeps {
   /** Who approves: the DMs and the reminder's mentions. */
   policy: Pick<Policy, 'approvers' | 'settings'>;
   messenger: ApproverMessenger;
+  /** The debounced App Home refresh (`home` jobs). */
+  homes: { refresh(): Promise<void> };
 }
 
 /** Times one batch user may be put back for a 429 before it spends attempts like any failure. */
@@ -48,6 +50,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
   const worker: RequestWorker = new Worker(
     QUEUE_NAME,
     inJobContext(async (job) => {
+      if (!('requestId' in job.data)) return job.name === 'home' ? deps.homes.refresh() : undefined;
       const { requestId } = job.data;
       switch (job.name) {
         case 'execute':
@@ -76,6 +79,8 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
             { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 },
             deps,
           );
+        case 'home':
+          return;
         case 'remind':
           return remindRequest(
             requestId,
@@ -156,7 +161,7 @@ export function createItemsWorker(deps: WorkerDeps, options: ItemsWorkerOptions)
   worker.on('failed', (job, err) =>
     deps.logger.warn(
       {
-        requestId: job?.data.requestId,
+        requestId: job && 'requestId' in job.data ? job.data.requestId : undefined,
         attempt: job?.attemptsMade,
         err: { name: err.name, message: err.message },
       },
@@ -173,12 +178,15 @@ export function createItemsWorker(deps: WorkerDeps, options: ItemsWorkerOptions)
 function inJobContext<T extends Job<JobDataByName[JobName], void, JobName>>(
   process: (job: T) => Promise<void>,
 ): (job: T) => Promise<void> {
-  return (job) => withLogContext('job', { requestId: job.data.requestId }, () => process(job));
+  return (job) =>
+    withLogContext('job', 'requestId' in job.data ? { requestId: job.data.requestId } : {}, () =>
+      process(job),
+    );
 }
 
 /** A job that failed for good without recording an outcome (a bug, Redis trouble) must not leave the request running. */
 async function onFailed(job: Job | undefined, err: Error, deps: ExecuteDeps): Promise<void> {
-  if (job?.name !== 'execute') return;
+  if (job?.name !== 'execute' || !('requestId' in job.data)) return;
   const finalAttempt = job.attemptsMade >= (job.opts.attempts ?? 1);
   const log = deps.logger.child({ requestId: job.data.requestId, attempt: job.attemptsMade });
   if (!finalAttempt) {

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Announcer } from '../queue/announcer.js';
 import type { JobProducer } from '../queue/producer.js';
 import type { DraftStore } from './drafts.js';
-import type { HomeRefresher } from './home/refresher.js';
+import type { HomeRefreshQueue } from './home/refresh-queue.js';
 import type { HomeTab } from './home/tab.js';
 
 /** What the Slack handlers work with; built once by the runtime. */
@@ -25,7 +25,7 @@ export interface AppContext {
   /** The App Home tab: publishes a user's Home. */
   home: HomeTab;
   /** Refreshes the App Homes a request concerns, in the background. */
-  homes: Pick<HomeRefresher, 'changed'>;
+  homes: Pick<HomeRefreshQueue, 'changed'>;
   producer: JobProducer;
   announcer: Announcer;
   now: () => number;

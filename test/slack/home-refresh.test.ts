@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { FlowProducer, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { HomeRefresher } from '../../src/slack/home/refresher.js';
+import type { Logger } from '../../src/logger.js';
+import { JobProducer } from '../../src/queue/producer.js';
+import { HomeRefreshQueue } from '../../src/slack/home/refresh-queue.js';
+import type { HomeChange } from '../../src/slack/home/tab.js';
 import { HomeViewers } from '../../src/slack/home/viewers.js';
+import { until } from '../helpers/poll.js';
 
 const T0 = 1_760_000_000_000;
 const DAY = 24 * 60 * 60 * 1000;
-const silent = pino({ level: 'silent' });
 
 describe('HomeViewers', () => {
   let redis: Redis;
@@ -48,53 +51,121 @@ describe('HomeViewers', () => {
   });
 });
 
-describe('HomeRefresher', () => {
-  const announced: string[] = [];
-  const inner = (fail = false) => ({
-    async announce(id: string) {
-      announced.push(id);
-      if (fail) throw new Error('Slack is down');
-    },
-  });
-  beforeEach(() => {
-    announced.length = 0;
-  });
+describe('HomeRefreshQueue', () => {
+  let redis: Redis;
+  let prefix: string;
+  let queue: Queue;
+  let flows: FlowProducer;
+  let worker: Worker;
+  let refreshed: HomeChange[][];
+  let hold: Promise<void> | undefined;
+  let homes: HomeRefreshQueue;
+  const warnings: string[] = [];
+  const logger = {
+    warn: (_fields: unknown, message: string) => void warnings.push(message),
+  } as unknown as Logger;
 
-  it('refreshes after each announcement, folding the ones that arrive meanwhile into the next refresh', async () => {
-    const refreshed: string[][] = [];
-    let release: () => void = () => undefined;
+  beforeEach(async () => {
+    redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    prefix = `test-${randomUUID()}`;
+    queue = new Queue('requests', { connection: redis, prefix: `${prefix}-bull` });
+    flows = new FlowProducer({ connection: redis, prefix: `${prefix}-bull` });
+    refreshed = [];
+    hold = undefined;
+    warnings.length = 0;
     const home = {
-      async refreshFor(ids: Iterable<string>) {
-        refreshed.push([...ids]);
-        if (refreshed.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      async refreshFor(changes: Iterable<HomeChange>) {
+        refreshed.push([...changes].sort((a, b) => a.requestId.localeCompare(b.requestId)));
+        await hold;
       },
     };
-    const refresher = new HomeRefresher(inner(), home, silent);
-    await refresher.announce('r1');
-    await refresher.announce('r2');
-    await refresher.announce('r3');
-    await refresher.announce('r2');
-    expect(refreshed).toEqual([['r1']]);
-    release();
-    await refresher.idle();
-    expect(refreshed).toEqual([['r1'], ['r2', 'r3']]);
-    expect(announced).toEqual(['r1', 'r2', 'r3', 'r2']);
+    const producer = new JobProducer(queue, flows, { attempts: 1, retentionMs: 60_000 });
+    homes = new HomeRefreshQueue({ redis, prefix: `${prefix}:`, home, producer, logger, windowMs: 300 });
+    worker = new Worker('requests', async () => homes.refresh(), {
+      connection: redis.duplicate(),
+      prefix: `${prefix}-bull`,
+    });
+  });
+  afterEach(async () => {
+    await worker.close();
+    await flows.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
   });
 
-  it('never fails or delays an announcement, and still refreshes when the announcement failed', async () => {
-    const refreshed: string[] = [];
-    const failing = {
-      async refreshFor(ids: Iterable<string>) {
-        refreshed.push(...ids);
-        throw new Error('Redis is down');
-      },
-    };
-    const hanging = { refreshFor: () => new Promise<void>(() => undefined) };
-    await expect(new HomeRefresher(inner(), failing, silent).announce('r1')).resolves.toBeUndefined();
-    await expect(new HomeRefresher(inner(), hanging, silent).announce('r2')).resolves.toBeUndefined();
-    const broken = new HomeRefresher(inner(true), failing, silent);
-    await expect(broken.announce('r3')).rejects.toThrow('Slack is down');
-    await broken.idle();
-    expect(refreshed).toEqual(['r1', 'r3']);
+  const dirty = () => redis.hgetall(`${prefix}:home:dirty`);
+
+  it('folds every change before the refresh starts into one publish round, "all" winning over "requester"', async () => {
+    homes.changed('r1');
+    homes.changed('r2', 'requester');
+    homes.changed('r2');
+    homes.changed('r3', 'requester');
+    homes.changed('r3', 'requester');
+    await until(
+      'one refresh',
+      async () => refreshed.length,
+      (n) => n === 1,
+    );
+    expect(refreshed[0]).toEqual([
+      { requestId: 'r1', scope: 'all' },
+      { requestId: 'r2', scope: 'all' },
+      { requestId: 'r3', scope: 'requester' },
+    ]);
+    expect(await dirty()).toEqual({});
+    homes.changed('r4', 'requester');
+    await until(
+      'a second refresh',
+      async () => refreshed.length,
+      (n) => n === 2,
+    );
+    expect(refreshed[1]).toEqual([{ requestId: 'r4', scope: 'requester' }]);
+    const jobs = await queue.getJobs(['completed']);
+    expect(jobs.map((job) => job.name)).toEqual(['home', 'home']);
+  });
+
+  it('a change recorded while a refresh is publishing gets a refresh of its own afterwards', async () => {
+    let release: () => void = () => undefined;
+    hold = new Promise<void>((resolve) => (release = resolve));
+    homes.changed('r1');
+    await until(
+      'the first refresh to start',
+      async () => refreshed.length,
+      (n) => n === 1,
+    );
+    homes.changed('r2');
+    await until('r2 recorded', dirty, (d) => d.r2 === 'all');
+    release();
+    await until(
+      'the second refresh',
+      async () => refreshed.length,
+      (n) => n === 2,
+    );
+    expect(refreshed).toEqual([[{ requestId: 'r1', scope: 'all' }], [{ requestId: 'r2', scope: 'all' }]]);
+  });
+
+  it('never throws or waits when Redis fails: the change is logged as not scheduled', async () => {
+    const down = new Redis({
+      port: 1,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    const broken = new HomeRefreshQueue({
+      redis: down,
+      prefix: `${prefix}:`,
+      home: { refreshFor: async () => undefined },
+      producer: { refreshHomes: async () => undefined },
+      logger,
+    });
+    expect(broken.changed('r1')).toBeUndefined();
+    await until(
+      'the warning',
+      async () => warnings,
+      (w) => w.includes('App Home refresh not scheduled'),
+    );
+    down.disconnect();
   });
 });

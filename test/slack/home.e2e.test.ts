@@ -202,4 +202,100 @@ describe('the App Home', () => {
     expect(logged).not.toContain(h.slack.botToken);
     expect(logged).not.toContain(h.signingSecret);
   });
+
+  it('one approval republishes each concerned Home once per refresh round, not once per transition', async () => {
+    for (const user of [REQUESTER, ...APPROVERS]) await openHome(user);
+    const posted = await makeRequest(
+      h,
+      'deactivate',
+      SEED_IDS.manyDevices,
+      {},
+      `deactivate ${SEED_IDS.manyDevices} -- one round`,
+    );
+    // The new request's own refresh round first, so that only the approval's rounds are counted.
+    for (const user of [REQUESTER, ...APPROVERS]) {
+      await until(
+        'the new request on every Home',
+        async () => homeOf(user).open,
+        (open) => open.includes('Max Devices'),
+      );
+    }
+    await until(
+      'no refresh left to run',
+      () => h.runtime.redis.hlen(`${h.config.redisKeyPrefix}:home:dirty`),
+      (n) => n === 0,
+    );
+    const decided = mark(h);
+    await approveBy(h, posted, A);
+    for (const user of [REQUESTER, ...APPROVERS]) {
+      await until(
+        'every Home to show the outcome',
+        async () => homeOf(user, decided),
+        (home) =>
+          home.recent.includes(':white_check_mark: *Succeeded* · :no_entry: *Deactivate* Max Devices') &&
+          !home.open.includes('Max Devices'),
+      );
+    }
+    // Click, queued and succeeded happen within one debounce window: one publish each (two when the
+    // flow straddled a window on a loaded machine); the old per-transition refresh made three.
+    for (const user of [REQUESTER, ...APPROVERS]) {
+      expect(publishesTo(user, decided).length).toBeGreaterThanOrEqual(1);
+      expect(publishesTo(user, decided).length).toBeLessThanOrEqual(2);
+    }
+    expect(publishesTo(STRANGER, decided)).toEqual([]);
+  });
+
+  it('a change only the requester’s list shows (running) republishes the requester’s Home alone', async () => {
+    for (const user of [REQUESTER, A]) await openHome(user);
+    const posted = await makeRequest(
+      h,
+      'deactivate',
+      SEED_IDS.hostile,
+      {},
+      `deactivate ${SEED_IDS.hostile} -- scope`,
+    );
+    for (const user of [REQUESTER, A]) {
+      await until(
+        'the new request on both Homes',
+        async () => homeOf(user).open,
+        (open) => open.includes('evil.example'),
+      );
+    }
+    const before = mark(h);
+    await h.runtime.ctx.home.refreshFor([{ requestId: posted.requestId, scope: 'requester' }]);
+    expect(publishesTo(REQUESTER, before)).toHaveLength(1);
+    expect(publishesTo(A, before)).toEqual([]);
+    await h.runtime.ctx.home.refreshFor([{ requestId: posted.requestId, scope: 'all' }]);
+    expect(publishesTo(REQUESTER, before)).toHaveLength(2);
+    expect(publishesTo(A, before)).toHaveLength(1);
+  });
+});
+
+describe('the App Home refresh with approvers in a user group', () => {
+  let g: Harness;
+  beforeAll(async () => {
+    g = await startHarness({
+      processBeforeResponse: true,
+      env: { APPROVER_USER_IDS: '', APPROVER_USERGROUP_IDS: 'S0HOMEAPPROVERS', USERGROUP_CACHE_SECONDS: '0' },
+    });
+  });
+  afterAll(async () => {
+    await g.close();
+  });
+
+  it('asks Slack who may approve once per refresh, not again before each publish', async () => {
+    g.slack.setUsergroupMembers('S0HOMEAPPROVERS', ['U0GROUPA', 'U0GROUPB']);
+    for (const user of ['U0GROUPA', 'U0GROUPB', 'U0NOTINGROUP']) await g.runtime.ctx.home.opened(user);
+    const before = g.slack.calls.length;
+    await g.runtime.ctx.home.refreshFor([{ requestId: 'raaaaaaaaaaaaaaa', scope: 'all' }]);
+    const after = g.slack.calls.slice(before);
+    // Concurrent checks share one lookup: one per refresh (the old refresh asked again before each publish).
+    expect(after.filter((c) => c.method === 'usergroups.users.list')).toHaveLength(1);
+    expect(
+      after
+        .filter((c) => c.method === 'views.publish')
+        .map((c) => c.args.user_id)
+        .sort(),
+    ).toEqual(['U0GROUPA', 'U0GROUPB']);
+  });
 });

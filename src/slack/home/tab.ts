@@ -17,6 +17,12 @@ export interface HomeTabDeps {
   now?: () => number;
 }
 
+/** A request changed; `all`: approvers' lists show it too, `requester`: only its requester's list does. */
+export interface HomeChange {
+  requestId: string;
+  scope: 'all' | 'requester';
+}
+
 /** Open requests read per publish (as `/cipher-user pending` does). */
 const OPEN_SCANNED = 500;
 /** Finished requests read per publish; a non-approver sees their own among these. */
@@ -39,52 +45,67 @@ export class HomeTab {
   /** `userId` opened the Home tab: remember them for later refreshes, and show them their Home. */
   async opened(userId: string): Promise<void> {
     await this.deps.viewers.opened(userId, this.now());
-    await this.publish([userId]);
+    await this.publish(new Map([[userId, undefined]]));
   }
 
   /**
-   * After a request changed: republish the Home of its requester and of the latest viewers who may approve,
-   * among those who opened the Home before. Anyone else's Home does not show the change.
+   * After requests changed: republish the Home of each one's requester and, when a change shows on
+   * approvers' lists too, of the latest viewers who may approve, among those who opened the Home before.
+   * Anyone else's Home does not show the change. Whether a viewer is an approver is asked once.
    */
-  async refreshFor(requestIds: Iterable<string>): Promise<void> {
-    const { store, viewers, policy } = this.deps;
+  async refreshFor(changes: Iterable<HomeChange>): Promise<void> {
+    const { store, viewers } = this.deps;
     const now = this.now();
-    const audience = new Set<string>();
-    for (const id of requestIds) {
-      const request = await store.get(id);
-      if (request && (await viewers.has(request.requesterId, now))) audience.add(request.requesterId);
+    const audience = new Map<string, boolean | undefined>();
+    let approversToo = false;
+    for (const { requestId, scope } of changes) {
+      if (scope === 'all') approversToo = true;
+      const request = await store.get(requestId).catch(() => undefined);
+      if (request && (await viewers.has(request.requesterId, now)))
+        audience.set(request.requesterId, undefined);
     }
-    const recent = await viewers.recent(REFRESHED_MAX, now);
-    const approvers = await Promise.all(recent.map((userId) => policy.isApprover(userId).catch(() => false)));
-    for (const [i, userId] of recent.entries()) if (approvers[i]) audience.add(userId);
-    await this.publish([...audience]);
+    if (approversToo) {
+      const recent = await viewers.recent(REFRESHED_MAX, now);
+      const approvers = await Promise.all(recent.map((userId) => this.isApprover(userId)));
+      for (const [i, userId] of recent.entries()) {
+        if (approvers[i]) audience.set(userId, true);
+        else if (audience.has(userId)) audience.set(userId, false);
+      }
+    }
+    await this.publish(audience);
   }
 
   /** Publishes each user's Home from one reading of the requests; a failed publish is logged, not thrown. */
-  async publish(userIds: readonly string[]): Promise<void> {
-    if (userIds.length === 0) return;
+  async publish(users: ReadonlyMap<string, boolean | undefined>): Promise<void> {
+    if (users.size === 0) return;
     const generation = await this.deps.viewers.nextGeneration();
     const [open, recent] = await Promise.all([
       this.deps.store.listOpen(OPEN_SCANNED),
       this.deps.store.listRecent(RECENT_SCANNED),
     ]);
-    for (let i = 0; i < userIds.length; i += PARALLEL_PUBLISHES) {
+    const entries = [...users];
+    for (let i = 0; i < entries.length; i += PARALLEL_PUBLISHES) {
       await Promise.all(
-        userIds
+        entries
           .slice(i, i + PARALLEL_PUBLISHES)
-          .map((userId) => this.publishOne(userId, generation, open, recent)),
+          .map(([userId, approver]) => this.publishOne(userId, approver, generation, open, recent)),
       );
     }
   }
 
+  private isApprover(userId: string): Promise<boolean> {
+    return this.deps.policy.isApprover(userId).catch(() => false);
+  }
+
   private async publishOne(
     userId: string,
+    knownApprover: boolean | undefined,
     generation: number,
     open: readonly ApprovalRequest[],
     recent: readonly ApprovalRequest[],
   ): Promise<void> {
     try {
-      const approver = await this.deps.policy.isApprover(userId).catch(() => false);
+      const approver = knownApprover ?? (await this.isApprover(userId));
       const concerning = requestsConcerning(open, userId, approver);
       const of = (role: 'requester' | 'approver') =>
         this.list(concerning.filter((c) => c.role === role).map((c) => c.request));

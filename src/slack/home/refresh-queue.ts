@@ -1,0 +1,88 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Logger } from '../../logger.js';
+import type { JobProducer } from '../../queue/producer.js';
+import type { HomeChange, HomeTab } from './tab.js';
+
+export interface HomeRefreshQueueOptions {
+  redis: Redis;
+  /** Every key starts with it, e.g. 'cipher-user:'. */
+  prefix: string;
+  home: Pick<HomeTab, 'refreshFor'>;
+  producer: Pick<JobProducer, 'refreshHomes'>;
+  logger: Logger;
+  /** How long the first change waits for others to fold into the same refresh (default 1 s). */
+  windowMs?: number;
+}
+
+const DIRTY_KEPT_MS = 24 * 60 * 60 * 1000;
+
+// KEYS: the dirty hash, the generation. Read, emptied and a new generation begun in one step: a change
+// recorded before it is published by this job, one recorded after it names the next generation's job.
+const TAKE = `
+local all = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+return all
+`;
+
+/**
+ * App Home refreshes as a debounced job: a change is recorded in Redis (`home:dirty`, request id → whose
+ * Homes it concerns) together with the current generation (`home:generation`), and a `home` job named
+ * after that generation is added, delayed by the window. Every change until that job takes the dirty
+ * set names the same job, so it folds into one refresh, across processes; the first change after it
+ * starts the next generation. The job publishes each concerned Home once, from one reading of the
+ * requests. Recording never throws and never waits on Slack.
+ */
+export class HomeRefreshQueue {
+  private readonly windowMs: number;
+
+  constructor(private readonly options: HomeRefreshQueueOptions) {
+    this.windowMs = Math.max(1, options.windowMs ?? 1000);
+  }
+
+  /**
+   * A request changed. `all`: lists approvers see changed too (created, an approval, a decision, an end);
+   * `requester`: only the requester's own list shows it (running).
+   */
+  changed(requestId: string, scope: HomeChange['scope'] = 'all'): void {
+    void this.record(requestId, scope).catch((err: unknown) =>
+      this.options.logger.warn(
+        { requestId, err: { name: (err as Error).name, message: (err as Error).message } },
+        'App Home refresh not scheduled',
+      ),
+    );
+  }
+
+  /** The `home` job: publishes the Homes concerned by every change recorded so far. */
+  async refresh(): Promise<void> {
+    const flat = z
+      .array(z.string())
+      .parse(await this.options.redis.eval(TAKE, 2, this.dirtyKey, this.generationKey));
+    const changes: HomeChange[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      changes.push({ requestId: flat[i] ?? '', scope: flat[i + 1] === 'requester' ? 'requester' : 'all' });
+    }
+    if (changes.length > 0) await this.options.home.refreshFor(changes);
+  }
+
+  private async record(requestId: string, scope: HomeChange['scope']): Promise<void> {
+    const batch = this.options.redis.multi();
+    // 'all' wins over 'requester' for the same request within a window.
+    if (scope === 'all') batch.hset(this.dirtyKey, requestId, scope);
+    else batch.hsetnx(this.dirtyKey, requestId, scope);
+    // Bounded if no worker runs for a long time (a listener alone): the changes are dropped, not kept.
+    const results = await batch.pexpire(this.dirtyKey, DIRTY_KEPT_MS).get(this.generationKey).exec();
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+    const generation = Number(results?.[2]?.[1] ?? 0);
+    await this.options.producer.refreshHomes(generation, this.windowMs);
+  }
+
+  private get dirtyKey(): string {
+    return `${this.options.prefix}home:dirty`;
+  }
+  private get generationKey(): string {
+    return `${this.options.prefix}home:refresh-generation`;
+  }
+}
