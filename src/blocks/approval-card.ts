@@ -1,8 +1,9 @@
-import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
+import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { Action, ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
 import { batchButtons, batchTargetsText, excludedText } from './batch.js';
 import { showAllButton } from './batch-list.js';
 import { ACTION_IDS } from './ids.js';
+import { button, context, header, plural, section } from './kit.js';
 import { MAX_SECTION_TEXT } from './limits.js';
 import {
   type BlockMessage,
@@ -10,7 +11,6 @@ import {
   code,
   escapeAndTruncate,
   mrkdwnList,
-  mrkdwnText,
   packText,
   plainText,
   quoteText,
@@ -65,13 +65,10 @@ const EDIT_FIELDS = [
   ['image', 'Image'],
 ] as const;
 
-export { slackDateMs, userMention };
-
 /** What a request acts on, escaped for mrkdwn: the user's name, or "47 users" for a batch. */
 export function requestSubject(request: ApprovalRequest, max = NAME_MAX): string {
   if (!request.batch) return targetName(request.target, max);
-  const count = request.batch.targets.length;
-  return `${count} ${count === 1 ? 'user' : 'users'}`;
+  return plural(request.batch.targets.length, 'user');
 }
 
 /** The target's display name escaped for mrkdwn, one line. */
@@ -101,10 +98,7 @@ export function approvalMessage(request: ApprovalRequest): BlockMessage {
   const title = request.batch
     ? `${ACTION_NAMES[action]} ${requestSubject(request)} — bulk request`
     : `${ACTION_NAMES[action]} request`;
-  const blocks: KnownBlock[] = [
-    { type: 'header', text: plainText(`${ACTION_EMOJI[action]} ${title}`) },
-    section(stateText(request)),
-  ];
+  const blocks: KnownBlock[] = [header(`${ACTION_EMOJI[action]} ${title}`), section(stateText(request))];
   if (request.batch) {
     blocks.push({
       ...section(batchTargetsText(request.batch)),
@@ -118,7 +112,7 @@ export function approvalMessage(request: ApprovalRequest): BlockMessage {
   if (action === 'edit') blocks.push(...packText(changeLines(request, CARD_SHOWN)).map(section));
   blocks.push(section(`*Reason*\n${quote(request.reason)}`));
   blocks.push(section(peopleText(request)));
-  blocks.push({ type: 'context', elements: [mrkdwnText(`Request ${code(request.id, ID_MAX)}`)] });
+  blocks.push(context(`Request ${code(request.id, ID_MAX)}`));
   if (request.state === 'pending') blocks.push(decisionButtons(request));
   else if (request.batch) {
     const buttons = batchButtons(request, request.outcome?.failed ?? 0);
@@ -143,19 +137,12 @@ export function threadNote(request: ApprovalRequest, event: RequestEvent): Block
 
 /** Edit… / Deactivate… / Delete… for the lookup card; each button's value is the user id. */
 export function userCardActions(user: { id: string }): KnownBlock {
-  const button = (label: string, actionId: string, style?: Button['style']): Button => ({
-    type: 'button',
-    text: plainText(label),
-    action_id: actionId,
-    value: user.id,
-    ...(style ? { style } : {}),
-  });
   return {
     type: 'actions',
     elements: [
-      button('Edit…', ACTION_IDS.openEdit),
-      button('Deactivate…', ACTION_IDS.openDeactivate),
-      button('Delete…', ACTION_IDS.openDelete, 'danger'),
+      button('Edit…', ACTION_IDS.openEdit, user.id),
+      button('Deactivate…', ACTION_IDS.openDeactivate, user.id),
+      button('Delete…', ACTION_IDS.openDelete, user.id, 'danger'),
     ],
   };
 }
@@ -212,7 +199,7 @@ function stateText(request: ApprovalRequest): string {
     case 'pending': {
       const missing = Math.max(0, request.requiredApprovals - request.approvals.length);
       return missing > 0
-        ? `:hourglass_flowing_sand: *Waiting for ${missing} more ${missing === 1 ? 'approval' : 'approvals'}*`
+        ? `:hourglass_flowing_sand: *Waiting for ${plural(missing, 'more approval')}*`
         : ':hourglass_flowing_sand: *Waiting for approval*';
     }
     case 'approved':
@@ -315,21 +302,11 @@ function approvedAt(request: ApprovalRequest, by: string): string {
 
 const quote = (text: string) => quoteText(text, REASON_MAX);
 
-function plural(count: number, noun: string): string {
-  return `${count} ${count === 1 ? noun : `${noun}s`}`;
-}
-
 function decisionButtons(request: ApprovalRequest): ActionsBlock {
   const name = request.batch
     ? `${request.batch.targets.length} users`
     : cleanText(userDisplayName(request.target), { singleLine: true });
-  const approve: Button = {
-    type: 'button',
-    text: plainText('Approve'),
-    action_id: ACTION_IDS.approve,
-    value: request.id,
-    style: 'primary',
-  };
+  const approve: Button = button('Approve', ACTION_IDS.approve, request.id, 'primary');
   if (request.action === 'delete') {
     approve.confirm = {
       title: plainText('Approve deletion?'),
@@ -345,18 +322,8 @@ function decisionButtons(request: ApprovalRequest): ActionsBlock {
     type: 'actions',
     elements: [
       approve,
-      {
-        type: 'button',
-        text: plainText('Reject'),
-        action_id: ACTION_IDS.reject,
-        value: request.id,
-        style: 'danger',
-      },
-      { type: 'button', text: plainText('Cancel'), action_id: ACTION_IDS.cancel, value: request.id },
+      button('Reject', ACTION_IDS.reject, request.id, 'danger'),
+      button('Cancel', ACTION_IDS.cancel, request.id),
     ],
   };
-}
-
-function section(text: string): SectionBlock {
-  return { type: 'section', text: mrkdwnText(truncateMrkdwn(text, MAX_SECTION_TEXT)) };
 }

@@ -1,13 +1,7 @@
 import type { KnownBlock } from '@slack/types';
+import { section } from './kit.js';
 import { MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT } from './limits.js';
-import {
-  type BlockMessage,
-  code,
-  escapeAndTruncate,
-  mrkdwnText,
-  packText,
-  truncateMrkdwn,
-} from './mrkdwn.js';
+import { type BlockMessage, code, escapeAndTruncate, packText, truncateMrkdwn } from './mrkdwn.js';
 
 export interface HelpEntry {
   /** After the command, e.g. "lookup <uuid>"; shown as code. */
@@ -81,13 +75,8 @@ export function helpMessage(options: HelpOptions): BlockMessage {
       `${code(`${command} ${entry.usage}`, 300)}\n${truncateMrkdwn(entry.description, 500)}\n` +
       `_Example:_ ${code(`${command} ${entry.example}`, 300)}`,
   );
-  const blocks: KnownBlock[] = [];
-  if (intro !== undefined && intro.trim() !== '') {
-    blocks.push({ type: 'section', text: mrkdwnText(truncateMrkdwn(intro, MAX_SECTION_TEXT)) });
-  }
+  const blocks: KnownBlock[] = intro?.trim() ? [section(intro)] : [];
   const chunks = packText([title, ...entries], MAX_SECTION_TEXT, '\n\n');
-  for (const chunk of chunks.slice(0, MAX_MESSAGE_BLOCKS - blocks.length)) {
-    blocks.push({ type: 'section', text: mrkdwnText(chunk) });
-  }
+  blocks.push(...chunks.slice(0, MAX_MESSAGE_BLOCKS - blocks.length).map((chunk) => section(chunk)));
   return { text: `How to use ${escapeAndTruncate(command, 100, { singleLine: true })}`, blocks };
 }

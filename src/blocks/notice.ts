@@ -1,5 +1,6 @@
+import { section } from './kit.js';
 import { MAX_SECTION_TEXT } from './limits.js';
-import { type BlockMessage, mrkdwnText, truncateMrkdwn } from './mrkdwn.js';
+import { type BlockMessage, truncateMrkdwn } from './mrkdwn.js';
 
 // `title` and `detail` are trusted mrkdwn written by the app. Anything in them that came from a user or
 // the API (an id they typed, a name) must already have gone through escapeMrkdwn.
@@ -23,6 +24,6 @@ function notice(emoji: string, title: string, detail: string | undefined): Block
     : '';
   return {
     text: truncateMrkdwn(title.trim(), TITLE_MAX),
-    blocks: [{ type: 'section', text: mrkdwnText(heading + body) }],
+    blocks: [section(heading + body)],
   };
 }
