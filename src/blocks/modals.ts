@@ -1,6 +1,6 @@
 import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
 import type { ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
-import { type EditField, modalValue } from '../approvals/validate.js';
+import type { EditField } from '../approvals/validate.js';
 import {
   ACTION_EMOJI,
   ACTION_NAMES,
@@ -12,6 +12,7 @@ import {
 import { BLOCK_IDS, CALLBACK_IDS, DELETE_CONFIRMATION_WORD } from './ids.js';
 import { context, input, plural, section, textInput } from './kit.js';
 import { MAX_MODAL_TITLE, MAX_SECTION_TEXT } from './limits.js';
+import { IMAGE_INPUT_MAX, modalValue, NAME_INPUT_MAX, REASON_INPUT_MAX } from './modal-input.js';
 import {
   cleanText,
   code,
@@ -22,13 +23,6 @@ import {
   userMention,
 } from './mrkdwn.js';
 import { showValue } from './visible.js';
-
-/** Longest first or last name the edit modal accepts. */
-export const NAME_INPUT_MAX = 100;
-/** Longest image URL the edit modal accepts (the server-side check allows 2000). */
-export const IMAGE_INPUT_MAX = 2000;
-/** Longest reason (request or rejection) the modals accept. */
-export const REASON_INPUT_MAX = 1000;
 
 const CONFIRM_INPUT_MAX = 50;
 const HINT_VALUE_MAX = 300;
