@@ -4,7 +4,7 @@ import { batchButtons, batchTargetsText, excludedText } from './batch.js';
 import { showAllButton } from './batch-list.js';
 import { ACTION_IDS } from './ids.js';
 import { button, context, header, plural, section } from './kit.js';
-import { MAX_SECTION_TEXT } from './limits.js';
+import { MAX_CONFIRM_TEXT, MAX_SECTION_TEXT } from './limits.js';
 import {
   type BlockMessage,
   cleanText,
@@ -29,7 +29,6 @@ const ID_MAX = 80;
 const REASON_MAX = 1000;
 const SUMMARY_MAX = 500;
 const APPROVERS_SHOWN = 20;
-const CONFIRM_TEXT_MAX = 300;
 // Room for an edit's values: on the card (a field's line fits one section), in the outcome note.
 const CARD_SHOWN = { before: 400, after: 2400 };
 const NOTE_SHOWN = { before: 200, after: 600 };
@@ -311,7 +310,7 @@ function decisionButtons(request: ApprovalRequest): ActionsBlock {
     approve.confirm = {
       title: plainText('Approve deletion?'),
       text: plainText(
-        truncate(`${name} will be deleted from Cipherscale. This cannot be undone.`, CONFIRM_TEXT_MAX),
+        truncate(`${name} will be deleted from Cipherscale. This cannot be undone.`, MAX_CONFIRM_TEXT),
       ),
       confirm: plainText('Approve deletion'),
       deny: plainText('Back'),

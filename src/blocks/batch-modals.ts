@@ -10,12 +10,12 @@ import {
   MAX_BULK_LIST_BOXES,
 } from './ids.js';
 import { button, context, input, plural, section, textInput } from './kit.js';
-import { MAX_MODAL_TITLE } from './limits.js';
+import { MAX_MODAL_TITLE, MAX_PLAIN_TEXT_INPUT } from './limits.js';
 import { reasonInput } from './modals.js';
-import { code, packText, plainText, truncate } from './mrkdwn.js';
+import { code, plainText, truncate } from './mrkdwn.js';
 
-/** Characters one id box holds (Slack's plain_text_input max_length). */
-export const BULK_BOX_CHARS = 3000;
+/** Characters one id box holds. */
+export const BULK_BOX_CHARS = MAX_PLAIN_TEXT_INPUT;
 
 const CONFIRM_INPUT_MAX = 50;
 
@@ -71,11 +71,6 @@ export function bulkListModal(args: {
     close: plainText('Cancel'),
     blocks,
   };
-}
-
-/** Ids, one per line, in at most MAX_BULK_LIST_BOXES boxes of whole lines; ids that do not fit are left out. */
-export function fillBoxes(ids: readonly string[]): string[] {
-  return packText(ids, BULK_BOX_CHARS).slice(0, MAX_BULK_LIST_BOXES);
 }
 
 /** Shown while the pasted ids are looked up. */

@@ -20,18 +20,6 @@ export interface HelpOptions {
   intro?: string;
 }
 
-const EXAMPLE_ID = '123e4567-e89b-12d3-a456-426614174000';
-
-/** Lookup and help only; {@link COMMAND_HELP} lists every subcommand. */
-export const LOOKUP_HELP: readonly HelpEntry[] = [
-  {
-    usage: 'lookup <uuid>',
-    description: 'Show a user: profile, status, roles, groups, devices. Also `get`, `show`.',
-    example: `lookup ${EXAMPLE_ID}`,
-  },
-  { usage: 'help', description: 'Show this message.', example: 'help' },
-];
-
 const COMMAND_EXAMPLE_ID = '59ed689c-e8b4-4e22-8088-9e36e05f76d0';
 
 /** Every subcommand of `/cipher-user`, in the order a newcomer needs them. */

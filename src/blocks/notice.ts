@@ -12,11 +12,6 @@ export function errorNotice(title: string, detail?: string): BlockMessage {
   return notice(':warning:', title, detail);
 }
 
-/** An ephemeral information, e.g. "Request posted in #approvals". */
-export function infoNotice(title: string, detail?: string): BlockMessage {
-  return notice(':information_source:', title, detail);
-}
-
 function notice(emoji: string, title: string, detail: string | undefined): BlockMessage {
   const heading = `${emoji} *${truncateMrkdwn(title.trim(), TITLE_MAX)}*`;
   const body = detail?.trim()
