@@ -140,7 +140,7 @@ export function deleteModal(
   ]);
 }
 
-/** The frame every submittable request modal shares. */
+/** The frame the deactivate and delete modals share. */
 function requestModal(
   callbackId: string,
   title: string,
