@@ -108,7 +108,6 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       {
         ...config.approvals,
         requiredApprovals: config.approvals.requiredApprovals,
-        ttlMs: config.approvals.ttlMs,
       },
       new SlackUsergroupDirectory(web, config.approvals.usergroupCacheMs),
     );

@@ -26,12 +26,8 @@ const SCOPE_OF: Record<string, string | null> = {
   'chat.getPermalink': null,
   'views.open': null,
   'views.update': null,
-  'views.push': null,
   'views.publish': null,
-  'users.info': 'users:read',
   'usergroups.users.list': 'usergroups:read',
-  'conversations.info': 'channels:read',
-  'files.uploadV2': 'files:write',
 };
 
 function sourceFiles(dir: string): string[] {

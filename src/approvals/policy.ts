@@ -14,7 +14,6 @@ export interface PolicySettings {
   /** Empty = any channel. */
   allowedChannelIds: readonly string[];
   requiredApprovals: Readonly<Record<Action, number>>;
-  ttlMs: number;
 }
 
 export type RequestPermission = { ok: true } | { ok: false; reason: 'user' | 'channel' };
@@ -31,9 +30,6 @@ export class Policy {
       if (!Number.isSafeInteger(count) || count < 1) {
         throw new RangeError(`requiredApprovals.${action} must be a whole number of at least 1`);
       }
-    }
-    if (!Number.isSafeInteger(settings.ttlMs) || settings.ttlMs < 1) {
-      throw new RangeError('ttlMs must be a positive whole number of milliseconds');
     }
     this.settings = Object.freeze({ ...settings });
   }

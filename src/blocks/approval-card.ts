@@ -1,16 +1,16 @@
-import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
+import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { Action, ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
 import { batchButtons, batchTargetsText, excludedText } from './batch.js';
 import { showAllButton } from './batch-list.js';
 import { ACTION_IDS } from './ids.js';
-import { MAX_SECTION_TEXT } from './limits.js';
+import { button, context, header, plural, section } from './kit.js';
+import { MAX_CONFIRM_TEXT, MAX_SECTION_TEXT } from './limits.js';
 import {
   type BlockMessage,
   cleanText,
   code,
   escapeAndTruncate,
   mrkdwnList,
-  mrkdwnText,
   packText,
   plainText,
   quoteText,
@@ -29,7 +29,6 @@ const ID_MAX = 80;
 const REASON_MAX = 1000;
 const SUMMARY_MAX = 500;
 const APPROVERS_SHOWN = 20;
-const CONFIRM_TEXT_MAX = 300;
 // Room for an edit's values: on the card (a field's line fits one section), in the outcome note.
 const CARD_SHOWN = { before: 400, after: 2400 };
 const NOTE_SHOWN = { before: 200, after: 600 };
@@ -65,13 +64,10 @@ const EDIT_FIELDS = [
   ['image', 'Image'],
 ] as const;
 
-export { slackDateMs, userMention };
-
 /** What a request acts on, escaped for mrkdwn: the user's name, or "47 users" for a batch. */
 export function requestSubject(request: ApprovalRequest, max = NAME_MAX): string {
   if (!request.batch) return targetName(request.target, max);
-  const count = request.batch.targets.length;
-  return `${count} ${count === 1 ? 'user' : 'users'}`;
+  return plural(request.batch.targets.length, 'user');
 }
 
 /** The target's display name escaped for mrkdwn, one line. */
@@ -101,10 +97,7 @@ export function approvalMessage(request: ApprovalRequest): BlockMessage {
   const title = request.batch
     ? `${ACTION_NAMES[action]} ${requestSubject(request)} — bulk request`
     : `${ACTION_NAMES[action]} request`;
-  const blocks: KnownBlock[] = [
-    { type: 'header', text: plainText(`${ACTION_EMOJI[action]} ${title}`) },
-    section(stateText(request)),
-  ];
+  const blocks: KnownBlock[] = [header(`${ACTION_EMOJI[action]} ${title}`), section(stateText(request))];
   if (request.batch) {
     blocks.push({
       ...section(batchTargetsText(request.batch)),
@@ -118,7 +111,7 @@ export function approvalMessage(request: ApprovalRequest): BlockMessage {
   if (action === 'edit') blocks.push(...packText(changeLines(request, CARD_SHOWN)).map(section));
   blocks.push(section(`*Reason*\n${quote(request.reason)}`));
   blocks.push(section(peopleText(request)));
-  blocks.push({ type: 'context', elements: [mrkdwnText(`Request ${code(request.id, ID_MAX)}`)] });
+  blocks.push(context(`Request ${code(request.id, ID_MAX)}`));
   if (request.state === 'pending') blocks.push(decisionButtons(request));
   else if (request.batch) {
     const buttons = batchButtons(request, request.outcome?.failed ?? 0);
@@ -143,19 +136,12 @@ export function threadNote(request: ApprovalRequest, event: RequestEvent): Block
 
 /** Edit… / Deactivate… / Delete… for the lookup card; each button's value is the user id. */
 export function userCardActions(user: { id: string }): KnownBlock {
-  const button = (label: string, actionId: string, style?: Button['style']): Button => ({
-    type: 'button',
-    text: plainText(label),
-    action_id: actionId,
-    value: user.id,
-    ...(style ? { style } : {}),
-  });
   return {
     type: 'actions',
     elements: [
-      button('Edit…', ACTION_IDS.openEdit),
-      button('Deactivate…', ACTION_IDS.openDeactivate),
-      button('Delete…', ACTION_IDS.openDelete, 'danger'),
+      button('Edit…', ACTION_IDS.openEdit, user.id),
+      button('Deactivate…', ACTION_IDS.openDeactivate, user.id),
+      button('Delete…', ACTION_IDS.openDelete, user.id, 'danger'),
     ],
   };
 }
@@ -212,7 +198,7 @@ function stateText(request: ApprovalRequest): string {
     case 'pending': {
       const missing = Math.max(0, request.requiredApprovals - request.approvals.length);
       return missing > 0
-        ? `:hourglass_flowing_sand: *Waiting for ${missing} more ${missing === 1 ? 'approval' : 'approvals'}*`
+        ? `:hourglass_flowing_sand: *Waiting for ${plural(missing, 'more approval')}*`
         : ':hourglass_flowing_sand: *Waiting for approval*';
     }
     case 'approved':
@@ -315,26 +301,16 @@ function approvedAt(request: ApprovalRequest, by: string): string {
 
 const quote = (text: string) => quoteText(text, REASON_MAX);
 
-function plural(count: number, noun: string): string {
-  return `${count} ${count === 1 ? noun : `${noun}s`}`;
-}
-
 function decisionButtons(request: ApprovalRequest): ActionsBlock {
   const name = request.batch
     ? `${request.batch.targets.length} users`
     : cleanText(userDisplayName(request.target), { singleLine: true });
-  const approve: Button = {
-    type: 'button',
-    text: plainText('Approve'),
-    action_id: ACTION_IDS.approve,
-    value: request.id,
-    style: 'primary',
-  };
+  const approve: Button = button('Approve', ACTION_IDS.approve, request.id, 'primary');
   if (request.action === 'delete') {
     approve.confirm = {
       title: plainText('Approve deletion?'),
       text: plainText(
-        truncate(`${name} will be deleted from Cipherscale. This cannot be undone.`, CONFIRM_TEXT_MAX),
+        truncate(`${name} will be deleted from Cipherscale. This cannot be undone.`, MAX_CONFIRM_TEXT),
       ),
       confirm: plainText('Approve deletion'),
       deny: plainText('Back'),
@@ -345,18 +321,8 @@ function decisionButtons(request: ApprovalRequest): ActionsBlock {
     type: 'actions',
     elements: [
       approve,
-      {
-        type: 'button',
-        text: plainText('Reject'),
-        action_id: ACTION_IDS.reject,
-        value: request.id,
-        style: 'danger',
-      },
-      { type: 'button', text: plainText('Cancel'), action_id: ACTION_IDS.cancel, value: request.id },
+      button('Reject', ACTION_IDS.reject, request.id, 'danger'),
+      button('Cancel', ACTION_IDS.cancel, request.id),
     ],
   };
-}
-
-function section(text: string): SectionBlock {
-  return { type: 'section', text: mrkdwnText(truncateMrkdwn(text, MAX_SECTION_TEXT)) };
 }

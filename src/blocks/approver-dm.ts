@@ -1,16 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import type { ApprovalRequest } from '../approvals/types.js';
 import { ACTION_EMOJI, ACTION_NAMES, requestSubject } from './approval-card.js';
-import { MAX_SECTION_TEXT } from './limits.js';
-import {
-  type BlockMessage,
-  code,
-  mrkdwnText,
-  quoteText,
-  slackDateMs,
-  truncateMrkdwn,
-  userMention,
-} from './mrkdwn.js';
+import { plural, section } from './kit.js';
+import { type BlockMessage, code, quoteText, slackDateMs, userMention } from './mrkdwn.js';
 
 const REASON_MAX = 500;
 const ID_MAX = 80;
@@ -25,7 +17,7 @@ export function approverDm(request: ApprovalRequest, permalink?: string | undefi
   const what = request.batch
     ? `*${verb} ${requestSubject(request)}* (bulk)`
     : `*${verb}* *${requestSubject(request)}* (${code(request.target.id, ID_MAX)})`;
-  const needs = `${request.requiredApprovals} ${request.requiredApprovals === 1 ? 'approval' : 'approvals'}`;
+  const needs = plural(request.requiredApprovals, 'approval');
   const where = link(permalink) ?? channelText(request.channelId);
   const lines = [
     `${ACTION_EMOJI[request.action]} ${userMention(request.requesterId)} asks for your approval: ${what}`,
@@ -33,9 +25,7 @@ export function approverDm(request: ApprovalRequest, permalink?: string | undefi
     `Needs ${needs} · expires ${slackDateMs(request.expiresAt)}`,
     where,
   ];
-  const blocks: KnownBlock[] = [
-    { type: 'section', text: mrkdwnText(truncateMrkdwn(lines.join('\n\n'), MAX_SECTION_TEXT)) },
-  ];
+  const blocks: KnownBlock[] = [section(lines.join('\n\n'))];
   return {
     text: `${userMention(request.requesterId)} asks for your approval: ${verb} ${requestSubject(request, 80)}`,
     blocks,

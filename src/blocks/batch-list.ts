@@ -1,9 +1,10 @@
-import type { ActionsBlock, Button, KnownBlock, ModalView, SectionBlock } from '@slack/types';
+import type { ActionsBlock, Button, KnownBlock, ModalView } from '@slack/types';
 import type { Batch, BatchRequest } from '../approvals/types.js';
 import { excludedLine, targetLine } from './batch.js';
 import { ACTION_IDS, CALLBACK_IDS } from './ids.js';
-import { MAX_MODAL_TITLE, MAX_SECTION_TEXT } from './limits.js';
-import { code, mrkdwnText, packText, plainText, truncate, truncateMrkdwn } from './mrkdwn.js';
+import { button, context, plural, section } from './kit.js';
+import { MAX_MODAL_TITLE } from './limits.js';
+import { code, packText, plainText, truncate } from './mrkdwn.js';
 
 /** Lines per page: at most ~400 characters each, so a page stays far below 100 blocks. */
 export const BATCH_LIST_PAGE_SIZE = 100;
@@ -20,12 +21,7 @@ interface Entry {
 
 /** "Show all 500 users" beside the card's first names; the value is the request id. */
 export function showAllButton(requestId: string, count: number): Button {
-  return {
-    type: 'button',
-    text: plainText(`Show all ${plural(count, 'user')}`),
-    action_id: ACTION_IDS.batchShowAll,
-    value: requestId,
-  };
+  return button(`Show all ${plural(count, 'user')}`, ACTION_IDS.batchShowAll, requestId);
 }
 
 /** Pages the list takes: every user acted on, then every id left out. */
@@ -66,10 +62,7 @@ export function batchListModal(request: BatchRequest, page: number, privateMetad
   }
   if (current === pages && batch.duplicates > 0)
     blocks.push(section(`${plural(batch.duplicates, 'duplicate id')} folded into one.`));
-  blocks.push({
-    type: 'context',
-    elements: [mrkdwnText('Read from the stored request: exactly the users it acts on.')],
-  });
+  blocks.push(context('Read from the stored request: exactly the users it acts on.'));
   const nav = pageButtons(current, pages);
   if (nav) blocks.push(nav);
   return {
@@ -100,28 +93,7 @@ function pageEntries(batch: Pick<Batch, 'targets' | 'excluded'>, page: number): 
 
 function pageButtons(page: number, pages: number): ActionsBlock | undefined {
   const elements: Button[] = [];
-  if (page > 1)
-    elements.push({
-      type: 'button',
-      text: plainText('◀ Previous'),
-      action_id: ACTION_IDS.batchListPrevious,
-      value: String(page - 1),
-    });
-  if (page < pages)
-    elements.push({
-      type: 'button',
-      text: plainText('Next ▶'),
-      action_id: ACTION_IDS.batchListNext,
-      value: String(page + 1),
-      style: 'primary',
-    });
+  if (page > 1) elements.push(button('◀ Previous', ACTION_IDS.batchListPrevious, String(page - 1)));
+  if (page < pages) elements.push(button('Next ▶', ACTION_IDS.batchListNext, String(page + 1), 'primary'));
   return elements.length > 0 ? { type: 'actions', elements } : undefined;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${count === 1 ? noun : `${noun}s`}`;
-}
-
-function section(text: string): SectionBlock {
-  return { type: 'section', text: mrkdwnText(truncateMrkdwn(text, MAX_SECTION_TEXT)) };
 }

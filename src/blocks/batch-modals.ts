@@ -1,4 +1,4 @@
-import type { KnownBlock, ModalView, PlainTextInput } from '@slack/types';
+import type { KnownBlock, ModalView } from '@slack/types';
 import { type Batch, MAX_BATCH_USERS } from '../approvals/types.js';
 import { batchTargetsText, excludedText, progressBar } from './batch.js';
 import {
@@ -7,15 +7,15 @@ import {
   bulkListBlockId,
   CALLBACK_IDS,
   DELETE_CONFIRMATION_WORD,
-  INPUT_ACTION_ID,
   MAX_BULK_LIST_BOXES,
 } from './ids.js';
-import { MAX_MODAL_TITLE } from './limits.js';
-import { input, reasonInput, section } from './modals.js';
-import { cleanText, code, mrkdwnText, packText, plainText, truncate } from './mrkdwn.js';
+import { button, context, input, plural, section, textInput } from './kit.js';
+import { MAX_MODAL_TITLE, MAX_PLAIN_TEXT_INPUT } from './limits.js';
+import { reasonInput } from './modals.js';
+import { code, plainText, truncate } from './mrkdwn.js';
 
-/** Characters one id box holds (Slack's plain_text_input max_length). */
-export const BULK_BOX_CHARS = 3000;
+/** Characters one id box holds. */
+export const BULK_BOX_CHARS = MAX_PLAIN_TEXT_INPUT;
 
 const CONFIRM_INPUT_MAX = 50;
 
@@ -59,17 +59,7 @@ export function bulkListModal(args: {
     );
   }
   if (moreRoom) {
-    blocks.push({
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          text: plainText('More room'),
-          action_id: ACTION_IDS.bulkMoreRoom,
-          value: String(boxes),
-        },
-      ],
-    });
+    blocks.push({ type: 'actions', elements: [button('More room', ACTION_IDS.bulkMoreRoom, String(boxes))] });
   }
   blocks.push(reasonInput(BLOCK_IDS.reason, args.reason, 'e.g. left the company'));
   return {
@@ -81,11 +71,6 @@ export function bulkListModal(args: {
     close: plainText('Cancel'),
     blocks,
   };
-}
-
-/** Ids, one per line, in at most MAX_BULK_LIST_BOXES boxes of whole lines; ids that do not fit are left out. */
-export function fillBoxes(ids: readonly string[]): string[] {
-  return packText(ids, BULK_BOX_CHARS).slice(0, MAX_BULK_LIST_BOXES);
 }
 
 /** Shown while the pasted ids are looked up. */
@@ -121,12 +106,12 @@ export function bulkReviewModal(args: {
         `${who} ${count === 1 ? 'is' : 'are'} removed from Cipherscale, their devices deactivated and ` +
         'their access revoked.'
       : `*What happens:* ${who} cannot sign in or connect until reactivated.`;
-  const approvals = `${args.requiredApprovals} ${args.requiredApprovals === 1 ? 'approval' : 'approvals'}`;
+  const approvals = plural(args.requiredApprovals, 'approval');
   const excluded = excludedText(batch);
   const blocks: KnownBlock[] = [];
   if (batch.retryOf !== undefined) {
     const retried = `Retry of the failed users of request ${code(batch.retryOf, 80)}`;
-    blocks.push({ type: 'context', elements: [mrkdwnText(retried)] });
+    blocks.push(context(retried));
   }
   blocks.push(section(batchTargetsText(batch)));
   if (excluded !== undefined) blocks.push(section(excluded));
@@ -153,24 +138,4 @@ export function bulkReviewModal(args: {
     close: plainText('Cancel'),
     blocks,
   };
-}
-
-function textInput(
-  initial: string | undefined,
-  maxLength: number,
-  options: { multiline?: boolean; placeholder?: string } = {},
-): PlainTextInput {
-  const value = truncate(cleanText(initial ?? ''), maxLength);
-  return {
-    type: 'plain_text_input',
-    action_id: INPUT_ACTION_ID,
-    max_length: maxLength,
-    ...(options.multiline ? { multiline: true } : {}),
-    ...(value ? { initial_value: value } : {}),
-    ...(options.placeholder ? { placeholder: plainText(options.placeholder) } : {}),
-  };
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${count === 1 ? noun : `${noun}s`}`;
 }

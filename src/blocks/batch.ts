@@ -1,4 +1,4 @@
-import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
+import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type {
   Action,
   Batch,
@@ -8,17 +8,16 @@ import type {
   TargetSnapshot,
 } from '../approvals/types.js';
 import { ACTION_IDS } from './ids.js';
+import { button, context, plural, section } from './kit.js';
 import { MAX_SECTION_TEXT } from './limits.js';
 import {
   type BlockMessage,
   code,
   escapeAndTruncate,
   mrkdwnList,
-  mrkdwnText,
   packText,
   plainText,
   slackDateMs,
-  truncateMrkdwn,
   userMention,
 } from './mrkdwn.js';
 import { userDisplayName } from './user-card.js';
@@ -175,10 +174,7 @@ export function batchSummary(request: BatchRequest, results: ReadonlyMap<string,
   }
   if (state === 'succeeded' || state === 'failed' || state === 'stopped') {
     if (counts.failed > 0) blocks.push(section(failuresText(batch, results, counts.failed)));
-    blocks.push({
-      type: 'context',
-      elements: [mrkdwnText('Every user’s result is listed in the replies below.')],
-    });
+    blocks.push(context('Every user’s result is listed in the replies below.'));
   }
   return { text: `${title}${status}: ${tallied}`, blocks };
 }
@@ -224,11 +220,7 @@ export function batchButtons(request: BatchRequest, failedCount: number): Action
   if (state === 'approved' || state === 'queued' || state === 'running') {
     const verb = DONE_LABEL[request.action].toLowerCase();
     const stop: Button = {
-      type: 'button',
-      text: plainText('Stop'),
-      action_id: ACTION_IDS.batchStop,
-      value: request.id,
-      style: 'danger',
+      ...button('Stop', ACTION_IDS.batchStop, request.id, 'danger'),
       confirm: {
         title: plainText('Stop this batch?'),
         text: plainText(`Users not started yet will not be ${verb}. Users already done stay done.`),
@@ -240,13 +232,10 @@ export function batchButtons(request: BatchRequest, failedCount: number): Action
     return { type: 'actions', elements: [stop] };
   }
   if ((state === 'succeeded' || state === 'failed' || state === 'stopped') && failedCount > 0) {
-    const retry: Button = {
-      type: 'button',
-      text: plainText(`Retry failed (${failedCount})`),
-      action_id: ACTION_IDS.batchRetry,
-      value: request.id,
+    return {
+      type: 'actions',
+      elements: [button(`Retry failed (${failedCount})`, ACTION_IDS.batchRetry, request.id)],
     };
-    return { type: 'actions', elements: [retry] };
   }
   return undefined;
 }
@@ -291,14 +280,6 @@ function reasonText(reason: string): string {
   return escapeAndTruncate(reason, REASON_MAX, { singleLine: true }).trim() || 'no reason recorded';
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${count === 1 ? noun : `${noun}s`}`;
-}
-
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function section(text: string): SectionBlock {
-  return { type: 'section', text: mrkdwnText(truncateMrkdwn(text, MAX_SECTION_TEXT)) };
 }

@@ -1,13 +1,7 @@
 import type { KnownBlock } from '@slack/types';
+import { section } from './kit.js';
 import { MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT } from './limits.js';
-import {
-  type BlockMessage,
-  code,
-  escapeAndTruncate,
-  mrkdwnText,
-  packText,
-  truncateMrkdwn,
-} from './mrkdwn.js';
+import { type BlockMessage, code, escapeAndTruncate, packText, truncateMrkdwn } from './mrkdwn.js';
 
 export interface HelpEntry {
   /** After the command, e.g. "lookup <uuid>"; shown as code. */
@@ -25,18 +19,6 @@ export interface HelpOptions {
   /** Trusted mrkdwn shown first (e.g. "Unknown subcommand …"); escape user text with escapeMrkdwn. */
   intro?: string;
 }
-
-const EXAMPLE_ID = '123e4567-e89b-12d3-a456-426614174000';
-
-/** Lookup and help only; {@link COMMAND_HELP} lists every subcommand. */
-export const LOOKUP_HELP: readonly HelpEntry[] = [
-  {
-    usage: 'lookup <uuid>',
-    description: 'Show a user: profile, status, roles, groups, devices. Also `get`, `show`.',
-    example: `lookup ${EXAMPLE_ID}`,
-  },
-  { usage: 'help', description: 'Show this message.', example: 'help' },
-];
 
 const COMMAND_EXAMPLE_ID = '59ed689c-e8b4-4e22-8088-9e36e05f76d0';
 
@@ -81,13 +63,8 @@ export function helpMessage(options: HelpOptions): BlockMessage {
       `${code(`${command} ${entry.usage}`, 300)}\n${truncateMrkdwn(entry.description, 500)}\n` +
       `_Example:_ ${code(`${command} ${entry.example}`, 300)}`,
   );
-  const blocks: KnownBlock[] = [];
-  if (intro !== undefined && intro.trim() !== '') {
-    blocks.push({ type: 'section', text: mrkdwnText(truncateMrkdwn(intro, MAX_SECTION_TEXT)) });
-  }
+  const blocks: KnownBlock[] = intro?.trim() ? [section(intro)] : [];
   const chunks = packText([title, ...entries], MAX_SECTION_TEXT, '\n\n');
-  for (const chunk of chunks.slice(0, MAX_MESSAGE_BLOCKS - blocks.length)) {
-    blocks.push({ type: 'section', text: mrkdwnText(chunk) });
-  }
+  blocks.push(...chunks.slice(0, MAX_MESSAGE_BLOCKS - blocks.length).map((chunk) => section(chunk)));
   return { text: `How to use ${escapeAndTruncate(command, 100, { singleLine: true })}`, blocks };
 }

@@ -1,17 +1,9 @@
 import type { Button, HomeView, KnownBlock } from '@slack/types';
 import type { ApprovalRequest, RequestState } from '../approvals/types.js';
 import { ACTION_EMOJI, ACTION_NAMES, approvalCount, requestSubject } from './approval-card.js';
+import { context, header, section } from './kit.js';
 import { MAX_SECTION_TEXT, MAX_VIEW_BLOCKS } from './limits.js';
-import {
-  escapeAndTruncate,
-  mrkdwnList,
-  mrkdwnText,
-  packText,
-  plainText,
-  slackDateMs,
-  truncateMrkdwn,
-  userMention,
-} from './mrkdwn.js';
+import { escapeAndTruncate, mrkdwnList, packText, plainText, slackDateMs, userMention } from './mrkdwn.js';
 
 /** The Open buttons' action_id: they are links, Slack still sends a click the app has to acknowledge. */
 export const HOME_OPEN_ACTION = 'home_open';
@@ -63,7 +55,7 @@ const FINISHED: Partial<Record<RequestState, { emoji: string; word: string }>> =
 /** The App Home tab: what waits for the viewer's approval, what they asked for, what finished lately. */
 export function homeView(content: HomeContent): HomeView {
   const blocks: KnownBlock[] = [
-    { type: 'header', text: plainText('cipher-user') },
+    header('cipher-user'),
     context(
       'Cipherscale user changes, approved in the channel. Type `/cipher-user help` in any channel to see the commands.',
     ),
@@ -109,11 +101,7 @@ function openSection(
     const button: Button | undefined = url
       ? { type: 'button', text: plainText('Open'), url, action_id: HOME_OPEN_ACTION }
       : undefined;
-    blocks.push({
-      type: 'section',
-      text: mrkdwnText(truncateMrkdwn(text(request), MAX_SECTION_TEXT)),
-      ...(button ? { accessory: button } : {}),
-    });
+    blocks.push({ ...section(text(request)), ...(button ? { accessory: button } : {}) });
   }
   const hidden = total - shown.length;
   if (hidden > 0) blocks.push(context(`…and ${hidden} more · \`/cipher-user pending\` lists them`));
@@ -150,9 +138,7 @@ function recentSection(content: HomeContent): KnownBlock[] {
   if (content.recentScope === 'mine') blocks.push(context('Requests you made.'));
   const shown = content.recent.slice(0, HOME_RECENT_SHOWN);
   if (shown.length === 0) return [...blocks, context('No finished requests yet.')];
-  for (const text of packText(shown.map(outcomeText), MAX_SECTION_TEXT, '\n\n')) {
-    blocks.push({ type: 'section', text: mrkdwnText(text) });
-  }
+  blocks.push(...packText(shown.map(outcomeText), MAX_SECTION_TEXT, '\n\n').map((text) => section(text)));
   return blocks;
 }
 
@@ -182,14 +168,6 @@ function finishedAt(request: ApprovalRequest): number {
 function subject(request: ApprovalRequest): string {
   const { action } = request;
   return `${ACTION_EMOJI[action]} *${ACTION_NAMES[action]}* ${requestSubject(request, NAME_MAX)}`;
-}
-
-function header(text: string): KnownBlock {
-  return { type: 'header', text: plainText(text) };
-}
-
-function context(text: string): KnownBlock {
-  return { type: 'context', elements: [mrkdwnText(text)] };
 }
 
 /** A permalink fit for a button's url: http(s), only characters a URI may hold, within Slack's length. */

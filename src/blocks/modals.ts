@@ -1,6 +1,6 @@
-import type { InputBlock, KnownBlock, ModalView, PlainTextInput } from '@slack/types';
+import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
 import type { ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
-import { type EditField, modalValue } from '../approvals/validate.js';
+import type { EditField } from '../approvals/validate.js';
 import {
   ACTION_EMOJI,
   ACTION_NAMES,
@@ -8,27 +8,21 @@ import {
   requestSubject,
   targetLines,
   targetName,
-  userMention,
 } from './approval-card.js';
-import { BLOCK_IDS, CALLBACK_IDS, DELETE_CONFIRMATION_WORD, INPUT_ACTION_ID } from './ids.js';
+import { BLOCK_IDS, CALLBACK_IDS, DELETE_CONFIRMATION_WORD } from './ids.js';
+import { context, input, plural, section, textInput } from './kit.js';
 import { MAX_MODAL_TITLE, MAX_SECTION_TEXT } from './limits.js';
+import { IMAGE_INPUT_MAX, modalValue, NAME_INPUT_MAX, REASON_INPUT_MAX } from './modal-input.js';
 import {
   cleanText,
   code,
   escapeAndTruncate,
-  mrkdwnText,
   plainText,
   truncate,
   truncateMrkdwn,
+  userMention,
 } from './mrkdwn.js';
 import { showValue } from './visible.js';
-
-/** Longest first or last name the edit modal accepts. */
-export const NAME_INPUT_MAX = 100;
-/** Longest image URL the edit modal accepts (the server-side check allows 2000). */
-export const IMAGE_INPUT_MAX = 2000;
-/** Longest reason (request or rejection) the modals accept. */
-export const REASON_INPUT_MAX = 1000;
 
 const CONFIRM_INPUT_MAX = 50;
 const HINT_VALUE_MAX = 300;
@@ -41,7 +35,7 @@ export function loadingModal(title: string): ModalView {
     callback_id: CALLBACK_IDS.notice,
     title: modalTitle(title),
     close: plainText('Close'),
-    blocks: [{ type: 'section', text: mrkdwnText(':hourglass_flowing_sand: Loading…') }],
+    blocks: [section(':hourglass_flowing_sand: Loading…')],
   };
 }
 
@@ -52,7 +46,7 @@ export function noticeModal(title: string, message: string): ModalView {
     callback_id: CALLBACK_IDS.notice,
     title: modalTitle(title),
     close: plainText('Close'),
-    blocks: [{ type: 'section', text: mrkdwnText(truncateMrkdwn(message.trim() || '…', MAX_SECTION_TEXT)) }],
+    blocks: [section(message.trim() || '…')],
   };
 }
 
@@ -74,7 +68,7 @@ export function editModal(target: TargetSnapshot, privateMetadata: string): Moda
   const field = (key: EditField, label: string, max: number, usual?: string) => {
     const hint = hiddenHint(target[key], initial[key]) ?? usual;
     const placeholder = key === 'image' ? 'https://…' : undefined;
-    return input(BLOCK_IDS[key], label, textInput(initial[key], max, placeholder), {
+    return input(BLOCK_IDS[key], label, textInput(initial[key], max, { placeholder }), {
       optional: true,
       ...(hint ? { hint } : {}),
     });
@@ -87,21 +81,13 @@ export function editModal(target: TargetSnapshot, privateMetadata: string): Moda
     submit: plainText('Request edit'),
     close: plainText('Cancel'),
     blocks: [
-      {
-        type: 'context',
-        elements: [mrkdwnText(truncateMrkdwn(`Editing ${whoLine(target)}`, MAX_SECTION_TEXT))],
-      },
+      context(truncateMrkdwn(`Editing ${whoLine(target)}`, MAX_SECTION_TEXT)),
       field('firstName', 'First name', NAME_INPUT_MAX),
       field('lastName', 'Last name', NAME_INPUT_MAX),
       field('image', 'Profile image URL', IMAGE_INPUT_MAX, 'An https:// address.'),
-      {
-        type: 'context',
-        elements: [
-          mrkdwnText(
-            ':lock: Nothing changes until an approver approves. Only the fields you change are sent; the others stay exactly as stored.',
-          ),
-        ],
-      },
+      context(
+        ':lock: Nothing changes until an approver approves. Only the fields you change are sent; the others stay exactly as stored.',
+      ),
     ],
   };
 }
@@ -149,12 +135,12 @@ export function deleteModal(
     input(
       BLOCK_IDS.confirm,
       `Type ${DELETE_CONFIRMATION_WORD} to confirm`,
-      textInput('', CONFIRM_INPUT_MAX, DELETE_CONFIRMATION_WORD),
+      textInput('', CONFIRM_INPUT_MAX, { placeholder: DELETE_CONFIRMATION_WORD }),
     ),
   ]);
 }
 
-/** The frame every submittable request modal shares. */
+/** The frame the deactivate and delete modals share. */
 function requestModal(
   callbackId: string,
   title: string,
@@ -184,7 +170,7 @@ export function rejectModal(request: ApprovalRequest, privateMetadata: string): 
   ];
   const blocks: KnownBlock[] = [
     section(summary.join('\n')),
-    input(BLOCK_IDS.rejectReason, 'Why? (optional)', multilineInput(undefined, 'Shown in the thread'), {
+    input(BLOCK_IDS.rejectReason, 'Why? (optional)', reasonBox(undefined, 'Shown in the thread'), {
       optional: true,
     }),
   ];
@@ -205,57 +191,20 @@ function whoLine(target: TargetSnapshot): string {
 }
 
 function approvalsNeeded(count: number): string {
-  return `Needs *${count} ${count === 1 ? 'approval' : 'approvals'}* before anything happens.`;
+  return `Needs *${plural(count, 'approval')}* before anything happens.`;
 }
 
 function modalTitle(text: string): ModalView['title'] {
   return plainText(truncate(cleanText(text, { singleLine: true }).trim(), MAX_MODAL_TITLE) || 'Cipherscale');
 }
 
-export function section(text: string): KnownBlock {
-  return { type: 'section', text: mrkdwnText(truncateMrkdwn(text, MAX_SECTION_TEXT)) };
-}
-
-function textInput(initial: string, maxLength: number, placeholder?: string): PlainTextInput {
-  return {
-    type: 'plain_text_input',
-    action_id: INPUT_ACTION_ID,
-    max_length: maxLength,
-    ...(initial ? { initial_value: truncate(initial, maxLength) } : {}),
-    ...(placeholder ? { placeholder: plainText(placeholder) } : {}),
-  };
-}
-
-function multilineInput(initial: string | undefined, placeholder: string): PlainTextInput {
-  const value = truncate(cleanText(initial ?? '').trim(), REASON_INPUT_MAX);
-  return {
-    type: 'plain_text_input',
-    action_id: INPUT_ACTION_ID,
-    multiline: true,
-    max_length: REASON_INPUT_MAX,
-    ...(value ? { initial_value: value } : {}),
-    placeholder: plainText(placeholder),
-  };
+/** The request's or the rejection's reason: a multiline box, pre-filled trimmed. */
+function reasonBox(initial: string | undefined, placeholder: string) {
+  return textInput(cleanText(initial ?? '').trim(), REASON_INPUT_MAX, { multiline: true, placeholder });
 }
 
 export function reasonInput(blockId: string, reason: string | undefined, placeholder: string): InputBlock {
-  return input(blockId, 'Reason', multilineInput(reason, placeholder), {
+  return input(blockId, 'Reason', reasonBox(reason, placeholder), {
     hint: 'Approvers see it; it stays in the channel history.',
   });
-}
-
-export function input(
-  blockId: string,
-  label: string,
-  element: PlainTextInput,
-  options: { optional?: boolean; hint?: string } = {},
-): InputBlock {
-  return {
-    type: 'input',
-    block_id: blockId,
-    label: plainText(label),
-    element,
-    ...(options.optional ? { optional: true } : {}),
-    ...(options.hint ? { hint: plainText(options.hint) } : {}),
-  };
 }

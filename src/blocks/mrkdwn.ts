@@ -105,10 +105,6 @@ export function truncateMrkdwn(text: string, max: number): string {
   return cut === whole ? cut : cut.replace(/(?:&[#\w]*|<[^>]*)…$/, ELLIPSIS);
 }
 
-/**
- * A Slack date token: shown in the reader's time zone, e.g. "May 1st, 2024 at 1:45 PM"; clients that
- * cannot render it show "2024-05-01 13:45 UTC". `fallback` (trusted mrkdwn) when absent or unparseable.
- */
 /** Escaped, cut to `max` and quoted line by line; "_no reason given_" when blank (reasons). */
 export function quoteText(text: string, max: number): string {
   const escaped = escapeAndTruncate(text.trim(), max);
@@ -119,6 +115,10 @@ export function quoteText(text: string, max: number): string {
     .join('\n');
 }
 
+/**
+ * A Slack date token: shown in the reader's time zone, e.g. "May 1st, 2024 at 1:45 PM"; clients that
+ * cannot render it show "2024-05-01 13:45 UTC". `fallback` (trusted mrkdwn) when absent or unparseable.
+ */
 export function slackDate(iso: string | undefined, fallback = 'never'): string {
   if (iso === undefined) return fallback;
   const ms = Date.parse(iso);

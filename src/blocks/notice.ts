@@ -1,5 +1,6 @@
+import { section } from './kit.js';
 import { MAX_SECTION_TEXT } from './limits.js';
-import { type BlockMessage, mrkdwnText, truncateMrkdwn } from './mrkdwn.js';
+import { type BlockMessage, truncateMrkdwn } from './mrkdwn.js';
 
 // `title` and `detail` are trusted mrkdwn written by the app. Anything in them that came from a user or
 // the API (an id they typed, a name) must already have gone through escapeMrkdwn.
@@ -11,11 +12,6 @@ export function errorNotice(title: string, detail?: string): BlockMessage {
   return notice(':warning:', title, detail);
 }
 
-/** An ephemeral information, e.g. "Request posted in #approvals". */
-export function infoNotice(title: string, detail?: string): BlockMessage {
-  return notice(':information_source:', title, detail);
-}
-
 function notice(emoji: string, title: string, detail: string | undefined): BlockMessage {
   const heading = `${emoji} *${truncateMrkdwn(title.trim(), TITLE_MAX)}*`;
   const body = detail?.trim()
@@ -23,6 +19,6 @@ function notice(emoji: string, title: string, detail: string | undefined): Block
     : '';
   return {
     text: truncateMrkdwn(title.trim(), TITLE_MAX),
-    blocks: [{ type: 'section', text: mrkdwnText(heading + body) }],
+    blocks: [section(heading + body)],
   };
 }

@@ -1,5 +1,6 @@
 import type { Action, ApprovalRequest, RequestState } from '../approvals/types.js';
 import { targetName } from './approval-card.js';
+import { plural } from './kit.js';
 import { userMention } from './mrkdwn.js';
 
 // Refusals of the abuse limits: which limit, the numbers, and what to do instead. Trusted mrkdwn.
@@ -34,7 +35,7 @@ export function alreadyOpenText(
 ): string {
   const who = userMention(open.requesterId);
   const users = open.batch?.targets.length ?? 0;
-  const batch = open.batch ? ` (a bulk request for ${users} user${users === 1 ? '' : 's'})` : '';
+  const batch = open.batch ? ` (a bulk request for ${plural(users, 'user')})` : '';
   return [
     `:no_entry: ${targetLabel} already has an open ${action} request: ${requestLink(open, link)}${batch}, ${STATE[open.state]}, requested by ${who}.`,
     `One ${action} request per user at a time: wait until it is finished, or ask ${who} to cancel it. Nothing was created.`,
@@ -52,5 +53,5 @@ export function requesterCapText(open: number, cap: number): string {
 }
 
 export function prechecksBusyText(inFlight: number, max: number): string {
-  return `:no_entry: You already have ${inFlight} bulk check${inFlight === 1 ? '' : 's'} running; the limit is ${max} at a time per person (MAX_BULK_PRECHECKS_PER_REQUESTER). Wait until it has finished, then try again. Nothing was checked.`;
+  return `:no_entry: You already have ${plural(inFlight, 'bulk check')} running; the limit is ${max} at a time per person (MAX_BULK_PRECHECKS_PER_REQUESTER). Wait until it has finished, then try again. Nothing was checked.`;
 }

@@ -1,15 +1,9 @@
 import type { KnownBlock } from '@slack/types';
 import type { ApprovalRequest } from '../approvals/types.js';
-import {
-  ACTION_EMOJI,
-  ACTION_NAMES,
-  approvalCount,
-  requestSubject,
-  slackDateMs,
-  userMention,
-} from './approval-card.js';
+import { ACTION_EMOJI, ACTION_NAMES, approvalCount, requestSubject } from './approval-card.js';
+import { context, plural, section } from './kit.js';
 import { MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT } from './limits.js';
-import { type BlockMessage, mrkdwnText, packText } from './mrkdwn.js';
+import { type BlockMessage, packText, slackDateMs, userMention } from './mrkdwn.js';
 
 export interface PendingEntry {
   request: ApprovalRequest;
@@ -34,7 +28,7 @@ export function pendingList(entries: readonly PendingEntry[], total: number): Bl
   if (count === 0) {
     return {
       text: 'No open requests.',
-      blocks: [{ type: 'section', text: mrkdwnText('No open requests.') }],
+      blocks: [section('No open requests.')],
     };
   }
   const shown = entries.slice(0, PENDING_SHOWN);
@@ -48,11 +42,11 @@ export function pendingList(entries: readonly PendingEntry[], total: number): Bl
     ...group(':outbox_tray: *You asked*', asked, false),
   ];
   const blocks: KnownBlock[] = [
-    { type: 'section', text: mrkdwnText(`*Open requests: ${count}*`) },
-    ...sections.slice(0, room).map((text): KnownBlock => ({ type: 'section', text: mrkdwnText(text) })),
+    section(`*Open requests: ${count}*`),
+    ...sections.slice(0, room).map((text) => section(text)),
   ];
-  if (hidden > 0) blocks.push({ type: 'context', elements: [mrkdwnText(`…and ${hidden} more`)] });
-  return { text: `${count} open ${count === 1 ? 'request' : 'requests'}`, blocks };
+  if (hidden > 0) blocks.push(context(`…and ${hidden} more`));
+  return { text: plural(count, 'open request'), blocks };
 }
 
 function group(heading: string, entries: readonly PendingEntry[], showRequester: boolean): string[] {

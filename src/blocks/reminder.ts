@@ -1,14 +1,6 @@
 import type { ApprovalRequest } from '../approvals/types.js';
-import { MAX_SECTION_TEXT } from './limits.js';
-import {
-  type BlockMessage,
-  mrkdwnList,
-  mrkdwnText,
-  slackDateMs,
-  truncateMrkdwn,
-  usergroupMention,
-  userMention,
-} from './mrkdwn.js';
+import { plural, section } from './kit.js';
+import { type BlockMessage, mrkdwnList, slackDateMs, usergroupMention, userMention } from './mrkdwn.js';
 
 /** Who is asked again: listed approvers who have not approved yet, and the approver user groups. */
 export interface Waiting {
@@ -22,7 +14,7 @@ const MENTIONS_SHOWN = 30;
 export function reminderNote(request: ApprovalRequest, waiting: Waiting): BlockMessage {
   const missing = Math.max(1, request.requiredApprovals - request.approvals.length);
   const first =
-    `:alarm_clock: Still waiting for ${missing} more ${missing === 1 ? 'approval' : 'approvals'} — ` +
+    `:alarm_clock: Still waiting for ${plural(missing, 'more approval')} — ` +
     `expires ${slackDateMs(request.expiresAt)}`;
   const mentions = mrkdwnList(
     [...waiting.userIds.map(userMention), ...waiting.usergroupIds.map(usergroupMention)],
@@ -31,6 +23,6 @@ export function reminderNote(request: ApprovalRequest, waiting: Waiting): BlockM
   const text = mentions ? `${first}\n${mentions}` : first;
   return {
     text: first,
-    blocks: [{ type: 'section', text: mrkdwnText(truncateMrkdwn(text, MAX_SECTION_TEXT)) }],
+    blocks: [section(text)],
   };
 }

@@ -1,5 +1,6 @@
-import type { KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
+import type { KnownBlock, MrkdwnElement } from '@slack/types';
 import type { ListItem, User } from '../cipherscale/schemas.js';
+import { header, plural, section } from './kit.js';
 import { MAX_HEADER_TEXT, MAX_SECTION_TEXT } from './limits.js';
 import {
   type BlockMessage,
@@ -9,7 +10,6 @@ import {
   mrkdwnList,
   mrkdwnText,
   packText,
-  plainText,
   slackDate,
   truncate,
 } from './mrkdwn.js';
@@ -63,7 +63,7 @@ export function userCard(user: User, options: UserCardOptions = {}): BlockMessag
   const name = userDisplayName(user);
   const owner = user.isOwner ? OWNER_SUFFIX : '';
   const blocks: KnownBlock[] = [
-    { type: 'header', text: plainText(truncate(name, MAX_HEADER_TEXT - owner.length) + owner) },
+    header(truncate(name, MAX_HEADER_TEXT - owner.length) + owner),
     {
       type: 'section',
       fields: [
@@ -90,7 +90,7 @@ export function userCard(user: User, options: UserCardOptions = {}): BlockMessag
     { type: 'divider' },
     section(rolesText(user.roles)),
     section(groupsText(user.groups)),
-    ...devicesTexts(user.devices).map(section),
+    ...devicesTexts(user.devices).map((text) => section(text)),
   ];
   if (options.actions) blocks.push(options.actions);
   const status = escapeAndTruncate(user.status, STATUS_MAX, { singleLine: true }).trim() || 'unknown';
@@ -114,10 +114,6 @@ export function statusLabel(status: string): string {
 
 function field(label: string, value: string): MrkdwnElement {
   return mrkdwnText(`*${label}*\n${value || '—'}`);
-}
-
-function section(text: string): SectionBlock {
-  return { type: 'section', text: mrkdwnText(text) };
 }
 
 function rolesText(roles: readonly ListItem[]): string {
@@ -180,7 +176,7 @@ function deviceEntry(device: ListItem, index: number): string {
   const lines = [label];
   if (shownStatus.length + shownOther.length > 0) lines.push([...shownStatus, ...shownOther].join(' · '));
   if (shownPosture.length > 0) lines.push(`Posture: ${shownPosture.join(' · ')}`);
-  if (hidden > 0) lines.push(`_+${hidden} more ${hidden === 1 ? 'field' : 'fields'}_`);
+  if (hidden > 0) lines.push(`_+${plural(hidden, 'more field')}_`);
   if (lines.length === 1) lines.push('_no details_');
   return lines.join('\n');
 }

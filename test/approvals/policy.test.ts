@@ -28,7 +28,6 @@ function settings(overrides: Partial<PolicySettings> = {}): PolicySettings {
     requesterUsergroupIds: [],
     allowedChannelIds: [],
     requiredApprovals: { edit: 1, deactivate: 1, delete: 2 },
-    ttlMs: 86_400_000,
     ...overrides,
   };
 }
@@ -119,10 +118,9 @@ describe('settings', () => {
     expect(policy.requiredApprovals('edit')).toBe(1);
     expect(policy.requiredApprovals('deactivate')).toBe(1);
     expect(policy.requiredApprovals('delete')).toBe(2);
-    expect(policy.settings.ttlMs).toBe(86_400_000);
   });
 
-  it('refuses nonsense counts and TTLs', () => {
+  it('refuses nonsense counts', () => {
     const directory = new FakeDirectory(groups);
     expect(
       () => new Policy(settings({ requiredApprovals: { edit: 0, deactivate: 1, delete: 2 } }), directory),
@@ -130,7 +128,6 @@ describe('settings', () => {
     expect(
       () => new Policy(settings({ requiredApprovals: { edit: 1, deactivate: 1.5, delete: 2 } }), directory),
     ).toThrow(RangeError);
-    expect(() => new Policy(settings({ ttlMs: 0 }), directory)).toThrow(RangeError);
   });
 });
 

@@ -1,8 +1,17 @@
 import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import { type HelpEntry, helpMessage, LOOKUP_HELP } from '../../src/blocks/help.js';
+import { type HelpEntry, helpMessage } from '../../src/blocks/help.js';
 import { escapeMrkdwn } from '../../src/blocks/mrkdwn.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
+
+const LOOKUP_HELP: readonly HelpEntry[] = [
+  {
+    usage: 'lookup <uuid>',
+    description: 'Show a user: profile, status, roles, groups, devices. Also `get`, `show`.',
+    example: 'lookup 123e4567-e89b-12d3-a456-426614174000',
+  },
+  { usage: 'help', description: 'Show this message.', example: 'help' },
+];
 
 const sectionTexts = (blocks: readonly KnownBlock[]) =>
   blocks.flatMap((block) => (block.type === 'section' && block.text ? [block.text.text] : []));

@@ -1,13 +1,13 @@
 import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { escapeMrkdwn } from '../../src/blocks/mrkdwn.js';
-import { errorNotice, infoNotice } from '../../src/blocks/notice.js';
+import { errorNotice } from '../../src/blocks/notice.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
 
 const shown = (blocks: readonly KnownBlock[]) =>
   blocks.map((block) => (block.type === 'section' ? block.text?.text : undefined));
 
-describe('errorNotice / infoNotice', () => {
+describe('errorNotice', () => {
   it('shows a bold title and the detail below it', () => {
     const typed = '<!here>';
     const { text, blocks } = errorNotice(
@@ -22,9 +22,9 @@ describe('errorNotice / infoNotice', () => {
   });
 
   it('works without a detail', () => {
-    const { blocks } = infoNotice('Request posted in <#C0123ABC>');
+    const { blocks } = errorNotice('Request posted in <#C0123ABC>');
     expect(blockKitProblems('message', blocks)).toEqual([]);
-    expect(shown(blocks)).toEqual([':information_source: *Request posted in <#C0123ABC>*']);
+    expect(shown(blocks)).toEqual([':warning: *Request posted in <#C0123ABC>*']);
   });
 
   it('cuts an over-long detail without leaving half an entity', () => {

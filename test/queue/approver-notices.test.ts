@@ -72,7 +72,6 @@ describe('remindRequest', () => {
       requesterUsergroupIds: [],
       allowedChannelIds: [],
       requiredApprovals: { edit: 1, deactivate: 1, delete: 2 },
-      ttlMs: 24 * 60 * MINUTE,
     },
     { members: async () => new Set() },
   );

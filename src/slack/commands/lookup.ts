@@ -8,7 +8,7 @@ import { userCard } from '../../blocks/user-card.js';
 import type { CipherscaleClient } from '../../cipherscale/client.js';
 import { type CipherscaleFailure, describeFailure } from '../../cipherscale/errors.js';
 import type { Logger } from '../../logger.js';
-import { refusalText } from '../requests/refusals.js';
+import { permissionRefusal, refusalText } from '../requests/refusals.js';
 
 export interface LookupArgs {
   userId: string;
@@ -35,13 +35,9 @@ export async function lookupUser(args: LookupArgs): Promise<void> {
       ...(reason ? { reason } : {}),
     });
   const permission = await args.policy.mayLookup(args.actorId, args.channelId).catch(() => undefined);
-  if (!permission?.ok) {
+  const refusal = permissionRefusal(permission, 'lookup');
+  if (refusal) {
     // The same answer whichever user was asked for: nothing about them, no Cipherscale call.
-    const refusal = !permission
-      ? 'cannot_verify'
-      : permission.reason === 'user'
-        ? 'not_looker'
-        : 'lookup_channel';
     audit('refused', refusal);
     await respond({ response_type: 'ephemeral', text: refusalText(refusal) });
     return;

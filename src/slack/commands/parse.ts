@@ -78,7 +78,7 @@ function oneUserId(
   return { userId: id };
 }
 
-/** Ids separated by spaces, commas, semicolons or new lines (a spreadsheet column, an alert). Never throws. */
+/** Ids separated by spaces, commas, semicolons, bars or new lines (a spreadsheet column, an alert). Never throws. */
 export function parseIdList(text: string): IdList {
   const seen = new Set<string>();
   const malformed: string[] = [];

@@ -13,7 +13,7 @@ import type { AppContext } from '../context.js';
 import type { BulkDraft } from '../drafts.js';
 import { FAILED, UNAVAILABLE } from '../guard.js';
 import { alreadyOpenExclusion } from './already-open.js';
-import { refusalText } from './refusals.js';
+import { permissionRefusal, refusalText } from './refusals.js';
 
 export interface OpenBulkArgs {
   client: WebClient;
@@ -46,14 +46,8 @@ export async function openBulkModal(args: OpenBulkArgs, ctx: AppContext): Promis
   const show = showIn(args.client, viewId);
   await withNotice(show, args.action, ctx, async () => {
     const permission = await ctx.policy.mayRequest(args.requesterId, args.channelId).catch(() => undefined);
-    if (!permission?.ok) {
-      const refusal = !permission
-        ? 'cannot_verify'
-        : permission.reason === 'user'
-          ? 'not_requester'
-          : 'channel';
-      return void (await show(noticeModal(TITLES[args.action], refusalText(refusal))));
-    }
+    const refusal = permissionRefusal(permission, 'request');
+    if (refusal) return void (await show(noticeModal(TITLES[args.action], refusalText(refusal))));
     const draft: BulkDraft = {
       kind: 'bulk',
       action: args.action,

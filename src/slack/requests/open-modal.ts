@@ -12,7 +12,7 @@ import { isRedisUnavailable } from '../../redis.js';
 import type { AppContext } from '../context.js';
 import { FAILED, UNAVAILABLE } from '../guard.js';
 import { alreadyOpenRefusal } from './already-open.js';
-import { refusalText } from './refusals.js';
+import { permissionRefusal, refusalText } from './refusals.js';
 
 export interface OpenModalArgs {
   client: WebClient;
@@ -76,12 +76,8 @@ async function fillModal(
       ...(reason ? { reason } : {}),
     });
   const permission = await ctx.policy.mayRequest(args.requesterId, args.channelId).catch(() => undefined);
-  if (!permission?.ok) {
-    const refusal = !permission
-      ? 'cannot_verify'
-      : permission.reason === 'user'
-        ? 'not_requester'
-        : 'channel';
+  const refusal = permissionRefusal(permission, 'request');
+  if (refusal) {
     audit('refused', refusal);
     return void (await notice(refusalText(refusal)));
   }
@@ -103,8 +99,8 @@ async function fillModal(
     return void (await notice(`:warning: ${why}`));
   }
   const user = found.value;
-  const refusal = precondition(args.action, user);
-  if (refusal) return void (await notice(refusal));
+  const unmet = precondition(args.action, user);
+  if (unmet) return void (await notice(unmet));
 
   const target = snapshot(user);
   const draftId = await ctx.drafts.save({

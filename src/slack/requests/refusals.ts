@@ -1,3 +1,5 @@
+import type { RequestPermission } from '../../approvals/policy.js';
+
 // What a user is told when the server refuses them. Trusted mrkdwn (no user text in it).
 export type Refusal =
   | 'not_approver'
@@ -37,4 +39,15 @@ const TEXT: Record<Refusal, string> = {
 
 export function refusalText(refusal: Refusal): string {
   return TEXT[refusal];
+}
+
+/** Why a policy answer refuses a request or a lookup; undefined when it allows it. No answer fails closed. */
+export function permissionRefusal(
+  permission: RequestPermission | undefined,
+  asked: 'request' | 'lookup',
+): Refusal | undefined {
+  if (permission?.ok) return undefined;
+  if (!permission) return 'cannot_verify';
+  if (asked === 'lookup') return permission.reason === 'user' ? 'not_looker' : 'lookup_channel';
+  return permission.reason === 'user' ? 'not_requester' : 'channel';
 }

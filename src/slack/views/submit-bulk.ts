@@ -1,13 +1,8 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { MAX_BATCH_USERS } from '../../approvals/types.js';
-import { confirmsDelete, validateReason } from '../../approvals/validate.js';
 import { bulkCheckingModal } from '../../blocks/batch-modals.js';
-import {
-  BLOCK_IDS,
-  BULK_LIST_BLOCK_PREFIX,
-  bulkListBlockId,
-  DELETE_CONFIRMATION_WORD,
-} from '../../blocks/ids.js';
+import { BLOCK_IDS, BULK_LIST_BLOCK_PREFIX, bulkListBlockId } from '../../blocks/ids.js';
+import { CONFIRM_DELETE_ERROR, confirmsDelete, validateReason } from '../../blocks/modal-input.js';
 import { noticeModal } from '../../blocks/modals.js';
 import { parseIdList } from '../commands/parse.js';
 import type { AppContext } from '../context.js';
@@ -70,7 +65,7 @@ export function submitBulkReview(ctx: AppContext) {
     const errors: Record<string, string> = {};
     if (!reason.ok) errors[BLOCK_IDS.reason] = reason.error;
     if (draft.action === 'delete' && !confirmsDelete(values[BLOCK_IDS.confirm]))
-      errors[BLOCK_IDS.confirm] = `Type ${DELETE_CONFIRMATION_WORD} to confirm.`;
+      errors[BLOCK_IDS.confirm] = CONFIRM_DELETE_ERROR;
     if (Object.keys(errors).length > 0 || !reason.ok)
       return void (await args.ack({ response_action: 'errors', errors }));
     await args.ack();

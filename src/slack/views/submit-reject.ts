@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { auditTarget } from '../../approvals/types.js';
-import { validateReason } from '../../approvals/validate.js';
 import { audit } from '../../audit.js';
 import { BLOCK_IDS } from '../../blocks/ids.js';
+import { validateReason } from '../../blocks/modal-input.js';
 import { noticeModal } from '../../blocks/modals.js';
 import type { AppContext } from '../context.js';
 import { refusalText } from '../requests/refusals.js';

@@ -1,6 +1,11 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { confirmsDelete, validateEdit, validateReason } from '../../approvals/validate.js';
-import { BLOCK_IDS, DELETE_CONFIRMATION_WORD } from '../../blocks/ids.js';
+import { BLOCK_IDS } from '../../blocks/ids.js';
+import {
+  CONFIRM_DELETE_ERROR,
+  confirmsDelete,
+  validateEdit,
+  validateReason,
+} from '../../blocks/modal-input.js';
 import { noticeModal } from '../../blocks/modals.js';
 import type { AppContext } from '../context.js';
 import { createRequest, notifyRequester } from '../requests/create.js';
@@ -45,7 +50,7 @@ export function submitRequest(ctx: AppContext) {
       if (checked.ok) reason = checked.reason;
       else errors[BLOCK_IDS.reason] = checked.error;
       if (draft.action === 'delete' && !confirmsDelete(values[BLOCK_IDS.confirm])) {
-        errors[BLOCK_IDS.confirm] = `Type ${DELETE_CONFIRMATION_WORD} to confirm.`;
+        errors[BLOCK_IDS.confirm] = CONFIRM_DELETE_ERROR;
       }
     }
     if (Object.keys(errors).length > 0) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INPUT_ACTION_ID } from '../../blocks/ids.js';
+import { MAX_PRIVATE_METADATA } from '../../blocks/limits.js';
 
 // view.state.values as Slack sends it: { [block_id]: { [action_id]: { type, value } } }.
 const stateSchema = z.record(
@@ -20,7 +21,7 @@ export function inputValues(state: unknown): Record<string, string | undefined> 
 
 /** private_metadata written by this app: a small JSON object. */
 export function metadata(raw: unknown): Record<string, unknown> {
-  if (typeof raw !== 'string' || raw.length > 3000) return {};
+  if (typeof raw !== 'string' || raw.length > MAX_PRIVATE_METADATA) return {};
   try {
     const value: unknown = JSON.parse(raw);
     return value && typeof value === 'object' && !Array.isArray(value)

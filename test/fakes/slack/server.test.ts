@@ -206,7 +206,7 @@ describe('FakeSlack Block Kit checks', () => {
 describe('FakeSlack views', () => {
   it('opens a modal with a unique id and hash and keeps it for updates', async () => {
     const opened = await client.views.open({ trigger_id: 't1', view: modal('Edit user') });
-    const other = await client.views.push({ trigger_id: 't2', view: modal('Confirm') });
+    const other = await client.views.open({ trigger_id: 't2', view: modal('Confirm') });
     expect(opened.view).toMatchObject({
       id: expect.stringMatching(/^V/),
       team_id: fake.teamId,
@@ -272,29 +272,7 @@ describe('FakeSlack views', () => {
   });
 });
 
-describe('FakeSlack users, usergroups and channels', () => {
-  it('answers users.info from setUser, a generated user, or user_not_found', async () => {
-    fake.setUser({ id: 'U42', name: 'alice', real_name: 'Alice A', tz: 'Europe/Paris', deleted: true });
-    const alice = await client.users.info({ user: 'U42' });
-    expect(alice.user).toMatchObject({
-      id: 'U42',
-      team_id: fake.teamId,
-      name: 'alice',
-      real_name: 'Alice A',
-      tz: 'Europe/Paris',
-      deleted: true,
-      is_bot: false,
-      profile: { real_name: 'Alice A', display_name: 'alice' },
-    });
-    const generated = await client.users.info({ user: 'W0001' });
-    expect(generated.user).toMatchObject({ id: 'W0001', deleted: false, is_bot: false });
-    const bot = await client.users.info({ user: fake.botUserId });
-    expect(bot.user?.is_bot).toBe(true);
-    await expect(client.users.info({ user: 'nobody' })).rejects.toMatchObject({
-      data: { error: 'user_not_found' },
-    });
-  });
-
+describe('FakeSlack users and usergroups', () => {
   it('opens a DM when posting to a user id, but refuses bots (cannot_dm_bot) and deactivated users', async () => {
     fake.setUser({ id: 'UABOT', is_bot: true });
     fake.setUser({ id: 'UGONE', deleted: true });
@@ -319,19 +297,6 @@ describe('FakeSlack users, usergroups and channels', () => {
       data: { error: 'no_such_subteam' },
     });
   });
-
-  it('reports the bot membership in conversations.info', async () => {
-    fake.setChannelMembership('C2', false);
-    await expect(client.conversations.info({ channel: 'C1' })).resolves.toMatchObject({
-      channel: { id: 'C1', is_member: true },
-    });
-    await expect(client.conversations.info({ channel: 'C2' })).resolves.toMatchObject({
-      channel: { id: 'C2', is_member: false },
-    });
-    await expect(client.conversations.info({ channel: 'CNOTFOUND9' })).rejects.toMatchObject({
-      data: { error: 'channel_not_found' },
-    });
-  });
 });
 
 describe('FakeSlack failNext', () => {
@@ -348,13 +313,15 @@ describe('FakeSlack failNext', () => {
   });
 
   it('answers 429 with Retry-After, which WebClient reports as rate limited', async () => {
-    fake.failNext('users.info', { status: 429, retryAfterSec: 7 });
+    fake.failNext('views.publish', { status: 429, retryAfterSec: 7 });
     const impatient = clientFor(fake.botToken, { rejectRateLimitedCalls: true });
-    await expect(impatient.users.info({ user: 'U1' })).rejects.toMatchObject({
+    await expect(
+      impatient.views.publish({ user_id: 'U1', view: { type: 'home', blocks: [] } }),
+    ).rejects.toMatchObject({
       code: ErrorCode.RateLimitedError,
       retryAfter: 7,
     });
-    const raw = await fetch(`${fake.apiUrl}users.info`, { method: 'POST' });
+    const raw = await fetch(`${fake.apiUrl}views.publish`, { method: 'POST' });
     expect(raw.status).toBe(200);
   });
 
@@ -412,43 +379,6 @@ describe('FakeSlack response_url', () => {
     fake.failNext('response_url', { status: 404, error: 'expired_url' });
     const expired = await post({ text: 'late' });
     expect(expired.status).toBe(404);
-  });
-});
-
-describe('FakeSlack files.uploadV2', () => {
-  it('serves getUploadURLExternal, the upload URL and completeUploadExternal', async () => {
-    const result = await client.files.uploadV2({
-      channel_id: 'C1',
-      content: 'id,email\n1,a@example.com\n',
-      filename: 'users.csv',
-      title: 'Users',
-    });
-    const [getUrl] = fake.callsTo('files.getUploadURLExternal');
-    const [upload] = fake.callsTo('file_upload');
-    const [complete] = fake.callsTo('files.completeUploadExternal');
-    expect(getUrl?.args).toMatchObject({ filename: 'users.csv', length: '25' });
-    expect(upload?.args).toMatchObject({
-      filename: 'users.csv',
-      content: 'id,email\n1,a@example.com\n',
-      length: 25,
-    });
-    expect(complete?.args).toMatchObject({
-      channel_id: 'C1',
-      files: [{ id: upload?.args.file_id, title: 'Users' }],
-    });
-    expect(result).toMatchObject({
-      ok: true,
-      files: [
-        { ok: true, files: [{ id: upload?.args.file_id, title: 'Users', name: 'users.csv', size: 25 }] },
-      ],
-    });
-  });
-
-  it('refuses to complete a file that was never uploaded', async () => {
-    const { file_id } = await client.files.getUploadURLExternal({ filename: 'a.txt', length: 1 });
-    await expect(
-      client.files.completeUploadExternal({ files: [{ id: file_id ?? '', title: 'A' }] }),
-    ).rejects.toMatchObject({ data: { error: 'file_not_found' } });
   });
 });
 

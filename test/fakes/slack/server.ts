@@ -10,11 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { blockKitProblems, type Surface } from '../../helpers/block-kit.js';
 import { Waiters } from '../waiters.js';
 
-// A local stand-in for the Slack Web API, response_urls and file-upload URLs. Answers mirror the shapes in
+// A local stand-in for the Slack Web API methods the app calls, and response_urls. Answers mirror the shapes in
 // ../shared/slack/web-api and ../shared/slack/errors (ok:false bodies, [ERROR] … [json-pointer:…] messages).
 
 export interface SlackCall {
-  /** Web API method, or 'response_url' / 'file_upload'. */
+  /** Web API method, or 'response_url'. */
   method: string;
   /** Form fields with JSON-looking ones parsed, or the JSON body. */
   args: Record<string, unknown>;
@@ -44,11 +44,9 @@ export interface FakeSlackOptions {
   checkBlocks?: boolean;
 }
 
+/** A Slack user the app may DM: a bot, or a deactivated account, is refused as Slack does. */
 export interface FakeUser {
   id: string;
-  name?: string;
-  real_name?: string;
-  tz?: string;
   is_bot?: boolean;
   deleted?: boolean;
 }
@@ -62,27 +60,14 @@ interface Answer {
   headers?: Record<string, string>;
 }
 
-interface Upload {
-  filename: string;
-  length: number;
-  content?: string;
-}
-
 const APP_ID = 'AFAKEAPP1';
 const MAX_TEXT = 40_000;
 const MESSAGE_METHODS = new Set(['chat.postMessage', 'chat.update', 'chat.postEphemeral']);
-const MODAL_METHODS = new Set(['views.open', 'views.update', 'views.push']);
+const MODAL_METHODS = new Set(['views.open', 'views.update']);
 // Form fields that are free text even when they look like JSON.
-const TEXT_FIELDS = new Set([
-  'text',
-  'markdown_text',
-  'initial_comment',
-  'private_metadata',
-  'title',
-  'alt_text',
-  'username',
-]);
-const SCOPES = 'commands,chat:write,users:read,usergroups:read,channels:read,groups:read,files:write';
+const TEXT_FIELDS = new Set(['text', 'markdown_text', 'private_metadata', 'alt_text', 'username']);
+// The bot scopes manifest.yml asks for.
+const SCOPES = 'commands,chat:write,usergroups:read';
 // Methods called with the app-level token instead of the bot token.
 const APP_TOKEN_METHODS = new Set(['apps.connections.open']);
 
@@ -106,7 +91,6 @@ export class FakeSlack {
   private readonly membership = new Map<string, boolean>();
   private readonly views = new Map<string, Json>();
   private readonly homeViews = new Map<string, string>();
-  private readonly uploads = new Map<string, Upload>();
   private lastTsSeconds = 0;
   private serial = 0;
 
@@ -118,15 +102,10 @@ export class FakeSlack {
     'chat.delete': (a) => this.deleteMessage(a),
     'chat.postEphemeral': (a) => this.postEphemeral(a),
     'views.open': (a) => this.openView(a),
-    'views.push': (a) => this.openView(a),
     'views.update': (a) => this.updateView(a),
     'views.publish': (a) => this.publishView(a),
-    'users.info': (a) => this.userInfo(a),
     'usergroups.users.list': (a) => this.usergroupUsers(a),
-    'conversations.info': (a) => this.conversationInfo(a),
     'chat.getPermalink': (a) => this.permalink(a),
-    'files.getUploadURLExternal': (a) => this.getUploadUrl(a),
-    'files.completeUploadExternal': (a) => this.completeUpload(a),
   };
 
   private constructor(
@@ -223,7 +202,6 @@ export class FakeSlack {
     this.membership.clear();
     this.views.clear();
     this.homeViews.clear();
-    this.uploads.clear();
   }
 
   async close(): Promise<void> {
@@ -244,8 +222,6 @@ export class FakeSlack {
     let answer: Answer = { status: 404, body: 'not found' };
     if (root === 'api' && id) answer = await this.answerApi(id, req, body, url.searchParams);
     else if (req.method === 'POST' && root === 'response' && id) answer = this.answerResponseUrl(id, body);
-    else if (req.method === 'POST' && root === 'upload' && id)
-      answer = await this.answerUpload(id, req, body);
     send(res, answer);
   }
 
@@ -316,24 +292,6 @@ export class FakeSlack {
             ? 'no_text'
             : undefined;
     return refused ? { status: 400, body: error(refused) } : { status: 200, body: { ok: true } };
-  }
-
-  private async answerUpload(id: string, req: IncomingMessage, body: Buffer): Promise<Answer> {
-    const upload = this.uploads.get(id);
-    const content = await uploadedText(req.headers['content-type'], body);
-    const length = Buffer.byteLength(content);
-    this.record({
-      method: 'file_upload',
-      args: { file_id: id, filename: upload?.filename, length, content },
-      token: bearer(req.headers.authorization),
-      problems: [],
-      at: Date.now(),
-    });
-    const failure = this.takeFailure('file_upload');
-    if (failure) return failureAnswer(failure);
-    if (!upload) return { status: 404, body: 'not found' };
-    upload.content = content;
-    return { status: 200, body: `OK - ${length}` };
   }
 
   private record(call: SlackCall): void {
@@ -554,42 +512,6 @@ export class FakeSlack {
     return [...this.views.values()].find((v) => v.external_id === externalId);
   }
 
-  private userInfo(args: Json): Json {
-    const id = stringArg(args.user) ?? '';
-    const set = this.users.get(id);
-    if (!set && !/^[UW][A-Z0-9]{2,}$/.test(id)) return error('user_not_found');
-    const isBot = set?.is_bot ?? id === this.botUserId;
-    const name = set?.name ?? (id === this.botUserId ? 'cipher-user' : `user.${id.toLowerCase()}`);
-    const realName = set?.real_name ?? (id === this.botUserId ? 'Cipher User' : `User ${id}`);
-    const tz = set?.tz ?? 'America/Los_Angeles';
-    return {
-      ok: true,
-      user: {
-        id,
-        team_id: this.teamId,
-        name,
-        real_name: realName,
-        deleted: set?.deleted ?? false,
-        tz,
-        tz_offset: tzOffsetSeconds(tz),
-        is_bot: isBot,
-        is_app_user: false,
-        is_admin: false,
-        is_owner: false,
-        is_restricted: false,
-        is_ultra_restricted: false,
-        updated: Math.floor(Date.now() / 1000),
-        profile: {
-          real_name: realName,
-          real_name_normalized: realName,
-          display_name: name,
-          display_name_normalized: name,
-          team: this.teamId,
-        },
-      },
-    };
-  }
-
   private usergroupUsers(args: Json): Json {
     const group = stringArg(args.usergroup);
     if (group === undefined) return error('invalid_arguments');
@@ -607,63 +529,6 @@ export class FakeSlack {
       channel,
       permalink: `https://fake.slack.com/archives/${channel}/p${ts.replace('.', '')}`,
     };
-  }
-
-  private conversationInfo(args: Json): Json {
-    const id = stringArg(args.channel);
-    if (id === undefined || id.startsWith('CNOTFOUND')) return error('channel_not_found');
-    return {
-      ok: true,
-      channel: {
-        id,
-        name: `channel-${id.toLowerCase()}`,
-        is_channel: id.startsWith('C'),
-        is_group: false,
-        is_im: id.startsWith('D'),
-        is_private: id.startsWith('G'),
-        is_archived: false,
-        is_member: this.membership.get(id) ?? true,
-        created: 1449252889,
-      },
-    };
-  }
-
-  private getUploadUrl(args: Json): Json {
-    const filename = stringArg(args.filename);
-    const length = Number(args.length);
-    if (filename === undefined || !Number.isInteger(length) || length < 0) return error('invalid_arguments');
-    const fileId = this.nextId('F');
-    this.uploads.set(fileId, { filename, length });
-    return { ok: true, upload_url: `${this.origin}/upload/${fileId}`, file_id: fileId };
-  }
-
-  private completeUpload(args: Json): Json {
-    if (!Array.isArray(args.files) || args.files.length === 0) return error('invalid_arguments');
-    const channel = stringArg(args.channel_id);
-    if (channel !== undefined) {
-      const refused = this.refuseChannel(channel, true);
-      if (refused) return error(refused);
-    }
-    const files: Json[] = [];
-    for (const entry of args.files as unknown[]) {
-      const id = stringArg((entry as Json | null)?.id);
-      const upload = this.uploads.get(id ?? '');
-      if (id === undefined || !upload || upload.content === undefined) return error('file_not_found');
-      const title = stringArg((entry as Json).title) ?? upload.filename;
-      files.push({
-        id,
-        created: Math.floor(Date.now() / 1000),
-        name: upload.filename,
-        title,
-        mimetype: mimetype(upload.filename),
-        user: this.botUserId,
-        size: Buffer.byteLength(upload.content),
-        url_private: `${this.origin}/files/${id}/${encodeURIComponent(upload.filename)}`,
-        permalink: `https://fake.slack.com/files/${this.botUserId}/${id}/${encodeURIComponent(upload.filename)}`,
-        channels: channel !== undefined ? [channel] : [],
-      });
-    }
-    return { ok: true, files };
   }
 
   // ---- helpers needing state ----
@@ -780,13 +645,6 @@ async function decodeArgs(
     const parsed = parseJsonObject(body.toString('utf8'));
     return parsed ? { ...args, ...parsed } : 'invalid_json';
   }
-  if (type.startsWith('multipart/form-data')) {
-    const form = await new Response(body, { headers: { 'content-type': type } }).formData();
-    for (const [key, value] of form) {
-      args[key] = typeof value === 'string' ? decodeField(key, value) : await value.text();
-    }
-    return args;
-  }
   for (const [key, value] of new URLSearchParams(body.toString('utf8'))) args[key] = decodeField(key, value);
   return args;
 }
@@ -798,15 +656,6 @@ function decodeField(key: string, value: string): unknown {
   } catch {
     return value;
   }
-}
-
-async function uploadedText(contentType: string | undefined, body: Buffer): Promise<string> {
-  const type = (contentType ?? '').toLowerCase();
-  if (!type.startsWith('multipart/form-data')) return body.toString('utf8');
-  const form = await new Response(body, { headers: { 'content-type': type } }).formData();
-  for (const [, value] of form) if (typeof value !== 'string') return value.text();
-  const first = form.values().next();
-  return first.done ? '' : String(first.value);
 }
 
 function send(res: ServerResponse, answer: Answer): void {
@@ -829,26 +678,4 @@ function failureAnswer(failure: SlackFailure): Answer {
   }
   if (status === undefined) return { status: 200, body: error(code ?? 'fatal_error') };
   return { status, body: code !== undefined ? error(code) : (STATUS_CODES[status] ?? 'error') };
-}
-
-function mimetype(filename: string): string {
-  const ext = filename.split('.').pop()?.toLowerCase();
-  const known: Record<string, string> = { txt: 'text/plain', csv: 'text/csv', json: 'application/json' };
-  return (ext && known[ext]) ?? 'application/octet-stream';
-}
-
-function tzOffsetSeconds(tz: string): number {
-  try {
-    const parts = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      timeZoneName: 'longOffset',
-    }).formatToParts();
-    const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
-    const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-    if (!match) return 0;
-    const seconds = Number(match[2]) * 3600 + Number(match[3]) * 60;
-    return match[1] === '-' ? -seconds : seconds;
-  } catch {
-    return 0;
-  }
 }
