@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { Policy } from './approvals/policy.js';
 import { PRECHECK_LEASE_MS, PrecheckLimits } from './approvals/prechecks.js';
-import { RequestStore } from './approvals/store.js';
+import { RequestStore } from './approvals/store/store.js';
 import { RedisCallBudget } from './cipherscale/budget.js';
 import { createCipherscaleClient } from './cipherscale/client.js';
 import { type Config, redactUrl } from './config.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { batchSchema, targetSchema } from '../approvals/store.js';
+import { batchSchema, targetSchema } from '../approvals/schemas.js';
 import { ACTIONS, type Batch, type TargetSnapshot } from '../approvals/types.js';
 
 // What a request modal needs between opening and submit. Kept in Redis, not in private_metadata
