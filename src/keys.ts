@@ -36,13 +36,21 @@ export class Keys {
   sweep(index: SweepIndex): string {
     return `${this.prefix}requests:${index}`;
   }
-  /** `<action>:<userId>` → the one open request for that action and user. */
+  /** `holdField(action, userId)` → the one open request for that action and user. */
   get holds(): string {
     return `${this.prefix}holds`;
   }
-  /** `<requesterId>:<requestId>` for every open request, lex-ordered (the per-requester cap). */
+  /** `<requesterId>:<requestId>` for every open request, score 0, lex-ordered (the per-requester cap). */
   get requesters(): string {
     return `${this.prefix}requesters:open`;
+  }
+  /** A field of `holds`. */
+  static holdField(action: string, userId: string): string {
+    return `${action}:${userId}`;
+  }
+  /** ZRANGEBYLEX bounds of one requester's members of `requesters` (Slack ids hold no `:` or `;`). */
+  static requesterRange(requesterId: string): [min: string, max: string] {
+    return [`[${requesterId}:`, `(${requesterId};`];
   }
   /** Bulk pre-checks in flight of one requester. */
   prechecks(requesterId: string): string {

@@ -167,7 +167,10 @@ export class RequestStore {
     const found = new Map<string, ApprovalRequest>();
     const ids = [...new Set(userIds.map(holdId))];
     if (ids.length === 0) return found;
-    const held = await this.redis.hmget(this.keys.holds, ...ids.map((userId) => holdField(action, userId)));
+    const held = await this.redis.hmget(
+      this.keys.holds,
+      ...ids.map((userId) => Keys.holdField(action, userId)),
+    );
     const holders = [...new Set(held.filter(isRequestId))];
     const requests = new Map<string, ApprovalRequest>();
     for (const id of holders) {
@@ -190,7 +193,7 @@ export class RequestStore {
     ];
     const fields = newRecordFields(checked);
     if (limits) fields.holds = holds.join(',');
-    const holdFields = limits ? holds.map((userId) => holdField(checked.action, userId)) : [];
+    const holdFields = limits ? holds.map((userId) => Keys.holdField(checked.action, userId)) : [];
     const ttlMs = Math.max(checked.expiresAt - checked.createdAt, 0) + this.retentionMs;
     // Every other record the script reads is read here first, so it can be declared in KEYS.
     const others = await this.createReads(checked.requesterId, holdFields);
@@ -249,7 +252,7 @@ export class RequestStore {
     const pipeline = this.redis.pipeline();
     pipeline.zrange(open, 0, PRUNED_PER_CREATE - 1).zrange(pending, 0, PRUNED_PER_CREATE - 1);
     if (holdFields.length > 0) {
-      pipeline.hmget(holds, ...holdFields).zrangebylex(requesters, `[${requesterId}:`, `(${requesterId};`);
+      pipeline.hmget(holds, ...holdFields).zrangebylex(requesters, ...Keys.requesterRange(requesterId));
     }
     const replies = await pipeline.exec();
     throwFirstError(replies);
@@ -618,11 +621,6 @@ export class RequestStore {
       keys.requesters,
     ];
   }
-}
-
-/** A hold's field in the holds hash: one open request per (action, user). */
-function holdField(action: Action, userId: string): string {
-  return `${action}:${userId}`;
 }
 
 const CHANGED_BY_DECIDE: ReadonlySet<string> = new Set(['rejected', 'cancelled', 'expired']);
