@@ -570,6 +570,7 @@ export class RequestStore {
         [index, left],
         [alsoGone, gone],
       ]);
+      if (members.length < limit) break;
     }
     return [...out.values()];
   }

@@ -35,11 +35,12 @@ if cap ~= '' then
     if other and isOpen(other) then table.insert(busy, field) table.insert(busy, other) end
   end
   if #busy > 0 then return {'already_open', busy} end
+  -- The requester's members (Keys.requesterRange): `<requesterId>:<requestId>`.
   local prefix = ARGV[7] .. ':'
+  local count = 0
   for _, m in ipairs(redis.call('ZRANGEBYLEX', KEYS[9], '[' .. prefix, '(' .. ARGV[7] .. ';')) do
-    if not isOpen(string.sub(m, #prefix + 1)) then redis.call('ZREM', KEYS[9], m) end
+    if isOpen(string.sub(m, #prefix + 1)) then count = count + 1 else redis.call('ZREM', KEYS[9], m) end
   end
-  local count = redis.call('ZLEXCOUNT', KEYS[9], '[' .. prefix, '(' .. ARGV[7] .. ';')
   if count >= tonumber(cap) then return {'requester_cap', {tostring(count)}} end
 end
 

@@ -2,9 +2,14 @@
 -- 7 fresh, 8 holds, 9 requesters. ARGV[1] id, ARGV[2] retentionMs.
 local key, id, retention = KEYS[1], ARGV[1], tonumber(ARGV[2])
 local function all() return redis.call('HGETALL', key) end
+-- Redis's clock in ms, read once per script.
+local clockMs
 local function clock()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if not clockMs then
+    local t = redis.call('TIME')
+    clockMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return clockMs
 end
 local function keepAtLeast(ms)
   if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
