@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RequestStore } from '../src/approvals/store.js';
+import { RequestStore } from '../src/approvals/store/store.js';
 import { snapshot } from '../src/approvals/targets.js';
 import { TERMINAL_STATES } from '../src/approvals/types.js';
 import type { User } from '../src/cipherscale/schemas.js';

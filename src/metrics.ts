@@ -1,7 +1,7 @@
 import type { FetchFunction } from '@slack/web-api';
 import type { Job, Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { StoreTransition } from './approvals/store.js';
+import type { StoreTransition } from './approvals/store/store.js';
 import { processRedactor, redactAndCut } from './redact.js';
 
 const PREFIX = 'cipher_user_';

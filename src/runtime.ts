@@ -4,10 +4,11 @@ import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { Policy } from './approvals/policy.js';
 import { PRECHECK_LEASE_MS, PrecheckLimits } from './approvals/prechecks.js';
-import { RequestStore } from './approvals/store.js';
+import { RequestStore } from './approvals/store/store.js';
 import { RedisCallBudget } from './cipherscale/budget.js';
 import { createCipherscaleClient } from './cipherscale/client.js';
 import { type Config, redactUrl } from './config.js';
+import { Keys } from './keys.js';
 import { createLogger, type Logger, slackLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { type OpsServer, opsRoutes, startOpsServer } from './ops.js';
@@ -201,7 +202,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           connection: workerRedis,
           prefix: bullPrefix,
           redis,
-          lockKey: `${prefix}sweeper:lock`,
+          lockKey: new Keys(prefix).sweeperLock,
           intervalMs: config.jobs.sweepIntervalMs,
           graceMs: config.jobs.sweepGraceMs,
           lockMs: config.jobs.lockMs,

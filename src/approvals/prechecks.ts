@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { Keys } from '../keys.js';
+import { LuaScript } from '../lua.js';
 
 // Bulk pre-checks in flight per requester: one lease each, in Redis (shared by every replica), each
 // with a deadline so a process that dies mid-check frees its slot once the lease runs out.
@@ -24,31 +27,10 @@ export interface PrecheckLease {
 
 export type AcquireResult = { ok: true; lease: PrecheckLease } | { ok: false; inFlight: number; max: number };
 
-// KEYS[1] the requester's leases (member → deadline, Redis's clock). ARGV: lease id, lease ms, max.
-const ACQUIRE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local count = redis.call('ZCARD', KEYS[1])
-if count >= tonumber(ARGV[3]) then return {0, count} end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return {1, count + 1}
-`;
-
-// Same keys and arguments: moves the deadline on, only while the lease is still there.
-const RENEW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local deadline = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not deadline or tonumber(deadline) <= now then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  return 0
-end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 1
-`;
+const script = (name: string) => LuaScript.file(new URL(`./scripts/${name}.lua`, import.meta.url));
+const ACQUIRE = script('precheck-acquire-1');
+const RENEW = script('precheck-renew-1');
+const acquireReply = z.tuple([z.number(), z.number()]);
 
 export class PrecheckLimits {
   constructor(private readonly options: PrecheckLimitsOptions) {}
@@ -62,12 +44,12 @@ export class PrecheckLimits {
     const { redis, max, leaseMs } = this.options;
     const key = this.key(requesterId);
     const id = randomBytes(9).toString('hex');
-    const [granted, count] = (await redis.eval(ACQUIRE, 1, key, id, leaseMs, max)) as [number, number];
+    const [granted, count] = acquireReply.parse(await ACQUIRE.run(redis, [key], [id, leaseMs, max]));
     if (granted !== 1) return { ok: false, inFlight: Number(count), max };
     return {
       ok: true,
       lease: {
-        renew: async () => (await redis.eval(RENEW, 1, key, id, leaseMs, max)) === 1,
+        renew: async () => (await RENEW.run(redis, [key], [id, leaseMs])) === 1,
         release: async () => void (await redis.zrem(key, id)),
       },
     };
@@ -89,7 +71,7 @@ export class PrecheckLimits {
   }
 
   private key(requesterId: string): string {
-    return `${this.options.prefix}requester:${requesterId}:prechecks`;
+    return new Keys(this.options.prefix).prechecks(requesterId);
   }
 }
 

@@ -1,5 +1,5 @@
-import type { RequestStore } from '../approvals/store.js';
-import { type BatchRequest, type ItemOutcome, TERMINAL_STATES } from '../approvals/types.js';
+import type { RequestStore } from '../approvals/store/store.js';
+import { type BatchRequest, type ItemOutcome, type Outcome, TERMINAL_STATES } from '../approvals/types.js';
 import { audit } from '../audit.js';
 import { countResults, countsLine } from '../blocks/batch.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
@@ -126,7 +126,7 @@ export async function finalizeBatch(requestId: string, deps: BatchDeps): Promise
     results = await deps.store.itemResults(requestId);
   }
   const counts = countResults(request.batch, results);
-  const outcome = {
+  const outcome: Outcome = {
     ok: counts.failed === 0,
     code: counts.failed === 0 ? 'all_done' : 'some_failed',
     summary: countsLine(request.action, counts),

@@ -1,4 +1,4 @@
-import type { RequestStore } from '../approvals/store.js';
+import type { RequestStore } from '../approvals/store/store.js';
 import { isInactive } from '../approvals/targets.js';
 import type { Action, ApprovalRequest, Outcome, TargetSnapshot } from '../approvals/types.js';
 import { TERMINAL_STATES } from '../approvals/types.js';

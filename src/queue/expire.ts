@@ -1,4 +1,4 @@
-import type { RequestStore } from '../approvals/store.js';
+import type { RequestStore } from '../approvals/store/store.js';
 import { auditTarget } from '../approvals/types.js';
 import type { Logger } from '../logger.js';
 import type { Announcer } from './announcer.js';

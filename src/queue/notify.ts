@@ -1,4 +1,4 @@
-import type { RequestStore } from '../approvals/store.js';
+import type { RequestStore } from '../approvals/store/store.js';
 import type { ApprovalRequest } from '../approvals/types.js';
 import type { RequestEvent } from '../blocks/approval-card.js';
 import type { Announcer } from './announcer.js';

@@ -1,5 +1,5 @@
 import type { Policy } from '../approvals/policy.js';
-import type { RequestStore } from '../approvals/store.js';
+import type { RequestStore } from '../approvals/store/store.js';
 import type { ApprovalRequest } from '../approvals/types.js';
 import type { Logger } from '../logger.js';
 import type { ApproverMessenger } from './announcer.js';

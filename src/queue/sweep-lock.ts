@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { LuaScript } from '../lua.js';
 
-// Deletes or extends the lock only while it is still ours.
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+const script = (name: string) => LuaScript.file(new URL(`./scripts/${name}.lua`, import.meta.url));
+const RELEASE = script('sweep-lock-release-1');
+const RENEW = script('sweep-lock-renew-1');
 
 /**
  * One sweep at a time across every replica: BullMQ schedules the next run when one starts, so a run
@@ -23,7 +24,7 @@ export class SweepLock {
     if ((await this.redis.set(this.key, token, 'PX', this.ttlMs, 'NX')) !== 'OK') return undefined;
     const renew = setInterval(
       () => {
-        this.redis.eval(RENEW, 1, this.key, token, this.ttlMs).catch(() => undefined);
+        RENEW.run(this.redis, [this.key], [token, this.ttlMs]).catch(() => undefined);
       },
       Math.max(10, Math.floor(this.ttlMs / 3)),
     );
@@ -32,7 +33,7 @@ export class SweepLock {
       return await work();
     } finally {
       clearInterval(renew);
-      await this.redis.eval(RELEASE, 1, this.key, token).catch(() => undefined);
+      await RELEASE.run(this.redis, [this.key], [token]).catch(() => undefined);
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
-import type { RequestStore, SweepIndex } from '../approvals/store.js';
-import type { ApprovalRequest } from '../approvals/types.js';
+import type { RequestStore, SweepIndex } from '../approvals/store/store.js';
+import type { ApprovalRequest, Outcome } from '../approvals/types.js';
 import { audit } from '../audit.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Logger } from '../logger.js';
@@ -58,7 +58,7 @@ export const SWEEPER = 'sweeper';
 // A job in one of these states will still run (or is running): the sweeper leaves its request alone.
 const LIVE = new Set(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized']);
 
-const INTERNAL_ERROR = {
+const INTERNAL_ERROR: Pick<Outcome, 'ok' | 'code' | 'summary'> = {
   ok: false,
   code: 'internal_error',
   summary: 'cipher-user could not finish this request (internal error); check the user in Cipherscale.',

@@ -1,6 +1,6 @@
 import { type ConnectionOptions, type Job, type Queue, Worker } from 'bullmq';
 import type { Policy } from '../approvals/policy.js';
-import { auditTarget } from '../approvals/types.js';
+import { auditTarget, type Outcome } from '../approvals/types.js';
 import { withLogContext } from '../logger.js';
 import type { ApproverMessenger, BatchReporter } from './announcer.js';
 import { fanOutApproverDms, sendApproverDm } from './approver-dm.js';
@@ -196,7 +196,7 @@ async function onFailed(job: Job | undefined, err: Error, deps: ExecuteDeps): Pr
   try {
     const request = await deps.store.get(job.data.requestId);
     if (!request || request.outcome) return;
-    const outcome = {
+    const outcome: Outcome = {
       ok: false,
       code: 'internal_error',
       summary: 'cipher-user could not finish this request (internal error); check the user in Cipherscale.',

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { RequestStore } from '../approvals/store.js';
+import type { RequestStore } from '../approvals/store/store.js';
 import { approvalMessage, type RequestEvent, threadNote } from '../blocks/approval-card.js';
 import type { Logger } from '../logger.js';
 import type { Announcer } from '../queue/announcer.js';

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { RequestStore } from '../approvals/store.js';
+import type { RequestStore } from '../approvals/store/store.js';
 import { batchReport, batchSummary } from '../blocks/batch.js';
 import type { BatchReporter } from '../queue/announcer.js';
 

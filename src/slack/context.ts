@@ -1,6 +1,6 @@
 import type { Policy } from '../approvals/policy.js';
 import type { PrecheckLimits } from '../approvals/prechecks.js';
-import type { RequestStore } from '../approvals/store.js';
+import type { RequestStore } from '../approvals/store/store.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';

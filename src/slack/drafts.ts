@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { batchSchema, targetSchema } from '../approvals/store.js';
+import { batchSchema, targetSchema } from '../approvals/schemas.js';
 import { ACTIONS, type Batch, type TargetSnapshot } from '../approvals/types.js';
+import { Keys } from '../keys.js';
 
 // What a request modal needs between opening and submit. Kept in Redis, not in private_metadata
 // (which is limited to 3 000 characters and travels through the client), so any replica can take the submit.
@@ -60,6 +61,6 @@ export class DraftStore {
   }
 
   private key(id: string): string {
-    return `${this.prefix}draft:${id}`;
+    return new Keys(this.prefix).draft(id);
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { type CreateResult, type NewRequest, RequestStore } from '../../src/approvals/store.js';
+import { type CreateResult, type NewRequest, RequestStore } from '../../src/approvals/store/store.js';
 import type { Action, TargetSnapshot } from '../../src/approvals/types.js';
 import { until } from '../helpers/poll.js';
 
@@ -124,8 +124,8 @@ describe('one open request per action and target', () => {
       );
       await end(first);
       // Freed in the same script, not left for the next create to find stale.
-      expect(await redis.exists(`${prefix}open:deactivate:${target}`), label).toBe(0);
-      expect(await redis.zscore(`${prefix}requester:UREQ:open`, first), label).toBeNull();
+      expect(await redis.hexists(`${prefix}holds`, `deactivate:${target}`), label).toBe(0);
+      expect(await redis.zscore(`${prefix}requesters:open`, `UREQ:${first}`), label).toBeNull();
       expect((await store.tryCreate(single('deactivate', target), LIMITS)).outcome, label).toBe('created');
     }
   });
@@ -152,9 +152,9 @@ describe('one open request per action and target', () => {
       () => redis.exists(`${prefix}request:${gone}`),
       (n) => n === 0,
     );
-    expect(await redis.get(`${prefix}open:deactivate:${ALICE}`)).toBe(gone);
+    expect(await redis.hget(`${prefix}holds`, `deactivate:${ALICE}`)).toBe(gone);
     const next = await created(store.tryCreate(single('deactivate'), LIMITS));
-    expect(await redis.get(`${prefix}open:deactivate:${ALICE}`)).toBe(next);
+    expect(await redis.hget(`${prefix}holds`, `deactivate:${ALICE}`)).toBe(next);
 
     // A path that forgot the hold (a sweeper writing the state itself): terminal means free.
     await redis.hset(`${prefix}request:${next}`, 'state', 'expired');
@@ -164,9 +164,12 @@ describe('one open request per action and target', () => {
 
   it('the holds live at least as long as the request they point at', async () => {
     const id = await created(store.tryCreate(single('deactivate'), LIMITS));
-    const record = await redis.pttl(`${prefix}request:${id}`);
-    expect(await redis.pttl(`${prefix}open:deactivate:${ALICE}`)).toBeGreaterThanOrEqual(record);
-    expect(await redis.pttl(`${prefix}requester:UREQ:open`)).toBeGreaterThanOrEqual(record);
+    expect(await redis.pttl(`${prefix}request:${id}`)).toBeGreaterThan(0);
+    // One hash and one set for every request, with no TTL: a hold goes only when its request ends.
+    expect(await redis.hget(`${prefix}holds`, `deactivate:${ALICE}`)).toBe(id);
+    expect(await redis.pttl(`${prefix}holds`)).toBe(-1);
+    expect(await redis.zscore(`${prefix}requesters:open`, `UREQ:${id}`)).not.toBeNull();
+    expect(await redis.pttl(`${prefix}requesters:open`)).toBe(-1);
   });
 
   it('20 parallel creates for one user on two connections: exactly one, 19 refusals naming it', async () => {
@@ -203,7 +206,7 @@ describe('bulk requests hold each of their users', () => {
         { targetId: b, requestId: bulk },
       ],
     });
-    expect(await redis.exists(`${prefix}open:deactivate:${c}`)).toBe(0);
+    expect(await redis.hexists(`${prefix}holds`, `deactivate:${c}`)).toBe(0);
   });
 
   it('a stopped batch frees all of its users', async () => {
@@ -243,8 +246,8 @@ describe('open requests per requester', () => {
     expect((await store.tryCreate(single('deactivate', uuid()), cap)).outcome).toBe('requester_cap');
     await redis.del(`${prefix}request:${b}`);
     expect((await store.tryCreate(single('deactivate', uuid()), cap)).outcome).toBe('created');
-    expect(await redis.zrange(`${prefix}requester:UREQ:open`, 0, -1)).toHaveLength(2);
-    expect(await redis.zscore(`${prefix}requester:UREQ:open`, c)).not.toBeNull();
+    expect(await redis.zrangebylex(`${prefix}requesters:open`, '[UREQ:', '(UREQ;')).toHaveLength(2);
+    expect(await redis.zscore(`${prefix}requesters:open`, `UREQ:${c}`)).not.toBeNull();
   });
 
   it('a bulk request is one request against the cap', async () => {

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { type NewRequest, RECENT_KEPT, RequestExistsError, RequestStore } from '../../src/approvals/store.js';
+import {
+  type NewRequest,
+  RECENT_KEPT,
+  RequestExistsError,
+  RequestStore,
+} from '../../src/approvals/store/store.js';
 import type { Outcome } from '../../src/approvals/types.js';
 
 const T0 = 1_760_000_000_000;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { type NewRequest, RequestStore, type StoreTransition } from '../../src/approvals/store.js';
+import { type NewRequest, RequestStore, type StoreTransition } from '../../src/approvals/store/store.js';
+import type { Outcome } from '../../src/approvals/types.js';
 import { SweepLock } from '../../src/queue/sweep-lock.js';
 import { eventually } from '../helpers/poll.js';
 
@@ -38,7 +39,7 @@ const newRequest = (): NewRequest => ({
   createdAt: now,
   expiresAt: now + HOUR,
 });
-const outcome = { ok: true, summary: 'Deactivated.', code: 'done', attempts: 1, at: now };
+const outcome: Outcome = { ok: true, summary: 'Deactivated.', code: 'done', attempts: 1, at: now };
 
 describe('sweep indexes', () => {
   it('a request is in fresh once created, in working from quorum to its end, in unposted until its outcome is posted', async () => {

@@ -1,6 +1,6 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import type { RequestState, SingleRequest } from '../../src/approvals/types.js';
+import type { Outcome, RequestState, SingleRequest } from '../../src/approvals/types.js';
 import { approvalMessage, threadNote, userCardActions } from '../../src/blocks/approval-card.js';
 import { ACTION_IDS } from '../../src/blocks/ids.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
@@ -223,7 +223,7 @@ describe('approvalMessage', () => {
         outcome: {
           ok: false,
           summary: 'Cipherscale answered 400: invalid user',
-          code: 'bad_request',
+          code: 'client_error',
           attempts: 1,
           at: EXPIRES,
         },
@@ -314,7 +314,7 @@ describe('approvalMessage', () => {
           outcome: {
             ok: false,
             summary: huge('x'),
-            code: 'x',
+            code: 'client_error',
             attempts: 3,
             apiRequestId: huge('q'),
             at: EXPIRES,
@@ -392,14 +392,14 @@ describe('threadNote', () => {
   });
 
   it('says Deactivated, Deleted, or what the worker found instead', () => {
-    const outcome = { ok: true, summary: 'Done.', code: 'done', attempts: 1, at: EXPIRES };
+    const outcome: Outcome = { ok: true, summary: 'Done.', code: 'done', attempts: 1, at: EXPIRES };
     expect(note(request({ state: 'succeeded', outcome }), { kind: 'succeeded' })).toContain(
       '*Succeeded* — Deactivated Alice Martin.',
     );
     expect(note(request({ action: 'delete', state: 'succeeded', outcome }), { kind: 'succeeded' })).toContain(
       '*Succeeded* — Deleted Alice Martin.',
     );
-    const noop = { ...outcome, code: 'noop', summary: 'Already deactivated, nothing to do.' };
+    const noop: Outcome = { ...outcome, code: 'noop', summary: 'Already deactivated, nothing to do.' };
     expect(note(request({ state: 'succeeded', outcome: noop }), { kind: 'succeeded' })).toBe(
       ':white_check_mark: *Succeeded* — Already deactivated, nothing to do.\n' +
         `1 attempt · ${date('2024-06-04T09:00:00Z')}`,
@@ -412,7 +412,7 @@ describe('threadNote', () => {
       outcome: {
         ok: false,
         summary: 'Cipherscale refused the bot’s credentials (401) <!here>',
-        code: 'unauthorized',
+        code: 'credentials_refused',
         attempts: 5,
         at: EXPIRES,
       },

@@ -61,11 +61,14 @@ const navButtons = (view: ModalView) =>
 describe('the bulk list modal', () => {
   it('lists 500 users and 20 left out across pages, each exactly once, in order, numbered', () => {
     const targets = Array.from({ length: 500 }, (_, i) => target(i));
-    const excluded = Array.from({ length: 20 }, (_, i) => ({
-      id: uuid(1000 + i),
-      code: 'inactive',
-      reason: 'Already inactive: nothing to do.',
-    }));
+    const excluded = Array.from(
+      { length: 20 },
+      (_, i): ExcludedTarget => ({
+        id: uuid(1000 + i),
+        code: 'inactive',
+        reason: 'Already inactive: nothing to do.',
+      }),
+    );
     const r = request(targets, excluded);
     const pages = allPages(r);
     expect(pages).toHaveLength(Math.ceil(520 / BATCH_LIST_PAGE_SIZE));
@@ -107,12 +110,15 @@ describe('the bulk list modal', () => {
     const targets = Array.from({ length: 500 }, (_, i) =>
       target(i, { firstName: huge, lastName: '<@U0BOSS>', email: `<https://evil.example|${huge}>` }),
     );
-    const excluded = Array.from({ length: 120 }, (_, i) => ({
-      id: `<!here>${'`'.repeat(3)}${'y'.repeat(5000)}${i}`,
-      code: 'malformed',
-      reason: huge,
-      name: '<!everyone>',
-    }));
+    const excluded = Array.from(
+      { length: 120 },
+      (_, i): ExcludedTarget => ({
+        id: `<!here>${'`'.repeat(3)}${'y'.repeat(5000)}${i}`,
+        code: 'malformed',
+        reason: huge,
+        name: '<!everyone>',
+      }),
+    );
     const r = request(targets, excluded);
     const pages = allPages(r);
     expect(pages).toHaveLength(7);

@@ -58,7 +58,7 @@ function request(targets: TargetSnapshot[], overrides: Partial<BatchRequest> = {
   };
 }
 
-const outcome = (code: string, summary = ''): ItemOutcome => ({
+const outcome = (code: ItemOutcome['code'], summary = ''): ItemOutcome => ({
   ok: code === 'done' || code === 'noop',
   code,
   summary,
@@ -191,7 +191,7 @@ describe('batchSummary', () => {
 
   it('once finished, lists the failures and points to the report', () => {
     const done = new Map(targets.map((t) => [t.id, outcome('done')]));
-    done.set(uuid(3), outcome('forbidden', 'Cipherscale answered 403.'));
+    done.set(uuid(3), outcome('credentials_refused', 'Cipherscale answered 403.'));
     const message = valid(batchSummary(request(targets, { action: 'delete', state: 'failed' }), done));
     expect(visibleText(message.blocks)).toBe(
       ':warning: *Finished with failures*\n499/500 done · 1 failed\n▰▰▰▰▰▰▰▰▰▰ 100%\n' +
@@ -208,8 +208,8 @@ describe('batchSummary', () => {
   it('tells who stopped it, when, and how many ran', () => {
     const results = new Map<string, ItemOutcome>();
     for (let i = 0; i < 210; i += 1) results.set(uuid(i), outcome('done'));
-    results.set(uuid(210), outcome('bad_request', 'invalid user'));
-    results.set(uuid(211), outcome('bad_request', 'invalid user'));
+    results.set(uuid(210), outcome('client_error', 'invalid user'));
+    results.set(uuid(211), outcome('client_error', 'invalid user'));
     for (let i = 212; i < 300; i += 1) results.set(uuid(i), outcome('not_run'));
     const stoppedAt = Date.parse('2024-06-03T10:00:00Z');
     const message = valid(
@@ -231,7 +231,7 @@ describe('batchSummary', () => {
 
   it('never lets 500 hostile failures ping or link, and stays within Slack’s limits', () => {
     const hostile = targets.map((t) => ({ ...t, firstName: HOSTILE, lastName: HOSTILE, email: HOSTILE }));
-    const results = new Map(hostile.map((t) => [t.id, outcome('bad_request', HOSTILE)]));
+    const results = new Map(hostile.map((t) => [t.id, outcome('client_error', HOSTILE)]));
     for (const state of ['running', 'failed', 'stopped'] as const) {
       const message = valid(batchSummary(request(hostile, { state, decidedBy: '<!channel>' }), results));
       expect(message.text.length).toBeLessThan(300);
@@ -269,7 +269,7 @@ describe('batchReport', () => {
 
   it('lists each of 500 hostile failures exactly once, in readable replies within Slack’s limits', () => {
     const targets = Array.from({ length: 500 }, (_, i) => target(i, { firstName: HOSTILE, lastName: '' }));
-    const results = new Map(targets.map((t) => [t.id, outcome('bad_request', HOSTILE)]));
+    const results = new Map(targets.map((t) => [t.id, outcome('client_error', HOSTILE)]));
     const replies = batchReport(request(targets, { state: 'failed' }), results);
     expect(replies.length).toBeGreaterThan(1);
     replies.forEach((reply, i) => {

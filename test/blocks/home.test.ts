@@ -100,7 +100,7 @@ describe('homeView', () => {
         outcome: {
           ok: false,
           summary: 'Cipherscale answered 400.',
-          code: 'http_400',
+          code: 'client_error',
           attempts: 2,
           at: FINISHED,
         },
@@ -169,7 +169,7 @@ describe('homeView', () => {
       requesterId: '<!here>',
       decidedBy: '<!everyone>',
       approvals: [{ userId: '<@U0BOSS>', at: CREATED }],
-      outcome: { ok: false, summary: hostile, code: 'x', attempts: 1, at: FINISHED },
+      outcome: { ok: false, summary: hostile, code: 'client_error', attempts: 1, at: FINISHED },
     });
     const links = [
       'https://evil.example/|<!channel>',
@@ -200,7 +200,7 @@ describe('homeView', () => {
       reason: 'x'.repeat(10_000),
       requesterId: '<!here>'.repeat(100),
       state: 'failed',
-      outcome: { ok: false, summary: '<'.repeat(10_000), code: 'x', attempts: 1, at: FINISHED },
+      outcome: { ok: false, summary: '<'.repeat(10_000), code: 'client_error', attempts: 1, at: FINISHED },
     });
     const many = (n: number) => Array.from({ length: n }, () => entry(huge, `${LINK}?x=${'9'.repeat(2900)}`));
     const view = homeView(

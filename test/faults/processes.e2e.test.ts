@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { RequestStore } from '../../src/approvals/store.js';
+import { RequestStore } from '../../src/approvals/store/store.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RequestStore } from '../../src/approvals/store.js';
+import { RequestStore } from '../../src/approvals/store/store.js';
 import { checkEvictionPolicy, connectRedis, evictionPolicy } from '../../src/redis.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';

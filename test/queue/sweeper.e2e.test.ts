@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { RequestStore } from '../../src/approvals/store.js';
+import { RequestStore } from '../../src/approvals/store/store.js';
 import { CALLBACK_IDS } from '../../src/blocks/ids.js';
 import { QUEUE_NAME } from '../../src/queue/registry.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';

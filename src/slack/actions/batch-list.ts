@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { ModalView } from '@slack/types';
-import { isRequestId } from '../../approvals/store.js';
+import { isRequestId } from '../../approvals/store/store.js';
 import type { ApprovalRequest } from '../../approvals/types.js';
 import { batchListModal, batchListPages, clampPage } from '../../blocks/batch-list.js';
 import { CALLBACK_IDS } from '../../blocks/ids.js';

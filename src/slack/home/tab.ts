@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { requestsConcerning } from '../../approvals/concerns.js';
 import type { Policy } from '../../approvals/policy.js';
-import type { RequestStore } from '../../approvals/store.js';
+import type { RequestStore } from '../../approvals/store/store.js';
 import type { ApprovalRequest } from '../../approvals/types.js';
 import { HOME_LIST_SHOWN, HOME_RECENT_SHOWN, type HomeList, homeView } from '../../blocks/home.js';
 import type { Logger } from '../../logger.js';

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { Keys } from '../../keys.js';
 
 export interface HomeViewersOptions {
   redis: Redis;
@@ -21,13 +22,13 @@ const SLACK_USER_ID = /^[UW][A-Z0-9]{2,30}$/;
  */
 export class HomeViewers {
   private readonly redis: Redis;
-  private readonly prefix: string;
+  private readonly keys: Keys;
   private readonly retentionMs: number;
   private readonly max: number;
 
   constructor(options: HomeViewersOptions) {
     this.redis = options.redis;
-    this.prefix = options.prefix;
+    this.keys = new Keys(options.prefix);
     this.retentionMs = options.retentionMs ?? 30 * DAY_MS;
     this.max = options.max ?? 1000;
   }
@@ -76,12 +77,12 @@ export class HomeViewers {
   }
 
   private get viewersKey(): string {
-    return `${this.prefix}home:viewers`;
+    return this.keys.homeViewers;
   }
   private get publishedKey(): string {
-    return `${this.prefix}home:published`;
+    return this.keys.homePublished;
   }
   private get generationKey(): string {
-    return `${this.prefix}home:generation`;
+    return this.keys.homeGeneration;
   }
 }

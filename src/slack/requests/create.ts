@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { CreateResult } from '../../approvals/store.js';
+import type { CreateResult } from '../../approvals/store/store.js';
 import { type ApprovalRequest, auditTarget } from '../../approvals/types.js';
 import { approvalMessage } from '../../blocks/approval-card.js';
 import { requesterCapText } from '../../blocks/open-request.js';

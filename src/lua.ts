@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+// Lua scripts live in `.lua` files beside the module that runs them (`npm run build` copies them to
+// dist/). A line `--- @include "name"` is replaced by `includes/name.lua` from the same folder.
+
+const INCLUDE = /^--- @include "([\w-]+)"$/gm;
+
+/** One script, read once when its module loads; run by EVALSHA, loaded again on NOSCRIPT. */
+export class LuaScript {
+  private sha: string | undefined;
+
+  private constructor(readonly source: string) {}
+
+  /** `new URL('./scripts/name.lua', import.meta.url)` */
+  static file(url: URL): LuaScript {
+    return new LuaScript(read(url));
+  }
+
+  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    if (this.sha) {
+      try {
+        return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
+      }
+    }
+    this.sha = String(await redis.script('LOAD', this.source));
+    return redis.evalsha(this.sha, keys.length, ...keys, ...args);
+  }
+}
+
+function read(url: URL): string {
+  return readFileSync(url, 'utf8').replace(INCLUDE, (_, name: string) =>
+    read(new URL(`includes/${name}.lua`, url)),
+  );
+}
