@@ -76,6 +76,14 @@ export class Keys {
   get homeGeneration(): string {
     return `${this.prefix}home:generation`;
   }
+  /** Request id → whose Homes its change concerns, until the next `home` job takes them. */
+  get homeChanges(): string {
+    return `${this.prefix}home:dirty`;
+  }
+  /** Names the `home` job that will take the changes recorded now. */
+  get homeRefreshGeneration(): string {
+    return `${this.prefix}home:refresh-generation`;
+  }
 
   draft(id: string): string {
     return `${this.prefix}draft:${id}`;

@@ -137,7 +137,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       notifyBackoffMs: config.jobs.notifyBackoffMs,
     });
     // App Homes of the people concerned: a debounced `home` job after each change (never awaited).
-    const homes = new HomeRefreshQueue({ redis, prefix, home, producer, logger });
+    const homes = new HomeRefreshQueue({ redis, keys: new Keys(prefix), home, producer, logger });
     const direct = new HomeRefresher(new SlackAnnouncer(store, web, logger), homes);
     const ctx: AppContext = {
       config,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FlowProducer, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { Keys } from '../../src/keys.js';
 import type { Logger } from '../../src/logger.js';
 import { JobProducer } from '../../src/queue/producer.js';
 import { HomeRefreshQueue } from '../../src/slack/home/refresh-queue.js';
@@ -80,7 +81,14 @@ describe('HomeRefreshQueue', () => {
       },
     };
     const producer = new JobProducer(queue, flows, { attempts: 1, retentionMs: 60_000 });
-    homes = new HomeRefreshQueue({ redis, prefix: `${prefix}:`, home, producer, logger, windowMs: 300 });
+    homes = new HomeRefreshQueue({
+      redis,
+      keys: new Keys(`${prefix}:`),
+      home,
+      producer,
+      logger,
+      windowMs: 300,
+    });
     worker = new Worker('requests', async () => homes.refresh(), {
       connection: redis.duplicate(),
       prefix: `${prefix}-bull`,
@@ -155,7 +163,7 @@ describe('HomeRefreshQueue', () => {
     });
     const broken = new HomeRefreshQueue({
       redis: down,
-      prefix: `${prefix}:`,
+      keys: new Keys(`${prefix}:`),
       home: { refreshFor: async () => undefined },
       producer: { refreshHomes: async () => undefined },
       logger,

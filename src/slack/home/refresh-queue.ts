@@ -1,13 +1,14 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { Keys } from '../../keys.js';
 import type { Logger } from '../../logger.js';
+import { LuaScript } from '../../lua.js';
 import type { JobProducer } from '../../queue/producer.js';
 import type { HomeChange, HomeTab } from './tab.js';
 
 export interface HomeRefreshQueueOptions {
   redis: Redis;
-  /** Every key starts with it, e.g. 'cipher-user:'. */
-  prefix: string;
+  keys: Keys;
   home: Pick<HomeTab, 'refreshFor'>;
   producer: Pick<JobProducer, 'refreshHomes'>;
   logger: Logger;
@@ -16,15 +17,7 @@ export interface HomeRefreshQueueOptions {
 }
 
 const DIRTY_KEPT_MS = 24 * 60 * 60 * 1000;
-
-// KEYS: the dirty hash, the generation. Read, emptied and a new generation begun in one step: a change
-// recorded before it is published by this job, one recorded after it names the next generation's job.
-const TAKE = `
-local all = redis.call('HGETALL', KEYS[1])
-redis.call('DEL', KEYS[1])
-redis.call('INCR', KEYS[2])
-return all
-`;
+const TAKE = LuaScript.file(new URL('./scripts/take-changes-2.lua', import.meta.url));
 
 /**
  * App Home refreshes as a debounced job: a change is recorded in Redis (`home:dirty`, request id → whose
@@ -58,7 +51,7 @@ export class HomeRefreshQueue {
   async refresh(): Promise<void> {
     const flat = z
       .array(z.string())
-      .parse(await this.options.redis.eval(TAKE, 2, this.dirtyKey, this.generationKey));
+      .parse(await TAKE.run(this.options.redis, [this.dirtyKey, this.generationKey], []));
     const changes: HomeChange[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       changes.push({ requestId: flat[i] ?? '', scope: flat[i + 1] === 'requester' ? 'requester' : 'all' });
@@ -80,9 +73,9 @@ export class HomeRefreshQueue {
   }
 
   private get dirtyKey(): string {
-    return `${this.options.prefix}home:dirty`;
+    return this.options.keys.homeChanges;
   }
   private get generationKey(): string {
-    return `${this.options.prefix}home:refresh-generation`;
+    return this.options.keys.homeRefreshGeneration;
   }
 }
