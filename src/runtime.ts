@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import { Policy } from './approvals/policy.js';
 import { PRECHECK_LEASE_MS, PrecheckLimits } from './approvals/prechecks.js';
 import { RequestStore } from './approvals/store.js';
+import { Workflow } from './approvals/workflow.js';
 import { RedisCallBudget } from './cipherscale/budget.js';
 import { createCipherscaleClient } from './cipherscale/client.js';
 import { type Config, redactUrl } from './config.js';
@@ -13,12 +14,10 @@ import { Metrics } from './metrics.js';
 import { type OpsServer, opsRoutes, startOpsServer } from './ops.js';
 import { JobProducer } from './queue/producer.js';
 import { ITEMS_QUEUE_NAME, QUEUE_NAME } from './queue/registry.js';
-import { ReliableAnnouncer } from './queue/reliable-announcer.js';
 import { startSweeper } from './queue/sweep-schedule.js';
 import { createItemsWorker, createWorker, type RequestWorker } from './queue/worker.js';
 import { protectSecrets } from './redact.js';
 import { checkEvictionPolicy, connectRedis, redisAnswers } from './redis.js';
-import { SlackAnnouncer } from './slack/announcer.js';
 import { createSlackApp } from './slack/app.js';
 import { SlackApproverMessenger } from './slack/approver-messenger.js';
 import { SlackBatchReporter } from './slack/batch-reporter.js';
@@ -27,6 +26,7 @@ import { DraftStore } from './slack/drafts.js';
 import { HomeRefresher } from './slack/home/refresher.js';
 import { HomeTab } from './slack/home/tab.js';
 import { HomeViewers } from './slack/home/viewers.js';
+import { SlackNotifier } from './slack/notifier.js';
 import { redactingFetch } from './slack/outbound-redaction.js';
 import { SlackUsergroupDirectory } from './slack/usergroups.js';
 
@@ -55,6 +55,8 @@ const DEFAULT_RETRY: RetryOptions = { retries: 3, factor: 2, minTimeout: 500, ma
 
 /** Builds every dependency from the config and starts listening and working. Throws on the first thing that cannot start. */
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  // The one clock: every deadline, schedule and audit time reads it (tests inject their own).
+  const now = options.now ?? Date.now;
   const metrics = new Metrics();
   const secrets = secretsOf(config);
   const logger = createLogger({
@@ -95,7 +97,6 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       redis,
       prefix,
       retentionMs: config.approvals.retentionMs,
-      onTransition: (change) => metrics.transition(change),
     });
     const queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix });
     closers.push(() => queue.close());
@@ -112,11 +113,13 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       new SlackUsergroupDirectory(web, config.approvals.usergroupCacheMs),
     );
     const viewers = new HomeViewers({ redis, prefix, retentionMs: config.approvals.retentionMs });
-    const home = new HomeTab({ store, policy, viewers, client: web, logger, now: options.now ?? Date.now });
-    // Announcements also refresh the App Home of the people concerned (best effort, in the background).
-    const direct = new HomeRefresher(new SlackAnnouncer(store, web, logger), home, logger);
+    const home = new HomeTab({ store, policy, viewers, client: web, logger, now });
+    // The App Homes a request concerns, refreshed in the background. Its announcer side is unused: the
+    // notifier renders transitions and calls `changed`.
+    const homes = new HomeRefresher({ announce: async () => undefined }, home, logger);
     // On stop, a Home refresh already running finishes before Redis is let go.
-    closers.push(() => direct.idle());
+    closers.push(() => homes.idle());
+    const notifier = new SlackNotifier(store, web, homes, logger);
     metrics.watchQueues([queue, itemsQueue]);
     // One budget for every Cipherscale call of every process on this Redis.
     const budget = new RedisCallBudget({
@@ -138,7 +141,9 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       retentionMs: config.approvals.retentionMs,
       notifyAttempts: config.jobs.notifyAttempts,
       notifyBackoffMs: config.jobs.notifyBackoffMs,
+      now,
     });
+    const workflow = new Workflow({ store, jobs: producer, notifier, metrics, logger, now });
     const ctx: AppContext = {
       config,
       logger,
@@ -154,15 +159,17 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         leaseMs: PRECHECK_LEASE_MS,
       }),
       home,
-      homes: direct,
+      homes,
       producer,
-      announcer: new ReliableAnnouncer(direct, producer, logger),
-      now: options.now ?? Date.now,
+      workflow,
+      now,
     };
     const workerDeps = {
       store,
       cipherscale,
-      announcer: direct,
+      workflow,
+      notifier,
+      now,
       reporter: new SlackBatchReporter(store, web),
       producer,
       logger,
@@ -207,7 +214,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           lockMs: config.jobs.lockMs,
           pageSize: 100,
           approverDms: config.approvals.notify === 'dm',
-          now: options.now ?? Date.now,
+          now,
         },
       );
       closers.unshift(() => sweeper.close());
