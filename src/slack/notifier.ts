@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { RequestEvent } from '../approvals/events.js';
 import type { RequestStore } from '../approvals/store.js';
-import type { ApprovalRequest } from '../approvals/types.js';
+import { type ApprovalRequest, TERMINAL_STATES } from '../approvals/types.js';
 import type { Notifier, NotifyResult } from '../approvals/workflow.js';
 import { approvalMessage, threadNote } from '../blocks/approval-card.js';
 import type { Logger } from '../logger.js';
@@ -42,6 +42,9 @@ export class SlackNotifier implements Notifier {
     // The message first, so that when the thread note appears the message already says the same.
     for (let render = 0; render < MAX_RENDERS; render++) {
       await this.client.chat.update({ channel: channelId, ts: messageTs, ...approvalMessage(request) });
+      // A final state is the message's last: nothing can move it on (an older render still in flight
+      // re-checks after its own update and renders this one).
+      if (TERMINAL_STATES.includes(request.state)) break;
       const latest = await this.store.get(request.id);
       if (!latest || latest.version <= request.version) break;
       // A job holds a running request and renders it when its attempt ends: not worth a render here.
