@@ -7,24 +7,32 @@ export interface AuditFields {
   attempts?: number | undefined;
   apiRequestId?: string | undefined;
   approvals?: number | undefined;
+  /** `approved`: from the request being posted to its quorum. */
+  waitedMs?: number | undefined;
+  /** A batch user's line: which user. */
+  targetId?: string | undefined;
+  err?: { name: string; message: string } | undefined;
 }
+
+/** Whom an audit line is about: a request, or only its id (a batch user's line). */
+export type AuditSubject = ApprovalRequest | { id: string; action?: undefined };
 
 /** One JSON line per transition, for a SIEM: ids and outcome only, never a profile or a secret. */
 export function audit(
   logger: Logger,
-  request: ApprovalRequest,
+  request: AuditSubject,
   transition: string,
-  fields: AuditFields = {},
+  fields: AuditFields,
+  now: number,
 ): void {
   logger.info(
     {
       audit: true,
       requestId: request.id,
-      action: request.action,
-      ...auditTarget(request),
+      ...('requesterId' in request ? { action: request.action, ...auditTarget(request) } : {}),
       transition,
       ...fields,
-      at: new Date().toISOString(),
+      at: new Date(now).toISOString(),
     },
     `request ${transition}`,
   );
@@ -46,6 +54,6 @@ export interface LookupAudit {
 }
 
 /** One JSON line per lookup ("who looked at this person"); no `transition`, so metrics ignore it. */
-export function auditLookup(logger: Logger, lookup: LookupAudit): void {
-  logger.info({ audit: true, kind: 'lookup', ...lookup, at: new Date().toISOString() }, 'user lookup');
+export function auditLookup(logger: Logger, lookup: LookupAudit, now: number): void {
+  logger.info({ audit: true, kind: 'lookup', ...lookup, at: new Date(now).toISOString() }, 'user lookup');
 }

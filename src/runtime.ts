@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import { Policy } from './approvals/policy.js';
 import { PRECHECK_LEASE_MS, PrecheckLimits } from './approvals/prechecks.js';
 import { RequestStore } from './approvals/store/store.js';
+import { Workflow } from './approvals/workflow.js';
 import { RedisCallBudget } from './cipherscale/budget.js';
 import { createCipherscaleClient } from './cipherscale/client.js';
 import { type Config, redactUrl } from './config.js';
@@ -14,21 +15,19 @@ import { Metrics } from './metrics.js';
 import { type OpsServer, opsRoutes, startOpsServer } from './ops.js';
 import { JobProducer } from './queue/producer.js';
 import { ITEMS_QUEUE_NAME, QUEUE_NAME } from './queue/registry.js';
-import { ReliableAnnouncer } from './queue/reliable-announcer.js';
 import { startSweeper } from './queue/sweep-schedule.js';
 import { createItemsWorker, createWorker, type RequestWorker } from './queue/worker.js';
 import { protectSecrets } from './redact.js';
 import { checkEvictionPolicy, connectRedis, redisAnswers } from './redis.js';
-import { SlackAnnouncer } from './slack/announcer.js';
 import { createSlackApp } from './slack/app.js';
 import { SlackApproverMessenger } from './slack/approver-messenger.js';
 import { SlackBatchReporter } from './slack/batch-reporter.js';
 import type { AppContext } from './slack/context.js';
 import { DraftStore } from './slack/drafts.js';
 import { HomeRefreshQueue } from './slack/home/refresh-queue.js';
-import { HomeRefresher } from './slack/home/refresher.js';
 import { HomeTab } from './slack/home/tab.js';
 import { HomeViewers } from './slack/home/viewers.js';
+import { SlackNotifier } from './slack/notifier.js';
 import { redactingFetch } from './slack/outbound-redaction.js';
 import { SlackUsergroupDirectory } from './slack/usergroups.js';
 
@@ -57,6 +56,8 @@ const DEFAULT_RETRY: RetryOptions = { retries: 3, factor: 2, minTimeout: 500, ma
 
 /** Builds every dependency from the config and starts listening and working. Throws on the first thing that cannot start. */
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  // The one clock: every deadline, schedule and audit time reads it (tests inject their own).
+  const now = options.now ?? Date.now;
   const metrics = new Metrics();
   const secrets = secretsOf(config);
   const logger = createLogger({
@@ -97,7 +98,6 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       redis,
       prefix,
       retentionMs: config.approvals.retentionMs,
-      onTransition: (change) => metrics.transition(change),
     });
     const queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix });
     closers.push(() => queue.close());
@@ -113,7 +113,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       new SlackUsergroupDirectory(web, config.approvals.usergroupCacheMs),
     );
     const viewers = new HomeViewers({ redis, prefix, retentionMs: config.approvals.retentionMs });
-    const home = new HomeTab({ store, policy, viewers, client: web, logger, now: options.now ?? Date.now });
+    const home = new HomeTab({ store, policy, viewers, client: web, logger, now });
     metrics.watchQueues([queue, itemsQueue]);
     // One budget for every Cipherscale call of every process on this Redis.
     const budget = new RedisCallBudget({
@@ -135,10 +135,12 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       retentionMs: config.approvals.retentionMs,
       notifyAttempts: config.jobs.notifyAttempts,
       notifyBackoffMs: config.jobs.notifyBackoffMs,
+      now,
     });
     // App Homes of the people concerned: a debounced `home` job after each change (never awaited).
     const homes = new HomeRefreshQueue({ redis, keys: new Keys(prefix), home, producer, logger });
-    const direct = new HomeRefresher(new SlackAnnouncer(store, web, logger), homes);
+    const notifier = new SlackNotifier(store, web, homes, logger);
+    const workflow = new Workflow({ store, jobs: producer, notifier, metrics, logger, now });
     const ctx: AppContext = {
       config,
       logger,
@@ -156,13 +158,15 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       home,
       homes,
       producer,
-      announcer: new ReliableAnnouncer(direct, producer, logger),
-      now: options.now ?? Date.now,
+      workflow,
+      now,
     };
     const workerDeps = {
       store,
       cipherscale,
-      announcer: direct,
+      workflow,
+      notifier,
+      now,
       reporter: new SlackBatchReporter(store, web),
       producer,
       logger,
@@ -208,7 +212,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           lockMs: config.jobs.lockMs,
           pageSize: 100,
           approverDms: config.approvals.notify === 'dm',
-          now: options.now ?? Date.now,
+          now,
         },
       );
       closers.unshift(() => sweeper.close());

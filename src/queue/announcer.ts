@@ -1,8 +1,12 @@
 import type { ApprovalRequest } from '../approvals/types.js';
+import type { NotifyResult } from '../approvals/workflow.js';
 import type { RequestEvent } from '../blocks/approval-card.js';
 import type { Waiting } from '../blocks/reminder.js';
 
-/** Tells the channel about a request: re-renders its message from the stored state, adds a thread note. */
+/**
+ * The old announcer shape: src/slack/home/refresher.ts still implements it (its owner replaces it with a
+ * debounced job). Transitions go through the workflow's Notifier (src/approvals/workflow.ts) instead.
+ */
 export interface Announcer {
   announce(requestId: string, event?: RequestEvent): Promise<void>;
 }
@@ -16,7 +20,7 @@ export interface BatchReporter {
 }
 
 /** A Slack call's failure as data: `retryable` ones (rate limit, outage) are worth another attempt. */
-export type SendResult = { ok: true } | { ok: false; error: string; retryable: boolean };
+export type SendResult = NotifyResult;
 
 /** Messages to approvers that are not transitions: a DM about a new request, the reminder before expiry. */
 export interface ApproverMessenger {

@@ -47,7 +47,7 @@ export async function sendApproverDm(
   userId: string,
   attempt: AttemptInfo,
   deps: DmDeps,
-  now: number = Date.now(),
+  now: number,
 ): Promise<void> {
   const request = await deps.store.get(requestId);
   if (request?.state !== 'pending' || !request.messageTs || now >= request.expiresAt) return;

@@ -1,20 +1,19 @@
 import type { RequestStore } from '../approvals/store/store.js';
-import { type BatchRequest, type ItemOutcome, type Outcome, TERMINAL_STATES } from '../approvals/types.js';
-import { audit } from '../audit.js';
+import { type BatchRequest, type ItemOutcome, TERMINAL_STATES } from '../approvals/types.js';
+import type { Notifier, Workflow } from '../approvals/workflow.js';
 import { countResults, countsLine } from '../blocks/batch.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Logger } from '../logger.js';
-import type { Announcer, BatchReporter } from './announcer.js';
+import type { BatchReporter } from './announcer.js';
 import { RetryableJobError } from './backoff.js';
 import { type AttemptInfo, gaveUp, perform } from './execute.js';
-import type { JobProducer } from './producer.js';
 
 export interface BatchDeps {
   store: RequestStore;
   cipherscale: CipherscaleClient;
-  announcer: Announcer;
+  workflow: Workflow;
+  notifier: Notifier;
   reporter: BatchReporter;
-  producer: Pick<JobProducer, 'scheduleSummary'>;
   logger: Logger;
 }
 
@@ -49,20 +48,18 @@ export async function runBatchItem(
   const { state, action, target } = item;
   if (await deps.store.hasItemResult(requestId, userId)) return;
   if (TERMINAL_STATES.includes(state)) {
-    await record(requestId, userId, { ...NOT_RUN, at: Date.now() }, deps);
+    await deps.workflow.itemFinished(requestId, action, userId, NOT_RUN);
     return;
   }
   // Only the batch's first users move it to running (a refused transition still reads the whole record).
   const started =
     state === 'approved' || state === 'queued'
-      ? await deps.store.transition(requestId, ['approved', 'queued'], 'running', { incrementAttempts: true })
-      : { ok: false as const };
-  if (started.ok) {
-    audit(deps.logger, started.request, 'running');
-    await quietly(deps.logger, requestId, async () => {
-      await deps.announcer.announce(requestId);
-      await deps.reporter.summary(requestId);
-    });
+      ? await deps.workflow.start(requestId, ['approved', 'queued'])
+      : undefined;
+  if (started?.ok) {
+    const shown = await deps.notifier.transitioned(started.request);
+    if (!shown.ok) deps.logger.warn({ requestId, error: shown.error }, 'batch: Slack update failed');
+    await quietly(deps.logger, requestId, () => deps.reporter.summary(requestId));
   }
 
   const step = await perform({ action, target }, deps.cipherscale);
@@ -82,79 +79,44 @@ export async function runBatchItem(
   } else {
     outcome = { ...step.final, attempts: attempt.attempt };
   }
-  await record(requestId, userId, { ...outcome, at: Date.now() }, deps);
+  await deps.workflow.itemFinished(requestId, action, userId, outcome);
 }
-
-async function record(requestId: string, userId: string, outcome: ItemOutcome, deps: BatchDeps) {
-  const first = await deps.store.recordItem(requestId, userId, outcome);
-  if (!first) return;
-  deps.logger.info(
-    {
-      audit: true,
-      requestId,
-      targetId: userId,
-      transition: 'item',
-      outcome: outcome.code,
-      attempts: outcome.attempts,
-      apiRequestId: outcome.apiRequestId,
-    },
-    'batch user finished',
-  );
-  await deps.producer.scheduleSummary(requestId);
-}
-
-const INTERNAL_ERROR: Omit<ItemOutcome, 'at'> = {
-  ok: false,
-  code: 'internal_error',
-  summary: 'cipher-user could not finish this user (internal error); check the user in Cipherscale.',
-  attempts: 0,
-};
 
 /**
  * The batch's parent job, run once every user's job has finished (or was removed by Stop): records
  * the result, then posts the final summary and every user's result, once.
  */
 export async function finalizeBatch(requestId: string, deps: BatchDeps): Promise<void> {
-  let request = await deps.store.get(requestId);
-  if (!request?.batch) return;
+  const found = await deps.store.get(requestId);
+  if (!found?.batch) return;
+  let request: BatchRequest = found;
   let results = await deps.store.itemResults(requestId);
   const unrecorded = request.batch.targets.filter(({ id }) => !results.has(id));
   if (request.state !== 'stopped' && unrecorded.length > 0) {
-    // A user whose job failed for good without recording anything (a bug, Redis trouble).
-    for (const { id } of unrecorded)
-      await deps.store.recordItem(requestId, id, { ...INTERNAL_ERROR, at: Date.now() });
+    await deps.workflow.itemsLost(
+      request,
+      unrecorded.map(({ id }) => id),
+    );
     results = await deps.store.itemResults(requestId);
   }
   const counts = countResults(request.batch, results);
-  const outcome: Outcome = {
+  const after = await deps.workflow.completeBatch(request, {
     ok: counts.failed === 0,
     code: counts.failed === 0 ? 'all_done' : 'some_failed',
     summary: countsLine(request.action, counts),
-    attempts: 1,
-    at: Date.now(),
     failed: counts.failed,
-  };
-  if (request.state === 'stopped') {
-    request = (await deps.store.completeStopped(requestId, outcome)) ?? request;
-  } else {
-    const done = await deps.store.transition(
-      requestId,
-      ['approved', 'queued', 'running'],
-      outcome.ok ? 'succeeded' : 'failed',
-      { outcome },
-    );
-    if (done.request) request = done.request;
-    if (done.ok) audit(deps.logger, done.request, done.request.state, { outcome: outcome.code });
-  }
-  if (!request.batch || request.outcomePosted) return;
-  await postFinal(request as BatchRequest, deps);
+  });
+  if (!after.batch || after.outcomePosted) return;
+  request = after;
+  await postFinal(request, deps);
 }
 
 /** The final summary, the per-user report and the message's last state; throws (and is retried) when Slack fails. */
 async function postFinal(request: BatchRequest, deps: BatchDeps): Promise<void> {
   await deps.reporter.summary(request.id);
   await deps.reporter.report(request.id);
-  await deps.announcer.announce(request.id);
+  const shown = await deps.notifier.transitioned(request);
+  if (!shown.ok) throw new Error(`batch message not updated: ${shown.error}`);
   await deps.store.markOutcomePosted(request.id);
 }
 

@@ -1,24 +1,21 @@
 import type { RequestStore } from '../approvals/store/store.js';
 import { isInactive } from '../approvals/targets.js';
-import type { Action, ApprovalRequest, Outcome, TargetSnapshot } from '../approvals/types.js';
+import type { Action, ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
 import { TERMINAL_STATES } from '../approvals/types.js';
 import { staleFields } from '../approvals/validate.js';
-import { audit } from '../audit.js';
+import type { Notifier, Result, Workflow } from '../approvals/workflow.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import { type CipherscaleFailure, describeFailure, isRetryable } from '../cipherscale/errors.js';
 import type { UpdateUser, User } from '../cipherscale/schemas.js';
 import type { Logger } from '../logger.js';
-import type { Announcer } from './announcer.js';
 import { RetryableJobError } from './backoff.js';
-import type { JobProducer } from './producer.js';
 
 export interface ExecuteDeps {
   store: RequestStore;
   cipherscale: CipherscaleClient;
-  /** The direct announcer (throws when Slack fails). */
-  announcer: Announcer;
-  /** Where a failed outcome post goes to be retried. */
-  producer: Pick<JobProducer, 'notify'>;
+  workflow: Workflow;
+  /** Renders "running" when an attempt ends with the request still running (a retry). */
+  notifier: Notifier;
   logger: Logger;
 }
 
@@ -28,7 +25,7 @@ export interface AttemptInfo {
   maxAttempts: number;
 }
 
-export type Step = { final: Omit<Outcome, 'attempts' | 'at'> } | { retry: CipherscaleFailure };
+export type Step = { final: Result } | { retry: CipherscaleFailure };
 
 /** One user's change: what approvers saw of them, and for an edit the new values. */
 export interface ChangeSpec {
@@ -39,101 +36,55 @@ export interface ChangeSpec {
 
 /**
  * Runs one approved request. Idempotent: safe to run again after a crash or a stall, because the
- * state in Redis says what already happened and the user is re-read before acting.
+ * state in Redis says what already happened and the user is re-read before acting. Nothing waits on
+ * Slack before the API call: "running" is rendered only when an attempt ends with a retry.
  */
 export async function executeRequest(
   requestId: string,
   attempt: AttemptInfo,
   deps: ExecuteDeps,
 ): Promise<void> {
-  const { store, announcer } = deps;
-  const request = await store.get(requestId);
+  const { workflow } = deps;
+  // The start is the read: a refused transition answers the record as it is.
+  const started = await workflow.start(requestId);
+  const request = started.request;
   if (!request?.target) {
     deps.logger.warn({ requestId }, 'execute: no single request with this id (expired from Redis?)');
     return;
   }
-  const spec: ChangeSpec = { action: request.action, target: request.target, changes: request.changes };
-  if (TERMINAL_STATES.includes(request.state)) {
+  if (!started.ok) {
     // Finished before; only the outcome post may be missing (Slack failed last time).
-    if (request.outcome && !request.outcomePosted) await postOutcome(request, deps);
+    if (TERMINAL_STATES.includes(request.state) && request.outcome && !request.outcomePosted)
+      await workflow.postOutcome(request);
     return;
   }
-  const started = await store.transition(requestId, ['approved', 'queued', 'running'], 'running', {
-    incrementAttempts: true,
-  });
-  if (!started.ok) return;
+  const spec: ChangeSpec = { action: request.action, target: request.target, changes: request.changes };
   const log = deps.logger.child({ requestId, action: request.action, targetId: request.target.id });
-  audit(deps.logger, started.request, 'running', { attempts: started.request.attempts });
-  if (started.request.attempts === 1) await announceQuietly(announcer, requestId, log);
 
   const step = await perform(spec, deps.cipherscale);
   if ('retry' in step) {
     const why = describeFailure(step.retry);
     if (attempt.attempt < attempt.maxAttempts) {
       log.warn({ attempt: attempt.attempt, outcome: step.retry.kind }, 'execute: will retry');
+      // Still running while it waits for the next attempt: now the message says so.
+      if (request.attempts === 1) await showRunning(deps.notifier, request, log);
       throw new RetryableJobError(
         why,
         step.retry.kind === 'rate_limited' ? step.retry.retryAfterMs : undefined,
       );
     }
-    return finish(requestId, gaveUp(step.retry), deps, log);
+    return workflow.finish(request, gaveUp(step.retry));
   }
-  return finish(requestId, step.final, deps, log);
+  return workflow.finish(request, step.final);
 }
 
-async function finish(
-  requestId: string,
-  result: Omit<Outcome, 'attempts' | 'at'>,
-  deps: ExecuteDeps,
-  log: Logger,
-): Promise<void> {
-  const current = await deps.store.get(requestId);
-  const outcome: Outcome = { ...result, attempts: current?.attempts ?? 1, at: Date.now() };
-  const done = await deps.store.transition(requestId, ['running'], outcome.ok ? 'succeeded' : 'failed', {
-    outcome,
-  });
-  if (!done.ok) return;
-  log.info(
-    {
-      audit: true,
-      transition: done.request.state,
-      outcome: outcome.code,
-      attempts: outcome.attempts,
-      apiRequestId: outcome.apiRequestId,
-    },
-    'request finished',
-  );
-  await postOutcome(done.request, deps);
-}
-
-/**
- * The outcome post. If Slack fails, a `notify` job retries the post on its own schedule: the API call
- * is never repeated because Slack was down, and the state in Redis already says what happened.
- */
-export async function postOutcome(request: ApprovalRequest, deps: ExecuteDeps): Promise<void> {
-  const event = { kind: request.state === 'succeeded' ? ('succeeded' as const) : ('failed' as const) };
-  try {
-    await deps.announcer.announce(request.id, event);
-    await deps.store.markOutcomePosted(request.id);
-  } catch (err) {
-    deps.logger.warn(
-      { requestId: request.id, err: { message: (err as Error).message } },
-      'outcome post failed; retrying',
-    );
-    await deps.producer.notify(request.id, event);
-  }
-}
-
-async function announceQuietly(announcer: Announcer, requestId: string, log: Logger): Promise<void> {
-  try {
-    await announcer.announce(requestId);
-  } catch (err) {
-    log.warn({ err: { message: (err as Error).message } }, 'could not show "running"');
-  }
+async function showRunning(notifier: Notifier, request: ApprovalRequest, log: Logger): Promise<void> {
+  const shown = await notifier.transitioned(request);
+  if (!shown.ok) log.warn({ error: shown.error }, 'could not show "running"');
 }
 
 /** The last attempt's outcome when Cipherscale kept failing in a way worth retrying. */
-export function gaveUp(failure: CipherscaleFailure): Omit<Outcome, 'attempts' | 'at'> {
+export function gaveUp(failure: CipherscaleFailure): Result {
   return { ok: false, code: failure.kind, summary: `${describeFailure(failure)} Gave up.` };
 }
 
@@ -197,7 +148,7 @@ async function verifyUnreadable(
 }
 
 /** Time-of-check/time-of-use: the user as it is now, against what approvers saw. */
-function recheck(request: ChangeSpec, user: User): Omit<Outcome, 'attempts' | 'at'> | undefined {
+function recheck(request: ChangeSpec, user: User): Result | undefined {
   if (request.action !== 'edit' && user.isOwner) {
     return {
       ok: false,

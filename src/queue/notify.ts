@@ -1,23 +1,32 @@
+import type { NotifyEvent, RequestEvent } from '../approvals/events.js';
 import type { RequestStore } from '../approvals/store/store.js';
 import type { ApprovalRequest } from '../approvals/types.js';
-import type { RequestEvent } from '../blocks/approval-card.js';
-import type { Announcer } from './announcer.js';
-import type { NotifyEvent } from './registry.js';
+import type { Notifier } from '../approvals/workflow.js';
+import type { Logger } from '../logger.js';
 
 export interface NotifyDeps {
   store: RequestStore;
-  /** The direct announcer: throws when Slack fails, so the job is retried. */
-  announcer: Announcer;
+  notifier: Notifier;
+  logger: Logger;
 }
 
-/** Re-renders a request's message and adds the missed thread note; marks an outcome as posted. */
+/**
+ * Re-renders a request's message and adds the missed thread note; marks an outcome as posted. A Slack
+ * failure worth retrying throws (the job retries); one that will not change is logged and dropped.
+ */
 export async function notifyRequest(requestId: string, stored: NotifyEvent, deps: NotifyDeps): Promise<void> {
   const request = await deps.store.get(requestId);
   if (!request) return;
   const event = toRequestEvent(stored, request);
-  if ((event?.kind === 'succeeded' || event?.kind === 'failed') && request.outcomePosted) return;
-  await deps.announcer.announce(requestId, event);
-  if (event?.kind === 'succeeded' || event?.kind === 'failed') await deps.store.markOutcomePosted(requestId);
+  const outcome = event?.kind === 'succeeded' || event?.kind === 'failed';
+  if (outcome && request.outcomePosted) return;
+  const sent = await deps.notifier.transitioned(request, event);
+  if (!sent.ok) {
+    if (sent.retryable) throw new Error(`Slack update failed: ${sent.error}`);
+    deps.logger.warn({ requestId, event: stored.kind, error: sent.error }, 'Slack update not posted');
+    return;
+  }
+  if (outcome) await deps.store.markOutcomePosted(requestId);
 }
 
 function toRequestEvent({ kind, by }: NotifyEvent, request: ApprovalRequest): RequestEvent | undefined {

@@ -1,14 +1,9 @@
 import { type FlowProducer, Job, type Queue } from 'bullmq';
+import type { NotifyEvent } from '../approvals/events.js';
 import type { BatchRequest } from '../approvals/types.js';
+import type { Jobs } from '../approvals/workflow.js';
 import { BACKOFF_TYPE } from './backoff.js';
-import {
-  ITEMS_QUEUE_NAME,
-  type JobDataByName,
-  type JobName,
-  jobIds,
-  type NotifyEvent,
-  QUEUE_NAME,
-} from './registry.js';
+import { ITEMS_QUEUE_NAME, type JobDataByName, type JobName, jobIds, QUEUE_NAME } from './registry.js';
 
 export interface ProducerOptions {
   attempts: number;
@@ -17,6 +12,7 @@ export interface ProducerOptions {
   /** Slack posts retried in the background: attempts and exponential backoff base (default 8 from 2 s). */
   notifyAttempts?: number;
   notifyBackoffMs?: number;
+  now: () => number;
 }
 
 interface AddOptions {
@@ -26,7 +22,7 @@ interface AddOptions {
 }
 
 /** Adds jobs; a job id per purpose makes every add idempotent (BullMQ ignores a duplicate id). */
-export class JobProducer {
+export class JobProducer implements Jobs {
   constructor(
     private readonly queue: Queue,
     private readonly flows: FlowProducer,
@@ -73,7 +69,8 @@ export class JobProducer {
   }
 
   /** A progress refresh at the start of the next second; later calls in the same second are folded into it. */
-  async scheduleSummary(requestId: string, now: number = Date.now()): Promise<void> {
+  async scheduleSummary(requestId: string): Promise<void> {
+    const now = this.options.now();
     const second = Math.floor(now / 1000) + 1;
     const data = { requestId, second };
     await this.queue.add('summary', data, {

@@ -1,3 +1,5 @@
+import type { NotifyEvent } from '../approvals/events.js';
+
 // The one list of job kinds: every enqueue and every processor is typed against it.
 export const QUEUE_NAME = 'requests';
 /** Batch items: one job per user, throttled to the Cipherscale rate limit across all workers. */
@@ -27,9 +29,6 @@ export interface JobDataByName {
   /** Republish the App Homes concerned by the changes recorded in `home:dirty` (one job per generation). */
   home: { generation: number };
 }
-
-/** A thread-note event by kind and actor id only (jobs hold ids, never text). */
-export type NotifyEvent = { kind: string; by?: string | undefined };
 
 export type JobName = keyof JobDataByName;
 

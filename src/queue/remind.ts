@@ -30,7 +30,7 @@ export async function remindRequest(
   requestId: string,
   attempt: AttemptInfo,
   deps: RemindDeps,
-  now: number = Date.now(),
+  now: number,
 ): Promise<void> {
   const request = await deps.store.get(requestId);
   if (request?.state !== 'pending' || !request.messageTs || now >= request.expiresAt) return;

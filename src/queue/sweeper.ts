@@ -1,17 +1,14 @@
 import type { Queue } from 'bullmq';
 import type { RequestStore, SweepIndex } from '../approvals/store/store.js';
-import type { ApprovalRequest, Outcome } from '../approvals/types.js';
-import { audit } from '../audit.js';
+import type { ApprovalRequest } from '../approvals/types.js';
+import type { Notifier, Workflow } from '../approvals/workflow.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Logger } from '../logger.js';
-import type { Announcer, BatchReporter } from './announcer.js';
+import type { BatchReporter } from './announcer.js';
 import { finalizeBatch } from './batch.js';
-import { postOutcome } from './execute.js';
-import { expireRequest } from './expire.js';
 import { notifyRequest } from './notify.js';
 import type { JobProducer } from './producer.js';
 import { jobIds } from './registry.js';
-import { ReliableAnnouncer } from './reliable-announcer.js';
 import { reminderAt } from './remind.js';
 
 // What was left undone when a process, Redis or Slack failed between two steps. README.md beside this file.
@@ -22,16 +19,10 @@ export interface SweepDeps {
   queue: Pick<Queue, 'getJob'>;
   producer: Pick<
     JobProducer,
-    | 'execute'
-    | 'executeBatch'
-    | 'scheduleExpiry'
-    | 'scheduleReminder'
-    | 'notifyApprovers'
-    | 'notify'
-    | 'scheduleSummary'
+    'execute' | 'executeBatch' | 'scheduleExpiry' | 'scheduleReminder' | 'notifyApprovers'
   >;
-  /** The direct announcer (throws when Slack fails: the next sweep tries again). */
-  announcer: Announcer;
+  workflow: Workflow;
+  notifier: Notifier;
   reporter: BatchReporter;
   cipherscale: CipherscaleClient;
   logger: Logger;
@@ -58,12 +49,6 @@ export const SWEEPER = 'sweeper';
 // A job in one of these states will still run (or is running): the sweeper leaves its request alone.
 const LIVE = new Set(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized']);
 
-const INTERNAL_ERROR: Pick<Outcome, 'ok' | 'code' | 'summary'> = {
-  ok: false,
-  code: 'internal_error',
-  summary: 'cipher-user could not finish this request (internal error); check the user in Cipherscale.',
-};
-
 /** One pass: approved without a job, working without a live job, pending past expiry or without its jobs, unposted outcomes. */
 export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
   const report: SweepReport = { queued: [], requeued: [], failed: [], expired: [], restored: [], posted: [] };
@@ -83,10 +68,8 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
   await each(await due('working'), (id) => working(id, deps, report));
   await each(await due('fresh'), (id) => fresh(id, deps, options, report));
   const expiring = await deps.store.dueForExpiry(options.now() - options.graceMs, options.pageSize);
-  const reliable = new ReliableAnnouncer(deps.announcer, deps.producer, deps.logger);
   await each(expiring, async (id) => {
-    const deps2 = { store: deps.store, announcer: reliable, logger: deps.logger };
-    if (await expireRequest(id, deps2, options.now(), SWEEPER)) report.expired.push(id);
+    if (await deps.workflow.expire(id, SWEEPER)) report.expired.push(id);
   });
   await each(await due('unposted'), (id) => unposted(id, deps, report));
   return report;
@@ -122,18 +105,14 @@ async function working(id: string, deps: SweepDeps, report: SweepReport): Promis
   const request = await deps.store.get(id);
   if (!request) return;
   if (request.state === 'approved') {
-    if (state === 'missing') await addExecute(request, deps);
-    const moved = await deps.store.transition(id, ['approved'], 'queued');
-    if (moved.ok) {
-      audit(deps.logger, moved.request, 'queued', { actor: SWEEPER });
+    if (await deps.workflow.queue(request, { add: state === 'missing', actor: SWEEPER }))
       report.queued.push(id);
-    }
     return;
   }
   if ((request.state !== 'queued' && request.state !== 'running') || LIVE.has(state)) return;
   if (state === 'missing') {
     await addExecute(request, deps);
-    audit(deps.logger, request, 'requeued', { actor: SWEEPER });
+    deps.workflow.note(request, 'requeued', { actor: SWEEPER });
     report.requeued.push(id);
     return;
   }
@@ -143,12 +122,7 @@ async function working(id: string, deps: SweepDeps, report: SweepReport): Promis
     report.failed.push(id);
     return;
   }
-  const outcome = { ...INTERNAL_ERROR, attempts: request.attempts, at: Date.now() };
-  const done = await deps.store.transition(id, ['approved', 'queued', 'running'], 'failed', { outcome });
-  if (!done.ok) return;
-  audit(deps.logger, done.request, 'failed', { actor: SWEEPER, outcome: outcome.code });
-  report.failed.push(id);
-  await postOutcome(done.request, deps);
+  if (await deps.workflow.failInternally(request, { actor: SWEEPER })) report.failed.push(id);
 }
 
 /** A new pending request: its expiry, reminder and approver DM jobs must exist. */
@@ -179,7 +153,7 @@ async function fresh(id: string, deps: SweepDeps, options: SweepOptions, report:
     }
   }
   if (restored.length > 0) {
-    audit(deps.logger, request, 'jobs-restored', { actor: SWEEPER, outcome: restored.join(',') });
+    deps.workflow.note(request, 'jobs-restored', { actor: SWEEPER, outcome: restored.join(',') });
     report.restored.push(id);
   }
   if (request.messageTs) await deps.store.leaveSweep('fresh', id);
@@ -207,7 +181,7 @@ async function unposted(id: string, deps: SweepDeps, report: SweepReport): Promi
   }
   const after = await deps.store.get(id);
   if (after?.outcomePosted) {
-    audit(deps.logger, after, 'outcome-posted', { actor: SWEEPER });
+    deps.workflow.note(after, 'outcome-posted', { actor: SWEEPER });
     report.posted.push(id);
   }
 }

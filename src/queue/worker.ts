@@ -1,17 +1,14 @@
 import { type ConnectionOptions, type Job, type Queue, Worker } from 'bullmq';
 import type { Policy } from '../approvals/policy.js';
-import { auditTarget, type Outcome } from '../approvals/types.js';
 import { withLogContext } from '../logger.js';
 import type { ApproverMessenger, BatchReporter } from './announcer.js';
 import { fanOutApproverDms, sendApproverDm } from './approver-dm.js';
 import { BACKOFF_TYPE, backoffDelay, RetryableJobError } from './backoff.js';
 import { finalizeBatch, runBatchItem } from './batch.js';
-import { type ExecuteDeps, executeRequest, postOutcome } from './execute.js';
-import { expireRequest } from './expire.js';
+import { type ExecuteDeps, executeRequest } from './execute.js';
 import { notifyRequest } from './notify.js';
 import type { JobProducer } from './producer.js';
 import { ITEMS_QUEUE_NAME, type JobDataByName, type JobName, QUEUE_NAME } from './registry.js';
-import { ReliableAnnouncer } from './reliable-announcer.js';
 import { remindRequest } from './remind.js';
 
 export interface WorkerOptions {
@@ -34,19 +31,19 @@ export type RequestWorker = Worker<JobDataByName[JobName], void, JobName>;
 
 export interface WorkerDeps extends ExecuteDeps {
   reporter: BatchReporter;
-  producer: ExecuteDeps['producer'] & Pick<JobProducer, 'scheduleSummary' | 'dmApprovers'>;
+  producer: Pick<JobProducer, 'dmApprovers'>;
   /** Who approves: the DMs and the reminder's mentions. */
   policy: Pick<Policy, 'approvers' | 'settings'>;
   messenger: ApproverMessenger;
   /** The debounced App Home refresh (`home` jobs). */
   homes: { refresh(): Promise<void> };
+  now: () => number;
 }
 
 /** Times one batch user may be put back for a 429 before it spends attempts like any failure. */
 const MAX_THROTTLES = 10;
 
 export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestWorker {
-  const reliable = new ReliableAnnouncer(deps.announcer, deps.producer, deps.logger);
   const worker: RequestWorker = new Worker(
     QUEUE_NAME,
     inJobContext(async (job) => {
@@ -60,16 +57,14 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
             deps,
           );
         case 'expire':
-          await expireRequest(requestId, { ...deps, announcer: reliable });
+          await deps.workflow.expire(requestId);
           return;
         case 'notify':
           return notifyRequest(requestId, (job.data as JobDataByName['notify']).event, deps);
         case 'batch':
-          return finalizeBatch(requestId, { ...deps, announcer: deps.announcer });
+          return finalizeBatch(requestId, deps);
         case 'summary':
           return deps.reporter.summary(requestId);
-        case 'batch-item':
-          return;
         case 'approver-dms':
           return fanOutApproverDms(requestId, deps);
         case 'approver-dm':
@@ -78,6 +73,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
             (job.data as JobDataByName['approver-dm']).userId,
             { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 },
             deps,
+            deps.now(),
           );
         case 'home':
           return;
@@ -86,6 +82,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
             requestId,
             { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 },
             deps,
+            deps.now(),
           );
       }
     }),
@@ -196,29 +193,7 @@ async function onFailed(job: Job | undefined, err: Error, deps: ExecuteDeps): Pr
   try {
     const request = await deps.store.get(job.data.requestId);
     if (!request || request.outcome) return;
-    const outcome: Outcome = {
-      ok: false,
-      code: 'internal_error',
-      summary: 'cipher-user could not finish this request (internal error); check the user in Cipherscale.',
-      attempts: request.attempts,
-      at: Date.now(),
-    };
-    const done = await deps.store.transition(request.id, ['approved', 'queued', 'running'], 'failed', {
-      outcome,
-    });
-    if (!done.ok) return;
-    log.error(
-      {
-        audit: true,
-        action: request.action,
-        ...auditTarget(request),
-        transition: 'failed',
-        outcome: 'internal_error',
-        err: { name: err.name, message: err.message },
-      },
-      'request failed',
-    );
-    await postOutcome(done.request, deps);
+    await deps.workflow.failInternally(request, { err: { name: err.name, message: err.message } });
   } catch (cause) {
     log.error({ err: { message: (cause as Error).message } }, 'could not record the failure');
   }

@@ -1,10 +1,10 @@
 import type { Policy } from '../approvals/policy.js';
 import type { PrecheckLimits } from '../approvals/prechecks.js';
 import type { RequestStore } from '../approvals/store/store.js';
+import type { Workflow } from '../approvals/workflow.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { Announcer } from '../queue/announcer.js';
 import type { JobProducer } from '../queue/producer.js';
 import type { DraftStore } from './drafts.js';
 import type { HomeRefreshQueue } from './home/refresh-queue.js';
@@ -27,6 +27,7 @@ export interface AppContext {
   /** Refreshes the App Homes a request concerns, in the background. */
   homes: Pick<HomeRefreshQueue, 'changed'>;
   producer: JobProducer;
-  announcer: Announcer;
+  /** Every transition: the store's change, its audit line, metric, channel update and jobs. */
+  workflow: Workflow;
   now: () => number;
 }

@@ -80,7 +80,7 @@ describe('HomeRefreshQueue', () => {
         await hold;
       },
     };
-    const producer = new JobProducer(queue, flows, { attempts: 1, retentionMs: 60_000 });
+    const producer = new JobProducer(queue, flows, { attempts: 1, retentionMs: 60_000, now: Date.now });
     homes = new HomeRefreshQueue({
       redis,
       keys: new Keys(`${prefix}:`),

@@ -1,5 +1,4 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { audit } from '../../audit.js';
 import { bulkListModal } from '../../blocks/batch-modals.js';
 import { BULK_LIST_BLOCK_PREFIX, bulkListBlockId } from '../../blocks/ids.js';
 import type { AppContext } from '../context.js';
@@ -26,7 +25,7 @@ export function stopBatch(ctx: AppContext) {
       if (approver === undefined) return say(args, refusalText('cannot_verify'));
       if (!approver) return say(args, ':no_entry: Only an approver or the requester can stop a batch.');
     }
-    const result = await ctx.store.stop(request.id, userId, ctx.now());
+    const result = await ctx.workflow.stop(request.id, userId);
     switch (result.outcome) {
       case 'not_found':
         return say(args, refusalText('not_found'));
@@ -38,17 +37,6 @@ export function stopBatch(ctx: AppContext) {
           `:information_source: This request is ${STATE_WORDS[result.request.state]}; there is nothing to stop.`,
         );
       case 'stopped':
-        audit(ctx.logger, result.request, 'stopped', { actor: userId });
-        await ctx.producer
-          .stopBatch(request.id)
-          .catch((err: unknown) =>
-            ctx.logger.warn(
-              { requestId: request.id, err: { message: (err as Error).message } },
-              'could not remove the waiting users',
-            ),
-          );
-        await ctx.announcer.announce(request.id, { kind: 'stopped', by: userId });
-        await ctx.producer.scheduleSummary(request.id);
         return;
     }
   };

@@ -1,6 +1,5 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { type ApprovalRequest, auditTarget } from '../../approvals/types.js';
-import { audit } from '../../audit.js';
+import type { ApprovalRequest } from '../../approvals/types.js';
 import { rejectModal } from '../../blocks/modals.js';
 import { bindRequestId } from '../../logger.js';
 import type { AppContext } from '../context.js';
@@ -78,8 +77,7 @@ export function approve(ctx: AppContext) {
     if (!request) return;
     const unseen = await fullListFirst(ctx, request, userId);
     if (unseen) return say(args, unseen);
-    const result = await ctx.store.approve(request.id, userId, ctx.now());
-    const log = ctx.logger.child({ requestId: request.id, action: request.action, ...auditTarget(request) });
+    const result = await ctx.workflow.approve(request.id, userId);
     switch (result.outcome) {
       case 'not_found':
         return say(args, refusalText('not_found'));
@@ -93,29 +91,12 @@ export function approve(ctx: AppContext) {
       case 'not_pending':
         return say(args, `:information_source: This request is ${STATE_WORDS[result.request.state]}.`);
       case 'expired':
-        log.info({ audit: true, actor: userId, transition: 'expired' }, 'request expired');
-        await ctx.announcer.announce(request.id, { kind: 'expired' });
         return say(
           args,
           ':hourglass: This request has expired; nothing was approved. Make a new request if still needed.',
         );
       case 'counted':
-        log.info(
-          { audit: true, actor: userId, transition: 'approval', approvals: result.request.approvals.length },
-          'approved',
-        );
-        await ctx.announcer.announce(request.id, { kind: 'approved', by: userId });
-        return;
       case 'quorum':
-        log.info(
-          { audit: true, actor: userId, transition: 'approved', waitedMs: ctx.now() - request.createdAt },
-          'quorum reached',
-        );
-        if (result.request.batch) await ctx.producer.executeBatch(result.request);
-        else await ctx.producer.execute(request.id);
-        if ((await ctx.store.transition(request.id, ['approved'], 'queued')).ok)
-          audit(ctx.logger, request, 'queued');
-        await ctx.announcer.announce(request.id, { kind: 'quorum', by: userId });
         return;
     }
   };
@@ -144,7 +125,7 @@ export function cancel(ctx: AppContext) {
     const userId = args.body.user.id;
     const found = await requestFor(args, ctx);
     if ('refusal' in found) return say(args, refusalText(found.refusal));
-    const result = await ctx.store.cancel(found.request.id, userId, ctx.now());
+    const result = await ctx.workflow.cancel(found.request.id, userId);
     switch (result.outcome) {
       case 'not_found':
         return say(args, refusalText('not_found'));
@@ -156,22 +137,8 @@ export function cancel(ctx: AppContext) {
           `:information_source: This request is ${STATE_WORDS[result.request.state]}; it can no longer be cancelled.`,
         );
       case 'expired':
-        audit(ctx.logger, found.request, 'expired', { actor: userId });
-        await ctx.announcer.announce(found.request.id, { kind: 'expired' });
         return say(args, ':hourglass: This request had already expired.');
       case 'cancelled':
-        ctx.logger.info(
-          {
-            audit: true,
-            requestId: found.request.id,
-            action: found.request.action,
-            ...auditTarget(found.request),
-            actor: userId,
-            transition: 'cancelled',
-          },
-          'request cancelled',
-        );
-        await ctx.announcer.announce(found.request.id, { kind: 'cancelled', by: userId });
         return;
     }
   };

@@ -36,6 +36,7 @@ export function cipherUserCommand(ctx: AppContext) {
           policy: ctx.policy,
           respond,
           logger: log,
+          now: ctx.now,
         });
       case 'pending':
         return listPending({ userId: command.user_id, respond, client }, ctx);

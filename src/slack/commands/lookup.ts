@@ -19,21 +19,26 @@ export interface LookupArgs {
   policy: Pick<Policy, 'mayLookup'>;
   respond: RespondFn;
   logger: Logger;
+  now: () => number;
 }
 
 /** Checks the lookup policy, then fetches the user and answers with the card, or with why it could not. */
 export async function lookupUser(args: LookupArgs): Promise<void> {
   const { userId, cipherscale, respond, logger } = args;
   const audit = (outcome: LookupOutcome, reason?: string) =>
-    auditLookup(logger, {
-      actor: args.actorId,
-      target: userId,
-      channel: args.channelId,
-      team: args.teamId,
-      outcome,
-      via: 'command',
-      ...(reason ? { reason } : {}),
-    });
+    auditLookup(
+      logger,
+      {
+        actor: args.actorId,
+        target: userId,
+        channel: args.channelId,
+        team: args.teamId,
+        outcome,
+        via: 'command',
+        ...(reason ? { reason } : {}),
+      },
+      args.now(),
+    );
   const permission = await args.policy.mayLookup(args.actorId, args.channelId).catch(() => undefined);
   const refusal = permissionRefusal(permission, 'lookup');
   if (refusal) {

@@ -85,12 +85,12 @@ export async function checkAndReview(
   }));
   const busy = await withOpenRequests(draft.action, list.userIds, client, ctx);
   const toCheck = list.userIds.filter((id) => !busy.some((excluded) => excluded.id === id));
-  let shownAt = Date.now();
+  let shownAt = ctx.now();
   const leased = await ctx.prechecks.run(draft.requesterId, () =>
     checkUsers(draft.action, toCheck, ctx.bulkCipherscale, {
       onProgress: (done, total) => {
-        if (done === total || Date.now() - shownAt < PROGRESS_EVERY_MS) return;
-        shownAt = Date.now();
+        if (done === total || ctx.now() - shownAt < PROGRESS_EVERY_MS) return;
+        shownAt = ctx.now();
         show(bulkCheckingModal(draft.action, done, total)).catch(() => undefined);
       },
     }),
@@ -175,18 +175,22 @@ export const meta = (draftId: string) => JSON.stringify({ d: draftId });
 function auditChecked(
   draft: BulkDraft,
   checked: Pick<Batch, 'targets' | 'excluded'>,
-  ctx: Pick<AppContext, 'logger'>,
+  ctx: Pick<AppContext, 'logger' | 'now'>,
 ): void {
   const line = (target: string, outcome: 'shown' | 'not_found' | 'failed', reason?: string) =>
-    auditLookup(ctx.logger, {
-      actor: draft.requesterId,
-      target,
-      channel: draft.channelId,
-      team: undefined,
-      outcome,
-      via: `bulk ${draft.action} check`,
-      ...(reason ? { reason } : {}),
-    });
+    auditLookup(
+      ctx.logger,
+      {
+        actor: draft.requesterId,
+        target,
+        channel: draft.channelId,
+        team: undefined,
+        outcome,
+        via: `bulk ${draft.action} check`,
+        ...(reason ? { reason } : {}),
+      },
+      ctx.now(),
+    );
   for (const target of checked.targets) line(target.id, 'shown');
   for (const excluded of checked.excluded) {
     if (excluded.code === 'not_found') line(excluded.id, 'not_found');

@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { CreateResult } from '../../approvals/store/store.js';
-import { type ApprovalRequest, auditTarget } from '../../approvals/types.js';
+import type { ApprovalRequest } from '../../approvals/types.js';
 import { approvalMessage } from '../../blocks/approval-card.js';
 import { requesterCapText } from '../../blocks/open-request.js';
 import type { UpdateUser } from '../../cipherscale/schemas.js';
@@ -53,8 +53,8 @@ export async function createRequest(
     const limits = { maxOpenPerRequester: ctx.config.approvals.maxOpenPerRequester };
     let created: CreateResult;
     if (draft.kind === 'single')
-      created = await ctx.store.tryCreate({ ...fields, target: draft.target }, limits);
-    else if (draft.batch) created = await ctx.store.tryCreate({ ...fields, batch: draft.batch }, limits);
+      created = await ctx.workflow.create({ ...fields, target: draft.target }, limits);
+    else if (draft.batch) created = await ctx.workflow.create({ ...fields, batch: draft.batch }, limits);
     else throw new Error('a bulk draft without its checked list');
     if (created.outcome !== 'created') {
       ctx.logger.info({ refused: created.outcome, actor: draft.requesterId }, 'request refused by a limit');
@@ -89,28 +89,7 @@ export async function createRequest(
     return;
   }
   if (!ts) return;
-  // The request exists and is visible: audited before anything else can fail.
-  ctx.logger.info(
-    {
-      audit: true,
-      requestId: request.id,
-      action: request.action,
-      ...auditTarget(request),
-      actor: request.requesterId,
-      transition: 'pending',
-    },
-    'request created',
-  );
-  await ctx.store.setMessage(request.id, channelId, ts);
-  // A job that cannot be queued now is added by the sweeper (src/queue/sweeper.ts).
-  await ctx.producer
-    .scheduleExpiry(request.id, request.expiresAt - now)
-    .catch((err: unknown) =>
-      ctx.logger.warn(
-        { requestId: request.id, err: { message: (err as Error).message } },
-        'could not queue the expiry',
-      ),
-    );
+  await ctx.workflow.posted(request, channelId, ts);
   await queueApproverNotices(request, ctx);
   ctx.homes.changed(request.id);
   if (channelId !== draft.channelId) {

@@ -66,15 +66,19 @@ async function fillModal(
 ): Promise<void> {
   // The pre-fetch shows the user: a lookup, audited like one.
   const audit = (outcome: LookupOutcome, reason?: string) =>
-    auditLookup(ctx.logger, {
-      actor: args.requesterId,
-      target: args.targetId,
-      channel: args.channelId,
-      team: args.teamId,
-      outcome,
-      via: `${args.action} modal`,
-      ...(reason ? { reason } : {}),
-    });
+    auditLookup(
+      ctx.logger,
+      {
+        actor: args.requesterId,
+        target: args.targetId,
+        channel: args.channelId,
+        team: args.teamId,
+        outcome,
+        via: `${args.action} modal`,
+        ...(reason ? { reason } : {}),
+      },
+      ctx.now(),
+    );
   const permission = await ctx.policy.mayRequest(args.requesterId, args.channelId).catch(() => undefined);
   const refusal = permissionRefusal(permission, 'request');
   if (refusal) {

@@ -1,6 +1,4 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { auditTarget } from '../../approvals/types.js';
-import { audit } from '../../audit.js';
 import { BLOCK_IDS } from '../../blocks/ids.js';
 import { validateReason } from '../../blocks/modal-input.js';
 import { noticeModal } from '../../blocks/modals.js';
@@ -33,31 +31,19 @@ export function submitReject(ctx: AppContext) {
         errors: { [BLOCK_IDS.rejectReason]: reason.error },
       }));
 
-    const result = await ctx.store.reject(request.id, userId, reason.reason || undefined, ctx.now());
+    // The modal closes at once; the workflow then records, audits and tells the channel.
+    const result = await ctx.workflow.reject(
+      request.id,
+      userId,
+      reason.reason || undefined,
+      async (outcome) => {
+        if (outcome === 'rejected') await ack();
+        else if (outcome === 'expired') await ack(closeWith(':hourglass: This request had already expired.'));
+      },
+    );
     switch (result.outcome) {
       case 'rejected':
-        await ack();
-        ctx.logger.info(
-          {
-            audit: true,
-            requestId: request.id,
-            action: request.action,
-            ...auditTarget(request),
-            actor: userId,
-            transition: 'rejected',
-          },
-          'request rejected',
-        );
-        await ctx.announcer.announce(request.id, {
-          kind: 'rejected',
-          by: userId,
-          ...(reason.reason ? { reason: reason.reason } : {}),
-        });
-        return;
       case 'expired':
-        audit(ctx.logger, request, 'expired', { actor: userId });
-        await ack(closeWith(':hourglass: This request had already expired.'));
-        await ctx.announcer.announce(request.id, { kind: 'expired' });
         return;
       case 'not_pending':
         return void (await ack(
