@@ -15,6 +15,7 @@ local function keepAtLeast(ms)
   if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
 end
 -- Frees this request's one-open-per-target holds (only those still naming it) and its requester slot.
+-- Hold fields are `<action>:<userId>`, requester members `<requesterId>:<requestId>` (src/keys.ts).
 local function release()
   local h = redis.call('HMGET', key, 'holds', 'action', 'requesterId')
   if h[1] then
