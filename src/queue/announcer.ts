@@ -1,11 +1,11 @@
 import type { ApprovalRequest } from '../approvals/types.js';
-import type { NotifyResult } from '../approvals/workflow.js';
+import type { NotifyResult } from '../approvals/workflow/index.js';
 import type { RequestEvent } from '../blocks/approval-card.js';
 import type { Waiting } from '../blocks/reminder.js';
 
 /**
  * The old announcer shape: src/slack/home/refresher.ts still implements it (its owner replaces it with a
- * debounced job). Transitions go through the workflow's Notifier (src/approvals/workflow.ts) instead.
+ * debounced job). Transitions go through the workflow's Notifier (src/approvals/workflow/ports.ts) instead.
  */
 export interface Announcer {
   announce(requestId: string, event?: RequestEvent): Promise<void>;
