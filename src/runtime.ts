@@ -5,7 +5,7 @@ import type { DestinationStream } from 'pino';
 import { Policy } from './approvals/policy.js';
 import { PRECHECK_LEASE_MS, PrecheckLimits } from './approvals/prechecks.js';
 import { RequestStore } from './approvals/store/store.js';
-import { Workflow } from './approvals/workflow.js';
+import { Workflow } from './approvals/workflow/index.js';
 import { RedisCallBudget } from './cipherscale/budget.js';
 import { createCipherscaleClient } from './cipherscale/client.js';
 import { type Config, redactUrl } from './config.js';

@@ -34,9 +34,6 @@ const APPROVERS_SHOWN = 20;
 const CARD_SHOWN = { before: 400, after: 2400 };
 const NOTE_SHOWN = { before: 200, after: 600 };
 
-// Kept for src/slack/home/refresher.ts until its owner moves the import to approvals/events.ts.
-export type { RequestEvent } from '../approvals/events.js';
-
 /** "Deactivate", "Delete", "Edit". */
 export const ACTION_NAMES: Readonly<Record<Action, string>> = {
   edit: 'Edit',

@@ -1,15 +1,6 @@
 import type { ApprovalRequest } from '../approvals/types.js';
-import type { NotifyResult } from '../approvals/workflow.js';
-import type { RequestEvent } from '../blocks/approval-card.js';
+import type { NotifyResult } from '../approvals/workflow/index.js';
 import type { Waiting } from '../blocks/reminder.js';
-
-/**
- * The old announcer shape: src/slack/home/refresher.ts still implements it (its owner replaces it with a
- * debounced job). Transitions go through the workflow's Notifier (src/approvals/workflow.ts) instead.
- */
-export interface Announcer {
-  announce(requestId: string, event?: RequestEvent): Promise<void>;
-}
 
 /** A batch's thread replies: the progress summary (posted once, then updated in place) and the final per-user report. */
 export interface BatchReporter {

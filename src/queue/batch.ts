@@ -1,6 +1,6 @@
 import type { RequestStore } from '../approvals/store/store.js';
 import { type BatchRequest, type ItemOutcome, TERMINAL_STATES } from '../approvals/types.js';
-import type { Notifier, Workflow } from '../approvals/workflow.js';
+import type { Notifier, Workflow } from '../approvals/workflow/index.js';
 import { countResults, countsLine } from '../blocks/batch.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Logger } from '../logger.js';

@@ -3,7 +3,7 @@ import { isInactive } from '../approvals/targets.js';
 import type { Action, ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
 import { TERMINAL_STATES } from '../approvals/types.js';
 import { staleFields } from '../approvals/validate.js';
-import type { Notifier, Result, Workflow } from '../approvals/workflow.js';
+import type { Notifier, Result, Workflow } from '../approvals/workflow/index.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import { type CipherscaleFailure, describeFailure, isRetryable } from '../cipherscale/errors.js';
 import type { UpdateUser, User } from '../cipherscale/schemas.js';

@@ -1,7 +1,7 @@
 import type { NotifyEvent, RequestEvent } from '../approvals/events.js';
 import type { RequestStore } from '../approvals/store/store.js';
 import type { ApprovalRequest } from '../approvals/types.js';
-import type { Notifier } from '../approvals/workflow.js';
+import type { Notifier } from '../approvals/workflow/index.js';
 import type { Logger } from '../logger.js';
 
 export interface NotifyDeps {

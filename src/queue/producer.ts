@@ -1,7 +1,7 @@
 import { type FlowProducer, Job, type Queue } from 'bullmq';
 import type { NotifyEvent } from '../approvals/events.js';
 import type { BatchRequest } from '../approvals/types.js';
-import type { Jobs } from '../approvals/workflow.js';
+import type { Jobs } from '../approvals/workflow/index.js';
 import { BACKOFF_TYPE } from './backoff.js';
 import { ITEMS_QUEUE_NAME, type JobDataByName, type JobName, jobIds, QUEUE_NAME } from './registry.js';
 

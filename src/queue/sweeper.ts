@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { RequestStore, SweepIndex } from '../approvals/store/store.js';
 import type { ApprovalRequest } from '../approvals/types.js';
-import type { Notifier, Workflow } from '../approvals/workflow.js';
+import type { Notifier, Workflow } from '../approvals/workflow/index.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Logger } from '../logger.js';
 import type { BatchReporter } from './announcer.js';

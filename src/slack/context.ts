@@ -1,7 +1,7 @@
 import type { Policy } from '../approvals/policy.js';
 import type { PrecheckLimits } from '../approvals/prechecks.js';
 import type { RequestStore } from '../approvals/store/store.js';
-import type { Workflow } from '../approvals/workflow.js';
+import type { Workflow } from '../approvals/workflow/index.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';

@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { RequestEvent } from '../approvals/events.js';
 import type { RequestStore } from '../approvals/store/store.js';
 import { type ApprovalRequest, TERMINAL_STATES } from '../approvals/types.js';
-import type { Notifier, NotifyResult } from '../approvals/workflow.js';
+import type { Notifier, NotifyResult } from '../approvals/workflow/index.js';
 import { approvalMessage, threadNote } from '../blocks/approval-card.js';
 import type { Logger } from '../logger.js';
 import { slackFailure } from './approver-messenger.js';

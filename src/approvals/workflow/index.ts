@@ -1,0 +1,122 @@
+import type { ApproveResult, CreateLimits, CreateResult, DecideResult, NewRequest } from '../store/store.js';
+import type { ApprovalRequest } from '../types.js';
+import { Execution } from './execution.js';
+
+// Every transition happens here, with what accompanies it. ../README.md, section Workflow.
+
+export type { Jobs, Notifier, NotifyResult, Result, TransitionCounter, WorkflowDeps } from './ports.js';
+
+/**
+ * Each method is one transition: the store's atomic change, then its audit line, its metric, its
+ * event to the notifier and its jobs. Callers (Slack handlers, job processors) only map the result.
+ */
+export class Workflow extends Execution {
+  /** Stores a new request within the limits; it is audited once its message is posted (`posted`). */
+  async create(request: NewRequest, limits: CreateLimits): Promise<CreateResult> {
+    const created = await this.deps.store.tryCreate(request, limits);
+    if (created.outcome === 'created') this.count(created.request, 'pending');
+    return created;
+  }
+
+  /** The approval message is visible: audited before anything else can fail, linked, its expiry queued. */
+  async posted(request: ApprovalRequest, channelId: string, ts: string): Promise<void> {
+    this.audit(request, 'pending', { actor: request.requesterId });
+    await this.deps.store.setMessage(request.id, channelId, ts);
+    // A job that cannot be queued now is added by the sweeper (src/queue/sweeper.ts).
+    await this.deps.jobs
+      .scheduleExpiry(request.id, request.expiresAt - this.deps.now())
+      .catch((err: unknown) => this.warn(request.id, err, 'could not queue the expiry'));
+  }
+
+  async approve(id: string, userId: string): Promise<ApproveResult> {
+    const result = await this.deps.store.approve(id, userId, this.deps.now());
+    switch (result.outcome) {
+      case 'expired':
+        await this.expired(result.request, userId);
+        break;
+      case 'counted':
+        this.transitioned(result.request, 'approval', {
+          actor: userId,
+          approvals: result.request.approvals.length,
+        });
+        await this.tell(result.request, { kind: 'approved', by: userId });
+        break;
+      case 'quorum': {
+        const { request } = result;
+        const waitedMs = Math.max(...request.approvals.map((a) => a.at)) - request.createdAt;
+        this.deps.metrics.transition({ request, transition: 'approved', waitedMs });
+        this.audit(request, 'approved', { actor: userId, waitedMs: this.deps.now() - request.createdAt });
+        // "approved" is replaced by "queued" at once: only "queued" is rendered.
+        const queued = await this.queue(request, { add: true });
+        await this.tell(queued ?? request, { kind: 'quorum', by: userId });
+        break;
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Approved → queued: adds the request's job (unless `add` is false: it is known to exist), then moves it
+   * on. The one way to queue, for the quorum click and for the sweeper's approved-without-job.
+   */
+  async queue(
+    request: ApprovalRequest,
+    options: { add: boolean; actor?: string },
+  ): Promise<ApprovalRequest | undefined> {
+    if (options.add) {
+      if (request.batch) await this.deps.jobs.executeBatch(request);
+      else await this.deps.jobs.execute(request.id);
+    }
+    const moved = await this.deps.store.transition(request.id, ['approved'], 'queued');
+    if (!moved.ok) return undefined;
+    this.transitioned(moved.request, 'queued', options.actor ? { actor: options.actor } : {});
+    return moved.request;
+  }
+
+  /** `decided` runs between the store's answer and the channel being told (a modal closes first). */
+  async reject(
+    id: string,
+    userId: string,
+    reason: string | undefined,
+    decided: (outcome: DecideResult<'rejected' | 'requester'>['outcome']) => Promise<void> = async () =>
+      undefined,
+  ): Promise<DecideResult<'rejected' | 'requester'>> {
+    const result = await this.deps.store.reject(id, userId, reason, this.deps.now());
+    await decided(result.outcome);
+    if (result.outcome === 'rejected') {
+      this.transitioned(result.request, 'rejected', { actor: userId });
+      await this.tell(result.request, { kind: 'rejected', by: userId, ...(reason ? { reason } : {}) });
+    } else if (result.outcome === 'expired') await this.expired(result.request, userId);
+    return result;
+  }
+
+  async cancel(id: string, userId: string): Promise<DecideResult<'cancelled' | 'not_requester'>> {
+    const result = await this.deps.store.cancel(id, userId, this.deps.now());
+    if (result.outcome === 'cancelled') {
+      this.transitioned(result.request, 'cancelled', { actor: userId });
+      await this.tell(result.request, { kind: 'cancelled', by: userId });
+    } else if (result.outcome === 'expired') await this.expired(result.request, userId);
+    return result;
+  }
+
+  /** Pending past its deadline → expired, said in the channel exactly once. True if it expired it. */
+  async expire(id: string, actor?: string): Promise<boolean> {
+    const result = await this.deps.store.expire(id, this.deps.now());
+    if (result.outcome !== 'expired') return false;
+    await this.expired(result.request, actor);
+    return true;
+  }
+
+  /** Stop a batch: what has not started will not run; the summary then lists who was done. */
+  async stop(id: string, userId: string): Promise<DecideResult<'stopped' | 'not_batch' | 'not_running'>> {
+    const result = await this.deps.store.stop(id, userId, this.deps.now());
+    if (result.outcome !== 'stopped') return result;
+    this.transitioned(result.request, 'stopped', { actor: userId });
+    await this.deps.jobs
+      .stopBatch(id)
+      .catch((err: unknown) => this.warn(id, err, 'could not remove the waiting users'));
+    await this.tell(result.request, { kind: 'stopped', by: userId });
+    await this.deps.jobs.scheduleSummary(id);
+    return result;
+  }
+}
