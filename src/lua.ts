@@ -17,6 +17,18 @@ export class LuaScript {
     return new LuaScript(read(url));
   }
 
+  /** The scripts in `scripts/` beside the module at `moduleUrl` (its `import.meta.url`), by file name. */
+  static beside<const T extends Record<string, string>>(
+    moduleUrl: string,
+    names: T,
+  ): { [K in keyof T]: LuaScript } {
+    const scripts: Record<string, LuaScript> = {};
+    for (const [key, name] of Object.entries(names)) {
+      scripts[key] = LuaScript.file(new URL(`./scripts/${name}.lua`, moduleUrl));
+    }
+    return scripts as { [K in keyof T]: LuaScript };
+  }
+
   async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     if (this.sha) {
       try {

@@ -27,9 +27,10 @@ export interface PrecheckLease {
 
 export type AcquireResult = { ok: true; lease: PrecheckLease } | { ok: false; inFlight: number; max: number };
 
-const script = (name: string) => LuaScript.file(new URL(`./scripts/${name}.lua`, import.meta.url));
-const ACQUIRE = script('precheck-acquire-1');
-const RENEW = script('precheck-renew-1');
+const { ACQUIRE, RENEW } = LuaScript.beside(import.meta.url, {
+  ACQUIRE: 'precheck-acquire-1',
+  RENEW: 'precheck-renew-1',
+});
 const acquireReply = z.tuple([z.number(), z.number()]);
 
 export class PrecheckLimits {

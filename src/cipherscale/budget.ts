@@ -35,13 +35,12 @@ export interface BudgetOptions {
 export const MAX_HOLD_MS = 300_000;
 
 // The scripts (./scripts/budget-*.lua) work in µs from Redis TIME, so every process agrees.
-const script = (name: string) => LuaScript.file(new URL(`./scripts/${name}.lua`, import.meta.url));
-const SCRIPTS = {
-  take: script('budget-take-4'),
-  release: script('budget-release-1'),
-  leave: script('budget-leave-2'),
-  hold: script('budget-hold-1'),
-};
+const SCRIPTS = LuaScript.beside(import.meta.url, {
+  take: 'budget-take-4',
+  release: 'budget-release-1',
+  leave: 'budget-leave-2',
+  hold: 'budget-hold-1',
+});
 const takeReply = z.tuple([z.number(), z.number()]);
 
 /** A sliding log in Redis: at most `limit` calls in any window, counted from start to end + window. */

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../lua.js';
 
-const script = (name: string) => LuaScript.file(new URL(`./scripts/${name}.lua`, import.meta.url));
-const RELEASE = script('sweep-lock-release-1');
-const RENEW = script('sweep-lock-renew-1');
+const { RELEASE, RENEW } = LuaScript.beside(import.meta.url, {
+  RELEASE: 'sweep-lock-release-1',
+  RENEW: 'sweep-lock-renew-1',
+});
 
 /**
  * One sweep at a time across every replica: BullMQ schedules the next run when one starts, so a run

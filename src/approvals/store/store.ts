@@ -102,21 +102,20 @@ export const RECENT_KEPT = 200;
 /** Oldest members of the open and pending indexes a create checks, so gone records leave them. */
 const PRUNED_PER_CREATE = 5;
 
-const script = (name: string) => LuaScript.file(new URL(`./scripts/${name}.lua`, import.meta.url));
-const SCRIPTS = {
-  create: script('create'),
-  approve: script('approve-9'),
-  decide: script('decide-9'),
-  transition: script('transition-9'),
-  setMessage: script('set-message-9'),
-  markOutcomePosted: script('mark-outcome-posted-9'),
-  release: script('release-9'),
-  stop: script('stop-9'),
-  setSummary: script('set-summary-9'),
-  completeStopped: script('complete-stopped-9'),
-  recordItem: script('record-item-2'),
-  sweepDue: script('sweep-due-1'),
-};
+const SCRIPTS = LuaScript.beside(import.meta.url, {
+  create: 'create',
+  approve: 'approve-9',
+  decide: 'decide-9',
+  transition: 'transition-9',
+  setMessage: 'set-message-9',
+  markOutcomePosted: 'mark-outcome-posted-9',
+  release: 'release-9',
+  stop: 'stop-9',
+  setSummary: 'set-summary-9',
+  completeStopped: 'complete-stopped-9',
+  recordItem: 'record-item-2',
+  sweepDue: 'sweep-due-1',
+});
 
 // [outcome] or [outcome, HGETALL of the record after the change].
 const scriptReply = z.tuple([z.string()], z.array(z.string()));

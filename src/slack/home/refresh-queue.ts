@@ -17,7 +17,7 @@ export interface HomeRefreshQueueOptions {
 }
 
 const DIRTY_KEPT_MS = 24 * 60 * 60 * 1000;
-const TAKE = LuaScript.file(new URL('./scripts/take-changes-2.lua', import.meta.url));
+const { TAKE } = LuaScript.beside(import.meta.url, { TAKE: 'take-changes-2' });
 
 /**
  * App Home refreshes as a debounced job: a change is recorded in Redis (`home:dirty`, request id → whose
