@@ -100,6 +100,10 @@ export class FakeCipherscale {
   readonly url: string;
   readonly token: string;
   readonly calls: FakeCipherscaleCall[] = [];
+  /** TCP connections accepted so far: with keep-alive, far fewer than calls. */
+  connectionsOpened = 0;
+  /** TCP connections open now (closed by either end: no longer counted). */
+  connectionsOpen = 0;
 
   private readonly users = new Map<string, User>();
   private readonly scripts: Script[] = [];
@@ -124,6 +128,13 @@ export class FakeCipherscale {
       `^${basePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/tenants/users/([^/]+)(/deactivate)?$`,
     );
     this.restoreSeed();
+    server.on('connection', (socket) => {
+      this.connectionsOpened += 1;
+      this.connectionsOpen += 1;
+      socket.once('close', () => {
+        this.connectionsOpen -= 1;
+      });
+    });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent && !res.destroyed) this.write(res, error(500, `fake crashed: ${String(err)}`));
