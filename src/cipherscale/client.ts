@@ -25,8 +25,6 @@ export interface CipherscaleClientOptions {
   budget?: CallBudget;
   /** Default `interactive`. */
   priority?: Priority;
-  /** How long a kept-alive connection may sit unused before the client closes it; default 4 s. */
-  idleSocketMs?: number;
 }
 
 /** How long a call waits for a slot before answering "rate limited, retry in N s". */
@@ -38,10 +36,6 @@ const BUDGET_UNAVAILABLE: CipherscaleFailure = {
   status: undefined,
   detail: 'call budget unavailable (Redis)',
 };
-// Connections are kept alive, and closed when idle before a server usually closes its end (Node: 5 s),
-// or earlier when its Keep-Alive header says so: no call goes out on a socket the API is closing.
-// (Without a timeout of its own, Node's agent ignores that header.)
-const IDLE_SOCKET_MS = 4000;
 /** A 429 without a usable Retry-After still holds every caller back this long. */
 const DEFAULT_HOLD_MS = 1000;
 
@@ -62,7 +56,6 @@ const MAX_DETAIL_CHARS = 200;
 const authorization = (token: string) => `Bearer ${token}`;
 
 export function createCipherscaleClient(options: CipherscaleClientOptions): CipherscaleClient {
-  const keepAlive = { keepAlive: true, timeout: options.idleSocketMs ?? IDLE_SOCKET_MS };
   const http_ = axios.create({
     baseURL: options.baseUrl,
     timeout: options.timeoutMs,
@@ -72,8 +65,8 @@ export function createCipherscaleClient(options: CipherscaleClientOptions): Ciph
     transformResponse: [(data: unknown) => data],
     validateStatus: () => true,
     transitional: { clarifyTimeoutError: true },
-    httpAgent: new http.Agent(keepAlive),
-    httpsAgent: new https.Agent(keepAlive),
+    httpAgent: new http.Agent({ keepAlive: true }),
+    httpsAgent: new https.Agent({ keepAlive: true }),
     headers: {
       Accept: 'application/json',
       'User-Agent': options.userAgent ?? 'cipher-user',

@@ -102,8 +102,6 @@ export class FakeCipherscale {
   readonly calls: FakeCipherscaleCall[] = [];
   /** TCP connections accepted so far: with keep-alive, far fewer than calls. */
   connectionsOpened = 0;
-  /** TCP connections open now (closed by either end: no longer counted). */
-  connectionsOpen = 0;
 
   private readonly users = new Map<string, User>();
   private readonly scripts: Script[] = [];
@@ -128,12 +126,8 @@ export class FakeCipherscale {
       `^${basePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/tenants/users/([^/]+)(/deactivate)?$`,
     );
     this.restoreSeed();
-    server.on('connection', (socket) => {
+    server.on('connection', () => {
       this.connectionsOpened += 1;
-      this.connectionsOpen += 1;
-      socket.once('close', () => {
-        this.connectionsOpen -= 1;
-      });
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err: unknown) => {
