@@ -70,6 +70,18 @@ describe('operations', () => {
   });
 });
 
+describe('connections', () => {
+  it('reuses its connection: 20 calls one after another open fewer than 20 at the API', async () => {
+    for (let i = 0; i < 20; i++) {
+      const result = await client.getUser(SEED_IDS.alice);
+      expect(result.ok).toBe(true);
+    }
+    expect(fake.calls).toHaveLength(20);
+    // Keep-alive: one connection serves them all (a second if the server closed an idle one).
+    expect(fake.connectionsOpened).toBeLessThanOrEqual(2);
+  });
+});
+
 describe('tolerant parsing', () => {
   it('reads users with unknown fields, missing optional fields and odd list shapes', async () => {
     for (const id of [SEED_IDS.minimal, SEED_IDS.oddShapes, SEED_IDS.manyDevices, SEED_IDS.hostile]) {

@@ -100,6 +100,8 @@ export class FakeCipherscale {
   readonly url: string;
   readonly token: string;
   readonly calls: FakeCipherscaleCall[] = [];
+  /** TCP connections accepted so far: with keep-alive, far fewer than calls. */
+  connectionsOpened = 0;
 
   private readonly users = new Map<string, User>();
   private readonly scripts: Script[] = [];
@@ -124,6 +126,9 @@ export class FakeCipherscale {
       `^${basePath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/tenants/users/([^/]+)(/deactivate)?$`,
     );
     this.restoreSeed();
+    server.on('connection', () => {
+      this.connectionsOpened += 1;
+    });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent && !res.destroyed) this.write(res, error(500, `fake crashed: ${String(err)}`));

@@ -79,6 +79,8 @@ export class FakeSlack {
   readonly botId: string;
   readonly teamId: string;
   readonly calls: SlackCall[] = [];
+  /** TCP connections accepted so far (Web API and response_url alike): with keep-alive, far fewer than calls. */
+  connectionsOpened = 0;
   /** The WebSocket URL apps.connections.open hands out (a test's Socket Mode server). */
   socketUrl: string | undefined;
 
@@ -130,6 +132,9 @@ export class FakeSlack {
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const fake = new FakeSlack(server, (server.address() as AddressInfo).port, options);
+    server.on('connection', () => {
+      fake.connectionsOpened += 1;
+    });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       fake.handle(req, res).catch((error: unknown) => {
         const body = { ok: false, error: 'fake_slack_crashed', detail: String(error) };
