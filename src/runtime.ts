@@ -20,16 +20,16 @@ import { createItemsWorker, createWorker, type RequestWorker } from './queue/wor
 import { protectSecrets } from './redact.js';
 import { checkEvictionPolicy, connectRedis, redisAnswers } from './redis.js';
 import { createSlackApp } from './slack/app.js';
-import { SlackApproverMessenger } from './slack/approver-messenger.js';
-import { SlackBatchReporter } from './slack/batch-reporter.js';
 import type { AppContext } from './slack/context.js';
-import { DraftStore } from './slack/drafts.js';
-import { HomeRefreshQueue } from './slack/home/refresh-queue.js';
-import { HomeTab } from './slack/home/tab.js';
-import { HomeViewers } from './slack/home/viewers.js';
-import { SlackNotifier } from './slack/notifier.js';
-import { redactingFetch } from './slack/outbound-redaction.js';
-import { SlackUsergroupDirectory } from './slack/usergroups.js';
+import { DraftStore } from './slack/listeners/drafts.js';
+import { SlackApproverMessenger } from './slack/outbound/approver-messenger.js';
+import { SlackBatchReporter } from './slack/outbound/batch-reporter.js';
+import { HomeRefreshQueue } from './slack/outbound/home/refresh-queue.js';
+import { HomeTab } from './slack/outbound/home/tab.js';
+import { HomeViewers } from './slack/outbound/home/viewers.js';
+import { SlackNotifier } from './slack/outbound/notifier.js';
+import { redactingFetch } from './slack/outbound/redaction.js';
+import { SlackUsergroupDirectory } from './slack/outbound/usergroups.js';
 
 export interface RuntimeOptions {
   logDestination?: DestinationStream;

@@ -8,7 +8,7 @@ import {
   truncateMrkdwn,
 } from '../src/blocks/mrkdwn.js';
 import { protectSecrets, REDACTED, Redactor, redactAndCut, redactSecrets } from '../src/redact.js';
-import { redactForm } from '../src/slack/outbound-redaction.js';
+import { redactForm } from '../src/slack/outbound/redaction.js';
 import { fragmentsIn } from './helpers/secret-fragments.js';
 
 // Issue 11 point 1: any run of 8 or more characters of a secret is the secret, and no cut exposes one.

@@ -1,8 +1,8 @@
 import type { Policy } from '../approvals/policy.js';
 import type { RequestStore } from '../approvals/store/store.js';
 import type { Logger } from '../logger.js';
-import type { ApproverMessenger } from './announcer.js';
 import type { AttemptInfo } from './execute.js';
+import type { ApproverMessenger } from './ports.js';
 import type { JobProducer } from './producer.js';
 
 /** Most approvers one request DMs; the rest still see the channel message. */

@@ -4,9 +4,9 @@ import type { Notifier, Workflow } from '../approvals/workflow/index.js';
 import { countResults, countsLine } from '../blocks/batch.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Logger } from '../logger.js';
-import type { BatchReporter } from './announcer.js';
 import { RetryableJobError } from './backoff.js';
 import { type AttemptInfo, gaveUp, perform } from './execute.js';
+import type { BatchReporter } from './ports.js';
 
 export interface BatchDeps {
   store: RequestStore;

@@ -2,8 +2,8 @@ import type { Policy } from '../approvals/policy.js';
 import type { RequestStore } from '../approvals/store/store.js';
 import type { ApprovalRequest } from '../approvals/types.js';
 import type { Logger } from '../logger.js';
-import type { ApproverMessenger } from './announcer.js';
 import type { AttemptInfo } from './execute.js';
+import type { ApproverMessenger } from './ports.js';
 
 /** The reminder comes at most this long before expiry (and a quarter of the time to decide, if shorter). */
 export const REMINDER_LEAD_MAX_MS = 60 * 60_000;

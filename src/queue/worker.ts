@@ -1,12 +1,12 @@
 import { type ConnectionOptions, type Job, type Queue, Worker } from 'bullmq';
 import type { Policy } from '../approvals/policy.js';
 import { withLogContext } from '../logger.js';
-import type { ApproverMessenger, BatchReporter } from './announcer.js';
 import { fanOutApproverDms, sendApproverDm } from './approver-dm.js';
 import { BACKOFF_TYPE, backoffDelay, RetryableJobError } from './backoff.js';
 import { finalizeBatch, runBatchItem } from './batch.js';
 import { type ExecuteDeps, executeRequest } from './execute.js';
 import { notifyRequest } from './notify.js';
+import type { ApproverMessenger, BatchReporter } from './ports.js';
 import type { JobProducer } from './producer.js';
 import { ITEMS_QUEUE_NAME, type JobDataByName, type JobName, QUEUE_NAME } from './registry.js';
 import { remindRequest } from './remind.js';

@@ -4,14 +4,14 @@ import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bol
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { currentLogContext, slackLogger, withLogContext } from '../logger.js';
 import type { OpsRoute } from '../ops.js';
-import { registerActions } from './actions/index.js';
-import { registerCommands } from './commands/index.js';
 import type { AppContext } from './context.js';
-import { registerEvents } from './events/index.js';
-import { answerFailures } from './guard.js';
-import { redactAnswers } from './outbound-redaction.js';
-import { allowedTeams, onlyAllowedTeams } from './team-gate.js';
-import { registerViews } from './views/index.js';
+import { registerActions } from './listeners/actions/index.js';
+import { registerCommands } from './listeners/commands/index.js';
+import { registerEvents } from './listeners/events/index.js';
+import { answerFailures } from './listeners/guard.js';
+import { allowedTeams, onlyAllowedTeams } from './listeners/team-gate.js';
+import { registerViews } from './listeners/views/index.js';
+import { redactAnswers } from './outbound/redaction.js';
 
 export interface SlackAppDeps {
   ctx: AppContext;

@@ -6,9 +6,9 @@ import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { JobProducer } from '../queue/producer.js';
-import type { DraftStore } from './drafts.js';
-import type { HomeRefreshQueue } from './home/refresh-queue.js';
-import type { HomeTab } from './home/tab.js';
+import type { DraftStore } from './listeners/drafts.js';
+import type { HomeRefreshQueue } from './outbound/home/refresh-queue.js';
+import type { HomeTab } from './outbound/home/tab.js';
 
 /** What the Slack handlers work with; built once by the runtime. */
 export interface AppContext {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { Policy } from '../../src/approvals/policy.js';
 import type { SingleRequest } from '../../src/approvals/types.js';
 import type { Waiting } from '../../src/blocks/reminder.js';
-import type { ApproverMessenger, SendResult } from '../../src/queue/announcer.js';
 import { fanOutApproverDms, MAX_APPROVER_DMS, sendApproverDm } from '../../src/queue/approver-dm.js';
+import type { ApproverMessenger, SendResult } from '../../src/queue/ports.js';
 import { REMINDER_LEAD_MAX_MS, reminderAt, remindRequest } from '../../src/queue/remind.js';
 
 const MINUTE = 60_000;

@@ -5,9 +5,9 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { Keys } from '../../src/keys.js';
 import type { Logger } from '../../src/logger.js';
 import { JobProducer } from '../../src/queue/producer.js';
-import { HomeRefreshQueue } from '../../src/slack/home/refresh-queue.js';
-import type { HomeChange } from '../../src/slack/home/tab.js';
-import { HomeViewers } from '../../src/slack/home/viewers.js';
+import { HomeRefreshQueue } from '../../src/slack/outbound/home/refresh-queue.js';
+import type { HomeChange } from '../../src/slack/outbound/home/tab.js';
+import { HomeViewers } from '../../src/slack/outbound/home/viewers.js';
 import { until } from '../helpers/poll.js';
 
 const T0 = 1_760_000_000_000;

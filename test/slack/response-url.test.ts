@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postEphemeral } from '../../src/slack/response-url.js';
+import { postEphemeral } from '../../src/slack/outbound/response-url.js';
 import { FakeSlack } from '../fakes/slack/server.js';
 
 let slack: FakeSlack;

@@ -1,0 +1,145 @@
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { ApprovalRequest } from '../../../approvals/types.js';
+import { rejectModal } from '../../../blocks/modals.js';
+import { bindRequestId } from '../../../logger.js';
+import type { AppContext } from '../../context.js';
+import { type Refusal, refusalText } from '../requests/refusals.js';
+import { fullListFirst } from './full-list-first.js';
+
+type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+export const STATE_WORDS: Record<ApprovalRequest['state'], string> = {
+  pending: 'still pending',
+  approved: 'already approved',
+  queued: 'already approved and queued',
+  running: 'already running',
+  succeeded: 'already done',
+  failed: 'already finished (failed)',
+  rejected: 'already rejected',
+  cancelled: 'cancelled',
+  expired: 'expired',
+  stopped: 'stopped',
+};
+
+/** Loads the request a button points at, and checks the button sits on that request's own message. */
+export async function requestFor(
+  args: Args,
+  ctx: AppContext,
+): Promise<{ request: ApprovalRequest } | { refusal: Refusal }> {
+  const id = args.action.value;
+  let request = id ? await ctx.store.get(id) : undefined;
+  if (!request) return { refusal: 'not_found' };
+  bindRequestId(request.id);
+  // A click can beat the bot to recording which message it posted: give that a moment.
+  for (let wait = 0; request && !request.messageTs && wait < LINK_WAITS; wait++) {
+    await new Promise((resolve) => setTimeout(resolve, LINK_WAIT_MS));
+    request = await ctx.store.get(request.id);
+  }
+  if (!request) return { refusal: 'not_found' };
+  const container = args.body.container as { message_ts?: string; channel_id?: string } | undefined;
+  const ts = args.body.message?.ts ?? container?.message_ts;
+  const channel = args.body.channel?.id ?? container?.channel_id;
+  const onItsMessage = ts !== undefined && ts === request.messageTs && channel === request.channelId;
+  return onItsMessage ? { request } : { refusal: 'wrong_message' };
+}
+
+const LINK_WAITS = 20;
+const LINK_WAIT_MS = 50;
+
+export async function say(args: Args, text: string): Promise<void> {
+  await args.respond({ response_type: 'ephemeral', replace_original: false, text });
+}
+
+/**
+ * Approve and Reject: the request behind the button, if the clicker is an approver other than the
+ * requester (checked now, from server-side state); otherwise the clicker is told why not.
+ */
+async function approverClick(
+  args: Args,
+  ctx: AppContext,
+  ownRequest: Refusal,
+): Promise<ApprovalRequest | undefined> {
+  const found = await requestFor(args, ctx);
+  if ('refusal' in found) return void (await say(args, refusalText(found.refusal)));
+  if (found.request.requesterId === args.body.user.id) return void (await say(args, refusalText(ownRequest)));
+  const approver = await ctx.policy.isApprover(args.body.user.id).catch(() => undefined);
+  if (approver === undefined) return void (await say(args, refusalText('cannot_verify')));
+  if (!approver) return void (await say(args, refusalText('not_approver')));
+  return found.request;
+}
+
+/** Approve: server-side checks for every click, then one atomic transition; quorum queues exactly one job. */
+export function approve(ctx: AppContext) {
+  return async (args: Args): Promise<void> => {
+    await args.ack();
+    const userId = args.body.user.id;
+    const request = await approverClick(args, ctx, 'self_approval');
+    if (!request) return;
+    const unseen = await fullListFirst(ctx, request, userId);
+    if (unseen) return say(args, unseen);
+    const result = await ctx.workflow.approve(request.id, userId);
+    switch (result.outcome) {
+      case 'not_found':
+        return say(args, refusalText('not_found'));
+      case 'self_approval':
+        return say(args, refusalText('self_approval'));
+      case 'duplicate':
+        return say(
+          args,
+          ':information_source: You already approved this request; each approver counts once.',
+        );
+      case 'not_pending':
+        return say(args, `:information_source: This request is ${STATE_WORDS[result.request.state]}.`);
+      case 'expired':
+        return say(
+          args,
+          ':hourglass: This request has expired; nothing was approved. Make a new request if still needed.',
+        );
+      case 'counted':
+      case 'quorum':
+        return;
+    }
+  };
+}
+
+/** Reject: an approver other than the requester; asks for an optional reason in a modal. */
+export function reject(ctx: AppContext) {
+  return async (args: Args): Promise<void> => {
+    await args.ack();
+    const request = await approverClick(args, ctx, 'requester_rejects');
+    if (!request) return;
+    if (request.state !== 'pending') {
+      return say(args, `:information_source: This request is ${STATE_WORDS[request.state]}.`);
+    }
+    await args.client.views.open({
+      trigger_id: args.body.trigger_id,
+      view: rejectModal(request, JSON.stringify({ r: request.id })),
+    });
+  };
+}
+
+/** Cancel: the requester only, while pending. */
+export function cancel(ctx: AppContext) {
+  return async (args: Args): Promise<void> => {
+    await args.ack();
+    const userId = args.body.user.id;
+    const found = await requestFor(args, ctx);
+    if ('refusal' in found) return say(args, refusalText(found.refusal));
+    const result = await ctx.workflow.cancel(found.request.id, userId);
+    switch (result.outcome) {
+      case 'not_found':
+        return say(args, refusalText('not_found'));
+      case 'not_requester':
+        return say(args, refusalText('only_requester_cancels'));
+      case 'not_pending':
+        return say(
+          args,
+          `:information_source: This request is ${STATE_WORDS[result.request.state]}; it can no longer be cancelled.`,
+        );
+      case 'expired':
+        return say(args, ':hourglass: This request had already expired.');
+      case 'cancelled':
+        return;
+    }
+  };
+}

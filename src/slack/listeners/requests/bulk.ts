@@ -1,0 +1,200 @@
+import type { ModalView } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+import { checkUsers } from '../../../approvals/targets.js';
+import type { Batch, ExcludedTarget } from '../../../approvals/types.js';
+import { auditLookup } from '../../../audit.js';
+import { excludedText } from '../../../blocks/batch.js';
+import { bulkCheckingModal, bulkListModal, bulkReviewModal } from '../../../blocks/batch-modals.js';
+import { loadingModal, noticeModal } from '../../../blocks/modals.js';
+import { prechecksBusyText } from '../../../blocks/open-request.js';
+import { isRedisUnavailable } from '../../../redis.js';
+import type { AppContext } from '../../context.js';
+import type { BulkAction, IdList } from '../commands/parse.js';
+import type { BulkDraft } from '../drafts.js';
+import { FAILED, UNAVAILABLE } from '../guard.js';
+import { alreadyOpenExclusion } from './already-open.js';
+import { permissionRefusal, refusalText } from './refusals.js';
+
+export interface OpenBulkArgs {
+  client: WebClient;
+  triggerId: string;
+  action: BulkAction;
+  list: IdList;
+  requesterId: string;
+  channelId: string;
+  reason: string | undefined;
+  responseUrl: string | undefined;
+  /** Retry failed: the request whose failures these are. */
+  retryOf?: string | undefined;
+}
+
+const TITLES: Record<BulkAction, string> = { deactivate: 'Deactivate users', delete: 'Delete users' };
+/** How often the "Checking…" modal shows progress. */
+const PROGRESS_EVERY_MS = 1500;
+
+/**
+ * Opens the bulk modal at once (a trigger_id lives 3 seconds): the paste step when no ids were
+ * given, else the check of every id and the review of who is in and who is left out.
+ */
+export async function openBulkModal(args: OpenBulkArgs, ctx: AppContext): Promise<void> {
+  const opened = await args.client.views.open({
+    trigger_id: args.triggerId,
+    view: loadingModal(TITLES[args.action]),
+  });
+  const viewId = opened.view?.id;
+  if (!viewId) return;
+  const show = showIn(args.client, viewId);
+  await withNotice(show, args.action, ctx, async () => {
+    const permission = await ctx.policy.mayRequest(args.requesterId, args.channelId).catch(() => undefined);
+    const refusal = permissionRefusal(permission, 'request');
+    if (refusal) return void (await show(noticeModal(TITLES[args.action], refusalText(refusal))));
+    const draft: BulkDraft = {
+      kind: 'bulk',
+      action: args.action,
+      requesterId: args.requesterId,
+      channelId: args.channelId,
+      ...(args.reason ? { reason: args.reason } : {}),
+      ...(args.responseUrl ? { responseUrl: args.responseUrl } : {}),
+      ...(args.retryOf ? { retryOf: args.retryOf } : {}),
+    };
+    if (args.list.userIds.length === 0 && args.list.malformed.length === 0) {
+      const draftId = await ctx.drafts.save(draft);
+      return void (await show(
+        bulkListModal({ action: args.action, boxes: 1, reason: args.reason, privateMetadata: meta(draftId) }),
+      ));
+    }
+    await checkAndReview(draft, args.list, show, ctx, args.client);
+  });
+}
+
+/**
+ * Reads every id from Cipherscale (showing progress), then shows the review step; or, when no id is
+ * left, says why. Runs after the modal is open, so it may take longer than Slack's 3 seconds.
+ */
+export async function checkAndReview(
+  draft: BulkDraft,
+  list: IdList,
+  show: (view: ModalView) => Promise<unknown>,
+  ctx: AppContext,
+  client: Pick<WebClient, 'chat'>,
+): Promise<void> {
+  const malformed: ExcludedTarget[] = list.malformed.map((id) => ({
+    id,
+    code: 'malformed',
+    reason: 'Not a user id (a UUID).',
+  }));
+  const busy = await withOpenRequests(draft.action, list.userIds, client, ctx);
+  const toCheck = list.userIds.filter((id) => !busy.some((excluded) => excluded.id === id));
+  let shownAt = ctx.now();
+  const leased = await ctx.prechecks.run(draft.requesterId, () =>
+    checkUsers(draft.action, toCheck, ctx.bulkCipherscale, {
+      onProgress: (done, total) => {
+        if (done === total || ctx.now() - shownAt < PROGRESS_EVERY_MS) return;
+        shownAt = ctx.now();
+        show(bulkCheckingModal(draft.action, done, total)).catch(() => undefined);
+      },
+    }),
+  );
+  if (!leased.ok) {
+    await show(noticeModal(TITLES[draft.action], prechecksBusyText(leased.inFlight, leased.max)));
+    return;
+  }
+  const checked = leased.value;
+  auditChecked(draft, checked, ctx);
+  const batch: Batch = {
+    targets: checked.targets,
+    excluded: [...malformed, ...busy, ...checked.excluded],
+    duplicates: list.duplicates,
+    ...(draft.retryOf ? { retryOf: draft.retryOf } : {}),
+  };
+  if (batch.targets.length === 0) {
+    const why = excludedText(batch) ?? '';
+    await show(
+      noticeModal(
+        TITLES[draft.action],
+        `:information_source: Nothing to ${draft.action}; nothing was queued.\n${why}`,
+      ),
+    );
+    return;
+  }
+  const draftId = await ctx.drafts.save({ ...draft, batch });
+  await show(
+    bulkReviewModal({
+      action: draft.action,
+      batch,
+      reason: draft.reason,
+      requiredApprovals: ctx.policy.requiredApprovals(draft.action),
+      privateMetadata: meta(draftId),
+    }),
+  );
+}
+
+/** The users that already have an open request for this action, left out with a link to it. */
+async function withOpenRequests(
+  action: BulkAction,
+  userIds: readonly string[],
+  client: Pick<WebClient, 'chat'>,
+  ctx: AppContext,
+): Promise<ExcludedTarget[]> {
+  const open = await ctx.store.openFor(action, userIds);
+  const reasons = new Map<string, Promise<string>>();
+  const excluded: ExcludedTarget[] = [];
+  for (const [id, request] of open) {
+    const reason = reasons.get(request.id) ?? alreadyOpenExclusion(client, action, request);
+    reasons.set(request.id, reason);
+    excluded.push({ id, code: 'open_request', reason: await reason });
+  }
+  return excluded;
+}
+
+export function showIn(client: WebClient, viewId: string) {
+  return (view: ModalView) => client.views.update({ view_id: viewId, view });
+}
+
+/** Runs `fill`; when it throws, the open modal says so instead of loading forever. */
+export async function withNotice(
+  show: (view: ModalView) => Promise<unknown>,
+  action: BulkAction,
+  ctx: AppContext,
+  fill: () => Promise<void>,
+): Promise<void> {
+  try {
+    await fill();
+  } catch (err) {
+    ctx.logger.error(
+      { err: { name: (err as Error).name, message: (err as Error).message } },
+      'bulk modal failed',
+    );
+    await show(noticeModal(TITLES[action], isRedisUnavailable(err) ? UNAVAILABLE : FAILED));
+  }
+}
+
+export const meta = (draftId: string) => JSON.stringify({ d: draftId });
+
+/** Reading a user for the review is a lookup: one audit line per id Cipherscale was asked about. */
+function auditChecked(
+  draft: BulkDraft,
+  checked: Pick<Batch, 'targets' | 'excluded'>,
+  ctx: Pick<AppContext, 'logger' | 'now'>,
+): void {
+  const line = (target: string, outcome: 'shown' | 'not_found' | 'failed', reason?: string) =>
+    auditLookup(
+      ctx.logger,
+      {
+        actor: draft.requesterId,
+        target,
+        channel: draft.channelId,
+        team: undefined,
+        outcome,
+        via: `bulk ${draft.action} check`,
+        ...(reason ? { reason } : {}),
+      },
+      ctx.now(),
+    );
+  for (const target of checked.targets) line(target.id, 'shown');
+  for (const excluded of checked.excluded) {
+    if (excluded.code === 'not_found') line(excluded.id, 'not_found');
+    else if (excluded.code === 'unreadable') line(excluded.id, 'failed', 'unreadable');
+    else line(excluded.id, 'shown', excluded.code);
+  }
+}

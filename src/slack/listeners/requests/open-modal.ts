@@ -1,0 +1,146 @@
+import type { ModalView } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+import { isInactive, snapshot } from '../../../approvals/targets.js';
+import type { Action } from '../../../approvals/types.js';
+import { auditLookup, type LookupOutcome } from '../../../audit.js';
+import {
+  deactivateModal,
+  deleteModal,
+  editModal,
+  loadingModal,
+  noticeModal,
+} from '../../../blocks/modals.js';
+import { escapeMrkdwn } from '../../../blocks/mrkdwn.js';
+import { userDisplayName } from '../../../blocks/user-card.js';
+import { describeFailure } from '../../../cipherscale/errors.js';
+import type { User } from '../../../cipherscale/schemas.js';
+import { isRedisUnavailable } from '../../../redis.js';
+import type { AppContext } from '../../context.js';
+import { FAILED, UNAVAILABLE } from '../guard.js';
+import { alreadyOpenRefusal } from './already-open.js';
+import { permissionRefusal, refusalText } from './refusals.js';
+
+export interface OpenModalArgs {
+  client: WebClient;
+  triggerId: string;
+  action: Action;
+  targetId: string;
+  requesterId: string;
+  channelId: string;
+  reason: string | undefined;
+  responseUrl: string | undefined;
+  /** The requester's Slack team, for the lookup's audit line. */
+  teamId?: string | undefined;
+}
+
+const TITLES: Record<Action, string> = {
+  edit: 'Edit user',
+  deactivate: 'Deactivate user',
+  delete: 'Delete user',
+};
+
+/**
+ * Opens the request modal at once (a trigger_id lives 3 seconds), then fills it in: the user as
+ * Cipherscale has it now, or why no request can be made.
+ */
+export async function openRequestModal(args: OpenModalArgs, ctx: AppContext): Promise<void> {
+  const opened = await args.client.views.open({
+    trigger_id: args.triggerId,
+    view: loadingModal(TITLES[args.action]),
+  });
+  const viewId = opened.view?.id;
+  if (!viewId) return;
+  const show = (view: ModalView) => args.client.views.update({ view_id: viewId, view });
+  const notice = (text: string) => show(noticeModal(TITLES[args.action], text));
+  try {
+    await fillModal(args, ctx, show, notice);
+  } catch (err) {
+    // The modal is open: say what happened there rather than leave it loading.
+    ctx.logger.error(
+      { err: { name: (err as Error).name, message: (err as Error).message } },
+      'request modal failed',
+    );
+    await notice(isRedisUnavailable(err) ? UNAVAILABLE : FAILED);
+  }
+}
+
+async function fillModal(
+  args: OpenModalArgs,
+  ctx: AppContext,
+  show: (view: ModalView) => Promise<unknown>,
+  notice: (text: string) => Promise<unknown>,
+): Promise<void> {
+  // The pre-fetch shows the user: a lookup, audited like one.
+  const audit = (outcome: LookupOutcome, reason?: string) =>
+    auditLookup(
+      ctx.logger,
+      {
+        actor: args.requesterId,
+        target: args.targetId,
+        channel: args.channelId,
+        team: args.teamId,
+        outcome,
+        via: `${args.action} modal`,
+        ...(reason ? { reason } : {}),
+      },
+      ctx.now(),
+    );
+  const permission = await ctx.policy.mayRequest(args.requesterId, args.channelId).catch(() => undefined);
+  const refusal = permissionRefusal(permission, 'request');
+  if (refusal) {
+    audit('refused', refusal);
+    return void (await notice(refusalText(refusal)));
+  }
+
+  const open = (await ctx.store.openFor(args.action, [args.targetId])).get(args.targetId.toLowerCase());
+  if (open)
+    return void (await notice(await alreadyOpenRefusal(args.client, args.action, args.targetId, open)));
+
+  const found = await ctx.cipherscale.getUser(args.targetId);
+  audit(
+    found.ok ? 'shown' : found.error.kind === 'not_found' ? 'not_found' : 'failed',
+    found.ok ? undefined : found.error.kind,
+  );
+  if (!found.ok) {
+    const why =
+      found.error.kind === 'not_found'
+        ? `Cipherscale has no user with id \`${args.targetId}\`.`
+        : escapeMrkdwn(describeFailure(found.error));
+    return void (await notice(`:warning: ${why}`));
+  }
+  const user = found.value;
+  const unmet = precondition(args.action, user);
+  if (unmet) return void (await notice(unmet));
+
+  const target = snapshot(user);
+  const draftId = await ctx.drafts.save({
+    kind: 'single',
+    action: args.action,
+    requesterId: args.requesterId,
+    channelId: args.channelId,
+    target,
+    ...(args.reason ? { reason: args.reason } : {}),
+    ...(args.responseUrl ? { responseUrl: args.responseUrl } : {}),
+  });
+  const metadata = JSON.stringify({ d: draftId });
+  const required = ctx.policy.requiredApprovals(args.action);
+  await show(
+    args.action === 'edit'
+      ? editModal(target, metadata)
+      : args.action === 'deactivate'
+        ? deactivateModal(target, args.reason, required, metadata)
+        : deleteModal(target, args.reason, required, metadata),
+  );
+}
+
+/** Requests refused before anything is stored: the owner, or a deactivation that would change nothing. */
+function precondition(action: Action, user: User): string | undefined {
+  const name = escapeMrkdwn(userDisplayName(user));
+  if (user.isOwner && action !== 'edit') {
+    return `:no_entry: *${name}* is the tenant owner. cipher-user will not ${action} the owner; transfer ownership in Cipherscale first.`;
+  }
+  if (action === 'deactivate' && isInactive(user.status)) {
+    return `:information_source: *${name}* is already ${escapeMrkdwn(user.status)}. Nothing to do, nothing was queued.`;
+  }
+  return undefined;
+}

@@ -1,0 +1,90 @@
+import { ErrorCode, type WebClient } from '@slack/web-api';
+import type { ApprovalRequest } from '../../approvals/types.js';
+import { approverDm } from '../../blocks/approver-dm.js';
+import { reminderNote, type Waiting } from '../../blocks/reminder.js';
+import type { ApproverMessenger, SendResult } from '../../queue/ports.js';
+
+// Slack errors that say "not now" rather than "never": worth another attempt.
+const TRANSIENT = new Set([
+  'ratelimited',
+  'rate_limited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
+
+/** Approver DMs (chat.postMessage to the user id: the app's DM, chat:write only) and the thread reminder. */
+export class SlackApproverMessenger implements ApproverMessenger {
+  constructor(private readonly client: WebClient) {}
+
+  async directMessage(request: ApprovalRequest, userId: string): Promise<SendResult> {
+    if (!request.messageTs) return { ok: false, error: 'no_message', retryable: false };
+    let permalink: string | undefined;
+    try {
+      const found = await this.client.chat.getPermalink({
+        channel: request.channelId,
+        message_ts: request.messageTs,
+      });
+      permalink = found.permalink;
+    } catch (err) {
+      const failure = slackFailure(err);
+      // Without a link the DM still names the channel; an outage is worth waiting for.
+      if (failure.retryable) return failure;
+    }
+    return this.send(() =>
+      this.client.chat.postMessage({
+        channel: userId,
+        unfurl_links: false,
+        unfurl_media: false,
+        ...approverDm(request, permalink),
+      }),
+    );
+  }
+
+  remind(request: ApprovalRequest, waiting: Waiting): Promise<SendResult> {
+    const threadTs = request.messageTs;
+    if (!threadTs) return Promise.resolve({ ok: false, error: 'no_message', retryable: false });
+    return this.send(() =>
+      this.client.chat.postMessage({
+        channel: request.channelId,
+        thread_ts: threadTs,
+        unfurl_links: false,
+        unfurl_media: false,
+        ...reminderNote(request, waiting),
+      }),
+    );
+  }
+
+  private async send(call: () => Promise<unknown>): Promise<SendResult> {
+    try {
+      await call();
+      return { ok: true };
+    } catch (err) {
+      return slackFailure(err);
+    }
+  }
+}
+
+/** A Web API failure as a short code (never a message that could carry a URL or token) and whether to retry. */
+export function slackFailure(err: unknown): { ok: false; error: string; retryable: boolean } {
+  const { code, data, statusCode } = err as {
+    code?: unknown;
+    data?: { error?: unknown };
+    statusCode?: unknown;
+  };
+  switch (code) {
+    case ErrorCode.PlatformError: {
+      const error = typeof data?.error === 'string' ? data.error.replace(/[^a-z0-9_]/gi, '') : 'unknown';
+      return { ok: false, error, retryable: TRANSIENT.has(error) };
+    }
+    case ErrorCode.HTTPError:
+      return { ok: false, error: `http_${Number(statusCode) || 'error'}`, retryable: true };
+    case ErrorCode.RateLimitedError:
+      return { ok: false, error: 'ratelimited', retryable: true };
+    case ErrorCode.RequestError:
+      return { ok: false, error: 'request_error', retryable: true };
+    default:
+      return { ok: false, error: (err as Error)?.name || 'error', retryable: true };
+  }
+}

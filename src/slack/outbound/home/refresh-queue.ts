@@ -1,0 +1,81 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Keys } from '../../../keys.js';
+import type { Logger } from '../../../logger.js';
+import { LuaScript } from '../../../lua.js';
+import type { JobProducer } from '../../../queue/producer.js';
+import type { HomeChange, HomeTab } from './tab.js';
+
+export interface HomeRefreshQueueOptions {
+  redis: Redis;
+  keys: Keys;
+  home: Pick<HomeTab, 'refreshFor'>;
+  producer: Pick<JobProducer, 'refreshHomes'>;
+  logger: Logger;
+  /** How long the first change waits for others to fold into the same refresh (default 1 s). */
+  windowMs?: number;
+}
+
+const DIRTY_KEPT_MS = 24 * 60 * 60 * 1000;
+const { TAKE } = LuaScript.beside(import.meta.url, { TAKE: 'take-changes-2' });
+
+/**
+ * App Home refreshes as a debounced job: a change is recorded in Redis (`home:dirty`, request id → whose
+ * Homes it concerns) together with the current generation (`home:generation`), and a `home` job named
+ * after that generation is added, delayed by the window. Every change until that job takes the dirty
+ * set names the same job, so it folds into one refresh, across processes; the first change after it
+ * starts the next generation. The job publishes each concerned Home once, from one reading of the
+ * requests. Recording never throws and never waits on Slack.
+ */
+export class HomeRefreshQueue {
+  private readonly windowMs: number;
+
+  constructor(private readonly options: HomeRefreshQueueOptions) {
+    this.windowMs = Math.max(1, options.windowMs ?? 1000);
+  }
+
+  /**
+   * A request changed. `all`: lists approvers see changed too (created, an approval, a decision, an end);
+   * `requester`: only the requester's own list shows it (running).
+   */
+  changed(requestId: string, scope: HomeChange['scope'] = 'all'): void {
+    void this.record(requestId, scope).catch((err: unknown) =>
+      this.options.logger.warn(
+        { requestId, err: { name: (err as Error).name, message: (err as Error).message } },
+        'App Home refresh not scheduled',
+      ),
+    );
+  }
+
+  /** The `home` job: publishes the Homes concerned by every change recorded so far. */
+  async refresh(): Promise<void> {
+    const flat = z
+      .array(z.string())
+      .parse(await TAKE.run(this.options.redis, [this.dirtyKey, this.generationKey], []));
+    const changes: HomeChange[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      changes.push({ requestId: flat[i] ?? '', scope: flat[i + 1] === 'requester' ? 'requester' : 'all' });
+    }
+    if (changes.length > 0) await this.options.home.refreshFor(changes);
+  }
+
+  private async record(requestId: string, scope: HomeChange['scope']): Promise<void> {
+    const batch = this.options.redis.multi();
+    // 'all' wins over 'requester' for the same request within a window.
+    if (scope === 'all') batch.hset(this.dirtyKey, requestId, scope);
+    else batch.hsetnx(this.dirtyKey, requestId, scope);
+    // Bounded if no worker runs for a long time (a listener alone): the changes are dropped, not kept.
+    const results = await batch.pexpire(this.dirtyKey, DIRTY_KEPT_MS).get(this.generationKey).exec();
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+    const generation = Number(results?.[2]?.[1] ?? 0);
+    await this.options.producer.refreshHomes(generation, this.windowMs);
+  }
+
+  private get dirtyKey(): string {
+    return this.options.keys.homeChanges;
+  }
+  private get generationKey(): string {
+    return this.options.keys.homeRefreshGeneration;
+  }
+}

@@ -1,0 +1,159 @@
+import type { WebClient } from '@slack/web-api';
+import { requestsConcerning } from '../../../approvals/concerns.js';
+import type { Policy } from '../../../approvals/policy.js';
+import type { RequestStore } from '../../../approvals/store/store.js';
+import type { ApprovalRequest } from '../../../approvals/types.js';
+import { HOME_LIST_SHOWN, HOME_RECENT_SHOWN, type HomeList, homeView } from '../../../blocks/home.js';
+import type { Logger } from '../../../logger.js';
+import { permalink } from '../permalink.js';
+import type { HomeViewers } from './viewers.js';
+
+export interface HomeTabDeps {
+  store: Pick<RequestStore, 'get' | 'listOpen' | 'listRecent'>;
+  policy: Pick<Policy, 'isApprover'>;
+  viewers: HomeViewers;
+  client: Pick<WebClient, 'chat' | 'views'>;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** A request changed; `all`: approvers' lists show it too, `requester`: only its requester's list does. */
+export interface HomeChange {
+  requestId: string;
+  scope: 'all' | 'requester';
+}
+
+/** Open requests read per publish (as `/cipher-user pending` does). */
+const OPEN_SCANNED = 500;
+/** Finished requests read per publish; a non-approver sees their own among these. */
+const RECENT_SCANNED = 50;
+/** Viewers refreshed after one change at most (the latest to open the Home). */
+const REFRESHED_MAX = 50;
+const PARALLEL_PUBLISHES = 5;
+const LINKS_CACHED = 500;
+
+/** Builds and publishes each user's App Home from what Redis holds now. */
+export class HomeTab {
+  /** Permalinks by message: a message's link never changes, so asking Slack once is enough. */
+  private readonly links = new Map<string, Promise<string | undefined>>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: HomeTabDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** `userId` opened the Home tab: remember them for later refreshes, and show them their Home. */
+  async opened(userId: string): Promise<void> {
+    await this.deps.viewers.opened(userId, this.now());
+    await this.publish(new Map([[userId, undefined]]));
+  }
+
+  /**
+   * After requests changed: republish the Home of each one's requester and, when a change shows on
+   * approvers' lists too, of the latest viewers who may approve, among those who opened the Home before.
+   * Anyone else's Home does not show the change. Whether a viewer is an approver is asked once.
+   */
+  async refreshFor(changes: Iterable<HomeChange>): Promise<void> {
+    const { store, viewers } = this.deps;
+    const now = this.now();
+    const audience = new Map<string, boolean | undefined>();
+    let approversToo = false;
+    for (const { requestId, scope } of changes) {
+      if (scope === 'all') approversToo = true;
+      const request = await store.get(requestId).catch(() => undefined);
+      if (request && (await viewers.has(request.requesterId, now)))
+        audience.set(request.requesterId, undefined);
+    }
+    if (approversToo) {
+      const recent = await viewers.recent(REFRESHED_MAX, now);
+      const approvers = await Promise.all(recent.map((userId) => this.isApprover(userId)));
+      for (const [i, userId] of recent.entries()) {
+        if (approvers[i]) audience.set(userId, true);
+        else if (audience.has(userId)) audience.set(userId, false);
+      }
+    }
+    await this.publish(audience);
+  }
+
+  /** Publishes each user's Home from one reading of the requests; a failed publish is logged, not thrown. */
+  async publish(users: ReadonlyMap<string, boolean | undefined>): Promise<void> {
+    if (users.size === 0) return;
+    const generation = await this.deps.viewers.nextGeneration();
+    const [open, recent] = await Promise.all([
+      this.deps.store.listOpen(OPEN_SCANNED),
+      this.deps.store.listRecent(RECENT_SCANNED),
+    ]);
+    const entries = [...users];
+    for (let i = 0; i < entries.length; i += PARALLEL_PUBLISHES) {
+      await Promise.all(
+        entries
+          .slice(i, i + PARALLEL_PUBLISHES)
+          .map(([userId, approver]) => this.publishOne(userId, approver, generation, open, recent)),
+      );
+    }
+  }
+
+  private isApprover(userId: string): Promise<boolean> {
+    return this.deps.policy.isApprover(userId).catch(() => false);
+  }
+
+  private async publishOne(
+    userId: string,
+    knownApprover: boolean | undefined,
+    generation: number,
+    open: readonly ApprovalRequest[],
+    recent: readonly ApprovalRequest[],
+  ): Promise<void> {
+    try {
+      const approver = knownApprover ?? (await this.isApprover(userId));
+      const concerning = requestsConcerning(open, userId, approver);
+      const of = (role: 'requester' | 'approver') =>
+        this.list(concerning.filter((c) => c.role === role).map((c) => c.request));
+      const view = homeView({
+        awaiting: approver ? await of('approver') : undefined,
+        mine: await of('requester'),
+        recent: (approver ? recent : recent.filter((r) => r.requesterId === userId)).slice(
+          0,
+          HOME_RECENT_SHOWN,
+        ),
+        recentScope: approver ? 'all' : 'mine',
+      });
+      // A later reading is already on its way to this user: this one would only set them back.
+      if (!(await this.deps.viewers.claim(userId, generation))) return;
+      await this.deps.client.views.publish({ user_id: userId, view });
+    } catch (err) {
+      this.deps.logger.warn({ userId, error: slackError(err) }, 'App Home not published');
+    }
+  }
+
+  private async list(requests: readonly ApprovalRequest[]): Promise<HomeList> {
+    const shown = requests.slice(0, HOME_LIST_SHOWN);
+    const entries = await Promise.all(
+      shown.map(async (request) => ({ request, link: await this.link(request) })),
+    );
+    return { entries, total: requests.length };
+  }
+
+  private link({ channelId, messageTs }: ApprovalRequest): Promise<string | undefined> {
+    if (!messageTs) return Promise.resolve(undefined);
+    const key = `${channelId}/${messageTs}`;
+    let link = this.links.get(key);
+    if (!link) {
+      link = permalink(this.deps.client, channelId, messageTs);
+      // Only links Slack gave are kept; the oldest go first.
+      void link.then((found) => {
+        if (!found) this.links.delete(key);
+      });
+      this.links.set(key, link);
+      if (this.links.size > LINKS_CACHED) this.links.delete(this.links.keys().next().value ?? key);
+    }
+    return link;
+  }
+}
+
+/** Slack's error code, else the client's: never a message that could carry a token or a payload. */
+function slackError(err: unknown): string {
+  const { data, code, name } = err as { data?: { error?: unknown }; code?: unknown; name?: unknown };
+  if (typeof data?.error === 'string') return data.error;
+  return typeof code === 'string' ? code : String(name ?? 'Error');
+}

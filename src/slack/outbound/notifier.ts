@@ -1,0 +1,68 @@
+import type { WebClient } from '@slack/web-api';
+import type { RequestEvent } from '../../approvals/events.js';
+import type { RequestStore } from '../../approvals/store/store.js';
+import { type ApprovalRequest, TERMINAL_STATES } from '../../approvals/types.js';
+import type { Notifier, NotifyResult } from '../../approvals/workflow/index.js';
+import { approvalMessage, threadNote } from '../../blocks/approval-card.js';
+import type { Logger } from '../../logger.js';
+import { slackFailure } from './approver-messenger.js';
+import type { HomeRefreshQueue } from './home/refresh-queue.js';
+
+const MAX_RENDERS = 3;
+
+/**
+ * Keeps a request's message in step with its stored state, notes each transition in its thread, and
+ * refreshes the App Homes concerned in the background. The first render is the state the caller just
+ * wrote; it is rendered again if the state moved on while Slack was being called, so the last render
+ * always shows the latest state (`running` excepted: the job running it renders when its attempt ends).
+ * Slack failures come back as a result, never thrown.
+ */
+export class SlackNotifier implements Notifier {
+  constructor(
+    private readonly store: Pick<RequestStore, 'get'>,
+    private readonly client: WebClient,
+    private readonly homes: Pick<HomeRefreshQueue, 'changed'>,
+    private readonly logger: Logger,
+  ) {}
+
+  async transitioned(request: ApprovalRequest, event?: RequestEvent): Promise<NotifyResult> {
+    // Whether Slack takes it or not, the state in Redis changed: the Homes that list it follow ("running"
+    // shows only on its requester's list).
+    this.homes.changed(request.id, request.state === 'running' && !event ? 'requester' : 'all');
+    try {
+      await this.render(request, event);
+      return { ok: true };
+    } catch (err) {
+      return slackFailure(err);
+    }
+  }
+
+  private async render(written: ApprovalRequest, event: RequestEvent | undefined): Promise<void> {
+    let request = written;
+    if (!request.messageTs) return;
+    const { channelId, messageTs } = request;
+    // The message first, so that when the thread note appears the message already says the same.
+    for (let render = 0; render < MAX_RENDERS; render++) {
+      await this.client.chat.update({ channel: channelId, ts: messageTs, ...approvalMessage(request) });
+      // A final state is the message's last: nothing can move it on (an older render still in flight
+      // re-checks after its own update and renders this one).
+      if (TERMINAL_STATES.includes(request.state)) break;
+      const latest = await this.store.get(request.id);
+      if (!latest || latest.version <= request.version) break;
+      // A job holds a running request and renders it when its attempt ends: not worth a render here.
+      if (latest.state === 'running') break;
+      request = latest;
+      if (render === MAX_RENDERS - 1)
+        this.logger.warn({ requestId: request.id }, 'request message may lag behind its state');
+    }
+    if (event) {
+      await this.client.chat.postMessage({
+        channel: channelId,
+        thread_ts: messageTs,
+        unfurl_links: false,
+        unfurl_media: false,
+        ...threadNote(request, event),
+      });
+    }
+  }
+}
