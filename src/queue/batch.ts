@@ -1,5 +1,10 @@
 import type { RequestStore } from '../approvals/store/store.js';
-import { type BatchRequest, type ItemOutcome, TERMINAL_STATES } from '../approvals/types.js';
+import {
+  type ApprovalRequest,
+  type BatchRequest,
+  type ItemOutcome,
+  TERMINAL_STATES,
+} from '../approvals/types.js';
 import type { Notifier, Workflow } from '../approvals/workflow/index.js';
 import { countResults, countsLine } from '../blocks/batch.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
@@ -56,11 +61,8 @@ export async function runBatchItem(
     state === 'approved' || state === 'queued'
       ? await deps.workflow.start(requestId, ['approved', 'queued'])
       : undefined;
-  if (started?.ok) {
-    const shown = await deps.notifier.transitioned(started.request);
-    if (!shown.ok) deps.logger.warn({ requestId, error: shown.error }, 'batch: Slack update failed');
-    await quietly(deps.logger, requestId, () => deps.reporter.summary(requestId));
-  }
+  // "Running" and the first summary go out beside the first user's call, never before it.
+  if (started?.ok) void showStarted(started.request, deps);
 
   const step = await perform({ action, target }, deps.cipherscale);
   let outcome: Omit<ItemOutcome, 'at'>;
@@ -118,6 +120,14 @@ async function postFinal(request: BatchRequest, deps: BatchDeps): Promise<void> 
   const shown = await deps.notifier.transitioned(request);
   if (!shown.ok) throw new Error(`batch message not updated: ${shown.error}`);
   await deps.store.markOutcomePosted(request.id);
+}
+
+/** The message's "running" render, then the first progress summary; failures logged (the next summary or the final post catches up). */
+async function showStarted(request: ApprovalRequest, deps: BatchDeps): Promise<void> {
+  const shown = await deps.notifier.transitioned(request);
+  if (!shown.ok)
+    deps.logger.warn({ requestId: request.id, error: shown.error }, 'batch: Slack update failed');
+  await quietly(deps.logger, request.id, () => deps.reporter.summary(request.id));
 }
 
 async function quietly(logger: Logger, requestId: string, run: () => Promise<void>): Promise<void> {

@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CALLBACK_IDS } from '../../src/blocks/ids.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
-import { approveBy, makeRequest, mark } from '../helpers/flows.js';
+import { approvalPosted, approveBy, makeRequest, mark, submit, viewShown } from '../helpers/flows.js';
 import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
+import { makeUsers } from '../helpers/make-users.js';
 import { until } from '../helpers/poll.js';
 import { freePort } from '../helpers/ports.js';
 import { throwawayRedisArgs } from '../helpers/redis-args.js';
@@ -125,5 +127,72 @@ describe('work per single approval (quorum 1)', () => {
     for (const render of running)
       expect(render.at).toBeGreaterThanOrEqual(change?.at ?? Number.POSITIVE_INFINITY);
     expect(String(updates.at(-1)?.args.text)).toMatch(/— succeeded$/);
+  });
+});
+
+describe('a slow Slack never holds back the Cipherscale call', () => {
+  const SLACK_METHODS = ['chat.update', 'chat.postMessage', 'views.publish'];
+  const hold = () => {
+    for (const method of SLACK_METHODS) h.slack.holdAnswers(method);
+  };
+  const release = () => {
+    for (const method of SLACK_METHODS) h.slack.releaseAnswers(method);
+  };
+  const changeCalls = (after: number, operation: string) =>
+    h.cipher.calls.slice(after).filter((c) => c.operation === operation);
+  const posted = (id: string) =>
+    until(
+      'the outcome posted',
+      async () => (await h.runtime.ctx.store.get(id))?.outcomePosted,
+      (done) => done === true,
+    );
+
+  it('one request: the change call is made while every Slack update of the approval is still unanswered', async () => {
+    const request = await makeRequest(h, 'deactivate', SEED_IDS.pending);
+    const cipherBefore = h.cipher.calls.length;
+    hold();
+    try {
+      // The click's own render is held too, so its HTTP answer waits: do not await it yet.
+      const clicked = approveBy(h, request, APPROVERS[1]);
+      await until(
+        'the change call',
+        async () => changeCalls(cipherBefore, 'deactivateUser').length,
+        (n) => n === 1,
+      );
+      release();
+      expect((await clicked).status).toBe(200);
+    } finally {
+      release();
+    }
+    await posted(request.requestId);
+    expect(changeCalls(cipherBefore, 'deactivateUser')).toHaveLength(1);
+  });
+
+  it('a batch: every user’s change call is made while "running" and the first summary are still unanswered', async () => {
+    const users = makeUsers(3, 'dddddddd');
+    for (const user of users) h.cipher.setUser(user);
+    const start = mark(h);
+    await h.command(`deactivate ${users.map((u) => u.id).join(' ')} -- slow slack`);
+    const review = await viewShown(h, CALLBACK_IDS.bulkReview, start);
+    expect((await submit(h, review, {})).text).toBe('');
+    const request = await approvalPosted(h, start);
+    const cipherBefore = h.cipher.calls.length;
+    hold();
+    try {
+      const clicked = approveBy(h, request, APPROVERS[1]);
+      await until(
+        'every user’s change call',
+        async () => changeCalls(cipherBefore, 'deactivateUser').length,
+        (n) => n === 3,
+      );
+      release();
+      expect((await clicked).status).toBe(200);
+    } finally {
+      release();
+    }
+    await posted(request.requestId);
+    expect(new Set(changeCalls(cipherBefore, 'deactivateUser').map((c) => c.userId))).toEqual(
+      new Set(users.map((u) => u.id)),
+    );
   });
 });

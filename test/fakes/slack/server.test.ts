@@ -1,5 +1,6 @@
 import { ErrorCode, type Logger, LogLevel, WebClient, type WebClientOptions } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { until } from '../../helpers/poll.js';
 import { FakeSlack } from './server.js';
 
 const quiet: Logger = {
@@ -86,6 +87,27 @@ describe('FakeSlack auth', () => {
 });
 
 describe('FakeSlack chat', () => {
+  it('holds the answers to one method until released: the call is recorded at once, other methods answer', async () => {
+    fake.holdAnswers('chat.update');
+    let answered = false;
+    const update = client.chat
+      .update({ channel: 'C123', ts: '1.000001', text: 'held' })
+      .catch((err: unknown) => err)
+      .finally(() => (answered = true));
+    await until(
+      'the held call recorded',
+      async () => fake.callsTo('chat.update').length,
+      (n) => n === 1,
+    );
+    await expect(client.chat.postMessage({ channel: 'C123', text: 'free' })).resolves.toMatchObject({
+      ok: true,
+    });
+    expect(answered).toBe(false);
+    fake.releaseAnswers('chat.update');
+    await update;
+    expect(answered).toBe(true);
+  });
+
   it('posts messages with unique, increasing ts and decodes blocks into arrays', async () => {
     const blocks = [section('*Alice* wants to deactivate bob@example.com')];
     const first = await client.chat.postMessage({ channel: 'C123', text: 'hi', blocks });

@@ -89,6 +89,7 @@ export class FakeSlack {
   private readonly failures = new Map<string, SlackFailure[]>();
   private readonly outages = new Map<string, SlackFailure>();
   private readonly users = new Map<string, FakeUser>();
+  private readonly held = new Map<string, { gate: Promise<void>; release: () => void }>();
   private readonly usergroups = new Map<string, string[]>();
   private readonly membership = new Map<string, boolean>();
   private readonly views = new Map<string, Json>();
@@ -167,6 +168,19 @@ export class FakeSlack {
     this.outages.delete(method);
   }
 
+  /** Calls to `method` are recorded at once but answered only after `releaseAnswers(method)` (a slow Slack). */
+  holdAnswers(method: string): void {
+    if (this.held.has(method)) return;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    this.held.set(method, { gate, release });
+  }
+
+  releaseAnswers(method: string): void {
+    this.held.get(method)?.release();
+    this.held.delete(method);
+  }
+
   setUsergroupMembers(usergroupId: string, userIds: string[]): void {
     this.usergroups.set(usergroupId, [...userIds]);
   }
@@ -199,6 +213,7 @@ export class FakeSlack {
   }
 
   reset(): void {
+    for (const method of [...this.held.keys()]) this.releaseAnswers(method);
     this.calls.length = 0;
     this.failures.clear();
     this.outages.clear();
@@ -245,6 +260,7 @@ export class FakeSlack {
         : this.blockProblems(method, args);
     const call: SlackCall = { method, args, token, problems, at: Date.now() };
     this.record(call);
+    await this.held.get(method)?.gate;
 
     const failure = this.takeFailure(method);
     if (failure) return failureAnswer(failure);
