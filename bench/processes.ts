@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../test/helpers/ports.js';
 import { throwawayRedisArgs } from '../test/helpers/redis-args.js';
@@ -30,9 +31,17 @@ function waitForLine(
       clearTimeout(timer);
       child.stdout?.off('data', onData);
       child.stderr?.off('data', onData);
-      // Keep draining: a full pipe would block the child.
-      child.stdout?.resume();
-      child.stderr?.resume();
+      // Keep draining: a full pipe would block the child (BENCH_APP_LOG keeps what it says, to debug a run).
+      const keep = process.env.BENCH_APP_LOG;
+      if (keep) {
+        const file = createWriteStream(keep, { flags: 'a' });
+        file.write(output);
+        child.stdout?.pipe(file);
+        child.stderr?.pipe(file);
+      } else {
+        child.stdout?.resume();
+        child.stderr?.resume();
+      }
       resolve(match[0]);
     };
     child.stdout?.on('data', onData);

@@ -260,7 +260,9 @@ export class FakeSlack {
         : this.blockProblems(method, args);
     const call: SlackCall = { method, args, token, problems, at: Date.now() };
     this.record(call);
-    await this.held.get(method)?.gate;
+    // Only a held method waits (waiters see a call with its response otherwise: no await in between).
+    const held = this.held.get(method);
+    if (held) await held.gate;
 
     const failure = this.takeFailure(method);
     if (failure) return failureAnswer(failure);
