@@ -126,7 +126,9 @@ function metered(client: AxiosInstance, options: CipherscaleClientOptions): Send
     if (!slot.ok) return refused({ kind: 'rate_limited', status: 429, retryAfterMs: slot.retryAfterMs });
     // No answer (timeout, reset): the API may still be reading it, so the slot keeps its provisional end.
     const response = await send(config);
-    await slot.release();
+    // The slot's real end, recorded beside the caller's next step: until it lands the slot counts to its
+    // provisional end, which only makes the budget stricter.
+    void slot.release().catch(() => undefined);
     if (response.status === 429) {
       const ms = retryAfterMs(response.headers['retry-after']) ?? DEFAULT_HOLD_MS;
       await budget.holdFor(Math.min(MAX_HOLD_MS, ms)).catch(() => undefined);

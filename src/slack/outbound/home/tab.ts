@@ -81,7 +81,11 @@ export class HomeTab {
     const generation = await this.deps.viewers.nextGeneration();
     const [open, recent] = await Promise.all([
       this.deps.store.listOpen(OPEN_SCANNED),
-      this.deps.store.listRecent(RECENT_SCANNED),
+      // Approvers see the latest finished requests of anyone: a screenful is enough unless someone else
+      // (who sees only their own among the latest 50) is in this round.
+      this.deps.store.listRecent(
+        [...users.values()].every((approver) => approver === true) ? HOME_RECENT_SHOWN : RECENT_SCANNED,
+      ),
     ]);
     const entries = [...users];
     for (let i = 0; i < entries.length; i += PARALLEL_PUBLISHES) {

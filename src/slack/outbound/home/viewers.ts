@@ -60,20 +60,22 @@ export class HomeViewers {
 
   /** A number larger than any handed out before, across processes: a publish's place in line. */
   async nextGeneration(): Promise<number> {
-    return this.redis.incr(this.generationKey);
+    // The publish-order set is bounded and kept alive here, once per publish round, not once per claim.
+    const results = await this.redis
+      .multi()
+      .incr(this.generationKey)
+      .zremrangebyrank(this.publishedKey, 0, -(this.max + 1))
+      .pexpire(this.publishedKey, this.retentionMs)
+      .exec();
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+    return Number(results?.[0]?.[1]);
   }
 
   /** Claims the next publish to `userId` for `generation`; false when a later one was claimed already. */
   async claim(userId: string, generation: number): Promise<boolean> {
-    const results = await this.redis
-      .multi()
-      .zadd(this.publishedKey, 'GT', 'CH', generation, userId)
-      .zremrangebyrank(this.publishedKey, 0, -(this.max + 1))
-      .pexpire(this.publishedKey, this.retentionMs)
-      .exec();
-    const [err, changed] = results?.[0] ?? [new Error('no reply from Redis'), 0];
-    if (err) throw err;
-    return changed === 1;
+    // Bounded and given its expiry by the next round's nextGeneration (a set created now has none until then).
+    return (await this.redis.zadd(this.publishedKey, 'GT', 'CH', generation, userId)) === 1;
   }
 
   private get viewersKey(): string {
