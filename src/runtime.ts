@@ -138,7 +138,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       now,
     });
     // App Homes of the people concerned: a debounced `home` job after each change (never awaited).
-    const homes = new HomeRefreshQueue({ redis, keys: new Keys(prefix), home, producer, logger });
+    const homes = new HomeRefreshQueue({ redis, keys: new Keys(prefix), home, producer, logger, now });
     const notifier = new SlackNotifier(store, web, homes, logger);
     const workflow = new Workflow({ store, jobs: producer, notifier, metrics, logger, now });
     const ctx: AppContext = {

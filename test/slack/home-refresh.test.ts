@@ -61,6 +61,7 @@ describe('HomeRefreshQueue', () => {
   let refreshed: HomeChange[][];
   let hold: Promise<void> | undefined;
   let homes: HomeRefreshQueue;
+  let clock: number;
   const warnings: string[] = [];
   const logger = {
     warn: (_fields: unknown, message: string) => void warnings.push(message),
@@ -73,6 +74,7 @@ describe('HomeRefreshQueue', () => {
     flows = new FlowProducer({ connection: redis, prefix: `${prefix}-bull` });
     refreshed = [];
     hold = undefined;
+    clock = Date.now();
     warnings.length = 0;
     const home = {
       async refreshFor(changes: Iterable<HomeChange>) {
@@ -87,6 +89,7 @@ describe('HomeRefreshQueue', () => {
       home,
       producer,
       logger,
+      now: () => clock,
       windowMs: 300,
     });
     worker = new Worker('requests', async () => homes.refresh(), {
@@ -154,6 +157,35 @@ describe('HomeRefreshQueue', () => {
     expect(refreshed).toEqual([[{ requestId: 'r1', scope: 'all' }], [{ requestId: 'r2', scope: 'all' }]]);
   });
 
+  it('a refresh job Redis lost is added again once its window has passed, with every change since', async () => {
+    await worker.pause();
+    homes.changed('r1');
+    const first = await until(
+      'the first job',
+      () => queue.getJobs(['delayed', 'waiting']),
+      (jobs) => jobs.length === 1,
+    );
+    await first[0]?.remove();
+    homes.changed('r2');
+    await until('r2 recorded', dirty, (d) => d.r2 === 'all');
+    // Within the window this process trusts the job it added: no second add.
+    expect(await queue.getJobs(['delayed', 'waiting'])).toEqual([]);
+    clock += 400;
+    homes.changed('r3');
+    await until(
+      'a new job',
+      () => queue.getJobs(['delayed', 'waiting']),
+      (jobs) => jobs.length === 1,
+    );
+    worker.resume();
+    await until(
+      'the refresh',
+      async () => refreshed.length,
+      (n) => n === 1,
+    );
+    expect(refreshed[0]?.map((c) => c.requestId)).toEqual(['r1', 'r2', 'r3']);
+  });
+
   it('never throws or waits when Redis fails: the change is logged as not scheduled', async () => {
     const down = new Redis({
       port: 1,
@@ -167,6 +199,7 @@ describe('HomeRefreshQueue', () => {
       home: { refreshFor: async () => undefined },
       producer: { refreshHomes: async () => undefined },
       logger,
+      now: Date.now,
     });
     expect(broken.changed('r1')).toBeUndefined();
     await until(

@@ -12,6 +12,7 @@ export interface HomeRefreshQueueOptions {
   home: Pick<HomeTab, 'refreshFor'>;
   producer: Pick<JobProducer, 'refreshHomes'>;
   logger: Logger;
+  now: () => number;
   /** How long the first change waits for others to fold into the same refresh (default 1 s). */
   windowMs?: number;
 }
@@ -29,6 +30,8 @@ const { TAKE } = LuaScript.beside(import.meta.url, { TAKE: 'take-changes-2' });
  */
 export class HomeRefreshQueue {
   private readonly windowMs: number;
+  /** The last generation whose job this process added, and when. */
+  private scheduled: { generation: number; at: number } | undefined;
 
   constructor(private readonly options: HomeRefreshQueueOptions) {
     this.windowMs = Math.max(1, options.windowMs ?? 1000);
@@ -60,7 +63,9 @@ export class HomeRefreshQueue {
   }
 
   private async record(requestId: string, scope: HomeChange['scope']): Promise<void> {
-    const batch = this.options.redis.multi();
+    // In order, not in a transaction: the generation is read after the change is in, so a take that
+    // lands between the two has the change already and the job named here merely finds nothing.
+    const batch = this.options.redis.pipeline();
     // 'all' wins over 'requester' for the same request within a window.
     if (scope === 'all') batch.hset(this.dirtyKey, requestId, scope);
     else batch.hsetnx(this.dirtyKey, requestId, scope);
@@ -69,7 +74,12 @@ export class HomeRefreshQueue {
     const failed = results?.find(([err]) => err);
     if (failed?.[0]) throw failed[0];
     const generation = Number(results?.[2]?.[1] ?? 0);
+    // This process added that generation's job within the window (it is still waiting): another add would
+    // be ignored by BullMQ anyway. After the window, add again: a job Redis lost (a restart) is replaced.
+    const now = this.options.now();
+    if (this.scheduled?.generation === generation && now - this.scheduled.at < this.windowMs) return;
     await this.options.producer.refreshHomes(generation, this.windowMs);
+    this.scheduled = { generation, at: now };
   }
 
   private get dirtyKey(): string {

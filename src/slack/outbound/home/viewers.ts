@@ -62,7 +62,7 @@ export class HomeViewers {
   async nextGeneration(): Promise<number> {
     // The publish-order set is bounded and kept alive here, once per publish round, not once per claim.
     const results = await this.redis
-      .multi()
+      .pipeline()
       .incr(this.generationKey)
       .zremrangebyrank(this.publishedKey, 0, -(this.max + 1))
       .pexpire(this.publishedKey, this.retentionMs)
