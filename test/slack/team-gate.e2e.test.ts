@@ -8,6 +8,7 @@ import { visibleText } from '../helpers/blocks-text.js';
 import { clickPayload, makeRequest, mark, submit, viewShown } from '../helpers/flows.js';
 import { APPROVERS, type Driver, type Harness, REQUESTER, startHarness } from '../helpers/harness.js';
 import { endOpenRequests } from '../helpers/open-requests.js';
+import { until } from '../helpers/poll.js';
 import { sharedPath } from '../helpers/shared.js';
 import { signedHeaders, slashCommandBody } from '../helpers/slack-request.js';
 
@@ -97,7 +98,15 @@ describe('commands from another workspace', () => {
 
 describe('clicks and submissions from another workspace', () => {
   it('a Slack Connect approver from another org (user.team_id theirs, team.id ours) cannot approve', async () => {
+    const generation = `${h.config.redisKeyPrefix}:home:refresh-generation`;
+    const before0 = Number(await h.runtime.redis.get(generation));
     const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
+    // The new request's App Home refresh (a debounced job) has run: its keys are part of "before".
+    await until(
+      'the creation’s Home refresh',
+      async () => Number(await h.runtime.redis.get(generation)),
+      (g) => g > before0,
+    );
     h.cipher.reset();
     h.slack.reset();
     const before = await keys();
