@@ -82,7 +82,7 @@ export const itemOutcomeSchema = outcomeSchema
   .omit({ failed: true })
   .extend({ code: z.enum([...OUTCOME_CODES, 'not_run']) });
 
-/** Why a user the requester gave is not part of a batch (approvals/targets.ts, slack/requests/bulk.ts). */
+/** Why a user the requester gave is not part of a batch (approvals/targets.ts, slack/listeners/requests/bulk.ts). */
 export const EXCLUDED_CODES = [
   'malformed',
   'owner',
