@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
@@ -9,42 +8,27 @@ import { approvalPosted, approveBy, makeRequest, mark, submit, viewShown } from 
 import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
 import { makeUsers } from '../helpers/make-users.js';
 import { until } from '../helpers/poll.js';
-import { freePort } from '../helpers/ports.js';
-import { throwawayRedisArgs } from '../helpers/redis-args.js';
+import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { sharedPath } from '../helpers/shared.js';
 
 // A redis-server of its own: INFO commandstats then counts this app's commands only.
-let server: ChildProcess;
+let server: RedisServer;
 let admin: Redis;
 let h: Harness;
 
 beforeAll(async () => {
-  const port = await freePort();
-  server = spawn('redis-server', throwawayRedisArgs(port), { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) resolve();
-    };
-    server.stdout?.on('data', onData);
-    server.stderr?.on('data', onData);
-    server.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
-  });
-  const url = `redis://127.0.0.1:${port}`;
-  admin = new Redis(url);
+  server = await startRedisServer();
+  admin = new Redis(server.url);
   // No sweep during the measure: only the click's own path is counted.
   h = await startHarness({
     processBeforeResponse: true,
-    env: { REDIS_URL: url, SWEEP_INTERVAL_MS: '3600000' },
+    env: { REDIS_URL: server.url, SWEEP_INTERVAL_MS: '3600000' },
   });
 });
 afterAll(async () => {
   await h?.close();
   await admin?.quit();
-  const exited = new Promise((resolve) => server.once('exit', resolve));
-  server.kill('SIGTERM');
-  await exited;
+  await server?.stop();
 });
 
 const realHomeOpened = JSON.parse(
