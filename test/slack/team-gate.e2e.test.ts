@@ -99,13 +99,13 @@ describe('commands from another workspace', () => {
 describe('clicks and submissions from another workspace', () => {
   it('a Slack Connect approver from another org (user.team_id theirs, team.id ours) cannot approve', async () => {
     const generation = `${h.config.redisKeyPrefix}:home:refresh-generation`;
-    const before0 = Number(await h.runtime.redis.get(generation));
+    const refreshJob = `${h.config.redisKeyPrefix}-bull:requests:home-${Number(await h.runtime.redis.get(generation))}`;
     const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
-    // The new request's App Home refresh (a debounced job) has run: its keys are part of "before".
+    // The new request's App Home refresh (a debounced job) has finished: its keys are part of "before".
     await until(
-      'the creation’s Home refresh',
-      async () => Number(await h.runtime.redis.get(generation)),
-      (g) => g > before0,
+      'the creation’s Home refresh to finish',
+      () => h.runtime.redis.hget(refreshJob, 'finishedOn'),
+      (finished) => finished !== null,
     );
     h.cipher.reset();
     h.slack.reset();
