@@ -54,6 +54,12 @@ export interface FakeUser {
 type Json = Record<string, unknown>;
 type Handler = (args: Json) => Json;
 
+/**
+ * Runs before a recorded call is answered (after holdAnswers): wait (latency), or refuse it as Slack would
+ * (a rate tier's 429). Gates run in the order they were added; the first refusal answers the call.
+ */
+export type SlackGate = (call: SlackCall) => SlackFailure | undefined | Promise<SlackFailure | undefined>;
+
 interface Answer {
   status: number;
   body: Json | string;
@@ -94,6 +100,7 @@ export class FakeSlack {
   private readonly membership = new Map<string, boolean>();
   private readonly views = new Map<string, Json>();
   private readonly homeViews = new Map<string, string>();
+  private readonly gates: SlackGate[] = [];
   private lastTsSeconds = 0;
   private serial = 0;
 
@@ -181,6 +188,11 @@ export class FakeSlack {
     this.held.delete(method);
   }
 
+  /** Adds a gate every Web API call passes before it is answered (see SlackGate). */
+  addGate(gate: SlackGate): void {
+    this.gates.push(gate);
+  }
+
   setUsergroupMembers(usergroupId: string, userIds: string[]): void {
     this.usergroups.set(usergroupId, [...userIds]);
   }
@@ -263,6 +275,10 @@ export class FakeSlack {
     // Only a held method waits (waiters see a call with its response otherwise: no await in between).
     const held = this.held.get(method);
     if (held) await held.gate;
+    for (const gate of this.gates) {
+      const refused = await gate(call);
+      if (refused) return failureAnswer(refused);
+    }
 
     const failure = this.takeFailure(method);
     if (failure) return failureAnswer(failure);
