@@ -38,7 +38,7 @@ export async function viewShown(
     isAfter(h, c, after) &&
     (c.method === 'views.update' || c.method === 'views.open') &&
     (c.args.view as { callback_id?: string } | undefined)?.callback_id === callbackId;
-  const calls = await h.slack.waitFor(isIt);
+  const calls = await h.slack.waitFor(isIt, { answered: true });
   const call = calls.at(-1) as SlackCall;
   const view = call.args.view as Record<string, unknown>;
   const id = (call.response?.view as { id?: string } | undefined)?.id ?? String(call.args.view_id);
@@ -93,6 +93,7 @@ export interface PostedRequest {
 export async function approvalPosted(h: Driver, after: number | Mark = 0): Promise<PostedRequest> {
   const calls = await h.slack.waitFor(
     (c) => c.method === 'chat.postMessage' && isAfter(h, c, after) && !!approveValue(c.args),
+    { answered: true },
   );
   const call = calls.at(-1) as SlackCall;
   return {

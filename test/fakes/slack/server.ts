@@ -9,6 +9,8 @@ import {
 import type { AddressInfo } from 'node:net';
 import { blockKitProblems, type Surface } from '../../helpers/block-kit.js';
 import { Waiters } from '../waiters.js';
+import { Conversations } from './conversations.js';
+import { chooseLatency, delayOf, type Latency } from './latency.js';
 
 // A local stand-in for the Slack Web API methods the app calls, and response_urls. Answers mirror the shapes in
 // ../shared/slack/web-api and ../shared/slack/errors (ok:false bodies, [ERROR] … [json-pointer:…] messages).
@@ -25,6 +27,8 @@ export interface SlackCall {
   at: number;
   /** What the fake answered (Web API calls only), e.g. the ts of a posted message. */
   response?: Record<string, unknown>;
+  /** When the fake sent its answer (any answer, refusals included); unset while the call waits. */
+  answeredAt?: number;
 }
 
 export interface SlackFailure {
@@ -42,6 +46,8 @@ export interface FakeSlackOptions {
   teamId?: string;
   /** Check Block Kit against the schema on every call (default); the bench turns it off to stay cheap. */
   checkBlocks?: boolean;
+  /** Delay before every answer (ms, or [min, max]); default FAKE_SLACK_LATENCY_MS, else 1–8 ms. 0: instant. */
+  latencyMs?: Latency;
 }
 
 /** A Slack user the app may DM: a bot, or a deactivated account, is refused as Slack does. */
@@ -101,6 +107,8 @@ export class FakeSlack {
   private readonly views = new Map<string, Json>();
   private readonly homeViews = new Map<string, string>();
   private readonly gates: SlackGate[] = [];
+  private readonly conversations = new Conversations();
+  private readonly delay: () => Promise<void>;
   private lastTsSeconds = 0;
   private serial = 0;
 
@@ -131,6 +139,11 @@ export class FakeSlack {
     this.botId = options.botId ?? 'BBOT00001';
     // The team of the real payloads in ../shared/slack (T111), which the test requests are built from.
     this.teamId = options.teamId ?? 'T111';
+    this.delay = delayOf(chooseLatency(options.latencyMs));
+    this.addGate(async () => {
+      await this.delay();
+      return undefined;
+    });
   }
 
   static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
@@ -205,13 +218,25 @@ export class FakeSlack {
     this.membership.set(channelId, botIsMember);
   }
 
+  /** A DM (D…) or group DM (G…): the bot can post there only if it is a member (its own DMs with users are). */
+  setDm(channelId: string, { botIsMember }: { botIsMember: boolean }): void {
+    this.conversations.setDm(channelId, botIsMember);
+  }
+
+  /** A message the test put there itself (a click on it may lead to chat.update/delete of its ts). */
+  declareMessage(channelId: string, ts: string): void {
+    this.conversations.posted(channelId, ts);
+  }
+
   waitFor(
     match: string | ((c: SlackCall) => boolean),
-    options: { count?: number; timeoutMs?: number } = {},
+    /** answered: only calls the fake has answered (their `response` is set when it succeeded). */
+    options: { count?: number; timeoutMs?: number; answered?: boolean } = {},
   ): Promise<SlackCall[]> {
     const count = options.count ?? 1;
     const timeoutMs = options.timeoutMs ?? 5000;
-    const matches = typeof match === 'string' ? (c: SlackCall) => c.method === match : match;
+    const given = typeof match === 'string' ? (c: SlackCall) => c.method === match : match;
+    const matches = options.answered ? (c: SlackCall) => c.answeredAt !== undefined && given(c) : given;
     const label = typeof match === 'string' ? match : 'predicate';
     return this.waiters.until(
       () => {
@@ -234,6 +259,7 @@ export class FakeSlack {
     this.membership.clear();
     this.views.clear();
     this.homeViews.clear();
+    this.conversations.clear();
   }
 
   async close(): Promise<void> {
@@ -253,7 +279,8 @@ export class FakeSlack {
     const id = decodeURIComponent(rest.join('/'));
     let answer: Answer = { status: 404, body: 'not found' };
     if (root === 'api' && id) answer = await this.answerApi(id, req, body, url.searchParams);
-    else if (req.method === 'POST' && root === 'response' && id) answer = this.answerResponseUrl(id, body);
+    else if (req.method === 'POST' && root === 'response' && id)
+      answer = await this.answerResponseUrl(id, body);
     send(res, answer);
   }
 
@@ -272,17 +299,24 @@ export class FakeSlack {
         : this.blockProblems(method, args);
     const call: SlackCall = { method, args, token, problems, at: Date.now() };
     this.record(call);
-    // Only a held method waits (waiters see a call with its response otherwise: no await in between).
-    const held = this.held.get(method);
+    const answer = await this.answerCall(call, decoded);
+    call.answeredAt = Date.now();
+    this.waiters.notify();
+    return answer;
+  }
+
+  private async answerCall(call: SlackCall, decoded: Json | string): Promise<Answer> {
+    const held = this.held.get(call.method);
     if (held) await held.gate;
+    // Every call waits at least the latency gate: a test that needs the answer waits for it (answered).
     for (const gate of this.gates) {
       const refused = await gate(call);
       if (refused) return failureAnswer(refused);
     }
 
-    const failure = this.takeFailure(method);
+    const failure = this.takeFailure(call.method);
     if (failure) return failureAnswer(failure);
-    const result = this.apiResult(method, decoded, token, problems);
+    const result = this.apiResult(call.method, decoded, call.token, call.problems);
     call.response = result;
     return { status: 200, body: result, headers: { 'x-oauth-scopes': SCOPES } };
   }
@@ -307,18 +341,26 @@ export class FakeSlack {
     return handler(decoded);
   }
 
-  private answerResponseUrl(id: string, body: Buffer): Answer {
+  private async answerResponseUrl(id: string, body: Buffer): Promise<Answer> {
     const args = parseJsonObject(body.toString('utf8'));
     const problems = args?.blocks !== undefined ? blockKitProblems('message', args.blocks) : [];
-    this.record({
+    const call: SlackCall = {
       method: 'response_url',
       args: args ?? {},
       token: undefined,
       responseUrlId: id,
       problems,
       at: Date.now(),
-    });
+    };
+    this.record(call);
+    await this.delay();
+    const answer = this.responseUrlAnswer(args, problems);
+    call.answeredAt = Date.now();
+    this.waiters.notify();
+    return answer;
+  }
 
+  private responseUrlAnswer(args: Json | undefined, problems: string[]): Answer {
     const failure = this.takeFailure('response_url');
     if (failure) return failureAnswer(failure);
     const refused = !args
@@ -412,8 +454,13 @@ export class FakeSlack {
     const dmRefused = this.refuseDm(requested);
     if (dmRefused) return error(dmRefused);
     // Posting to a user id opens the DM: Slack answers with the D… channel.
-    const channel = /^[UW]/.test(requested) ? `D${requested.slice(1)}` : requested;
+    const toUser = /^[UW]/.test(requested);
+    const channel = toUser ? `D${requested.slice(1)}` : requested;
+    if (toUser) this.conversations.opened(channel);
+    const notMember = this.conversations.refusePost(channel, this.membership.get(channel));
+    if (notMember) return error(notMember);
     const ts = this.nextTs();
+    this.conversations.posted(channel, ts);
     return { ok: true, channel, ts, message: this.message(args, ts) };
   }
 
@@ -423,6 +470,7 @@ export class FakeSlack {
     const refused = this.refuseChannel(channel, false);
     if (refused || channel === undefined) return error(refused ?? 'channel_not_found');
     if (ts === undefined) return error('cant_update_message');
+    if (!this.conversations.has(channel, ts)) return error('message_not_found');
     if (textLength(args) > MAX_TEXT) return error('msg_too_long');
     const message = { ...this.message(args, ts), edited: { user: this.botId, ts: this.nextTs() } };
     return { ok: true, channel, ts, text: stringArg(args.text) ?? '', message };
@@ -433,7 +481,8 @@ export class FakeSlack {
     const refused = this.refuseChannel(channel, false);
     if (refused || channel === undefined) return error(refused ?? 'channel_not_found');
     const ts = stringArg(args.ts);
-    if (ts === undefined) return error('message_not_found');
+    if (ts === undefined || !this.conversations.has(channel, ts)) return error('message_not_found');
+    this.conversations.deleted(channel, ts);
     return { ok: true, channel, ts };
   }
 
