@@ -25,16 +25,42 @@ export class SlackNotifier implements Notifier {
     private readonly logger: Logger,
   ) {}
 
+  /** Renders of one request in this process, one at a time (so an older one never lands after a newer one). */
+  private readonly queues = new Map<string, { tail: Promise<unknown>; waiting: number; inside: number }>();
+
   async transitioned(request: ApprovalRequest, event?: RequestEvent): Promise<NotifyResult> {
     // Whether Slack takes it or not, the state in Redis changed: the Homes that list it follow ("running"
     // shows only on its requester's list).
     this.homes.changed(request.id, request.state === 'running' && !event ? 'requester' : 'all');
     try {
-      await this.render(request, event);
+      await this.inTurn(request.id, () => this.render(request, event));
       return { ok: true };
     } catch (err) {
       return slackFailure(err);
     }
+  }
+
+  private async inTurn(requestId: string, run: () => Promise<void>): Promise<void> {
+    const queue = this.queues.get(requestId) ?? { tail: Promise.resolve(), waiting: 0, inside: 0 };
+    this.queues.set(requestId, queue);
+    queue.waiting += 1;
+    queue.inside += 1;
+    const turn = queue.tail.then(() => {
+      queue.waiting -= 1;
+      return run();
+    });
+    queue.tail = turn.catch(() => undefined);
+    try {
+      await turn;
+    } finally {
+      queue.inside -= 1;
+      if (queue.inside === 0) this.queues.delete(requestId);
+    }
+  }
+
+  /** Another render of this request waits its turn here: it re-reads the latest state itself. */
+  private nextInLine(requestId: string): boolean {
+    return (this.queues.get(requestId)?.waiting ?? 0) > 0;
   }
 
   private async render(written: ApprovalRequest, event: RequestEvent | undefined): Promise<void> {
@@ -44,9 +70,9 @@ export class SlackNotifier implements Notifier {
     // The message first, so that when the thread note appears the message already says the same.
     for (let render = 0; render < MAX_RENDERS; render++) {
       await this.client.chat.update({ channel: channelId, ts: messageTs, ...approvalMessage(request) });
-      // A final state is the message's last: nothing can move it on (an older render still in flight
-      // re-checks after its own update and renders this one).
-      if (TERMINAL_STATES.includes(request.state)) break;
+      // A final state is the message's last: nothing can move it on (an older render in another process
+      // re-checks after its own update and renders this one). A render waiting in this process re-reads.
+      if (TERMINAL_STATES.includes(request.state) || this.nextInLine(request.id)) break;
       const latest = await this.store.get(request.id);
       if (!latest || latest.version <= request.version) break;
       // A job holds a running request and renders it when its attempt ends: not worth a render here.

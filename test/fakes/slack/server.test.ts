@@ -378,6 +378,7 @@ describe('FakeSlack response_url', () => {
         args: body,
         token: undefined,
         responseUrlId: 'cmd-1',
+        answeredAt: expect.any(Number),
         problems: [],
         at: expect.any(Number),
       },
