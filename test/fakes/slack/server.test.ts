@@ -1,6 +1,7 @@
 import { ErrorCode, type Logger, LogLevel, WebClient, type WebClientOptions } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { until } from '../../helpers/poll.js';
+import { chooseLatency, DEFAULT_LATENCY, parseLatency } from './latency.js';
 import { FakeSlack } from './server.js';
 
 const quiet: Logger = {
@@ -461,5 +462,142 @@ describe('FakeSlack recording', () => {
     await expect(client.usergroups.users.list({ usergroup: 'S1' })).rejects.toMatchObject({
       data: { error: 'no_such_subteam' },
     });
+  });
+});
+
+describe('FakeSlack behaves like Slack', () => {
+  const refusedWith = (code: string) => ({ code: ErrorCode.PlatformError, data: { ok: false, error: code } });
+
+  it('answers no call at once: a call is recorded first and answered after the latency', async () => {
+    const slow = await FakeSlack.start({ latencyMs: 40 });
+    try {
+      const started = Date.now();
+      const answer = clientFor(slow.botToken, { slackApiUrl: slow.apiUrl }).auth.test();
+      const [recorded] = await slow.waitFor('auth.test');
+      expect(recorded?.answeredAt).toBeUndefined();
+      expect(recorded?.response).toBeUndefined();
+      const [answered] = await slow.waitFor('auth.test', { answered: true });
+      await answer;
+      expect(answered?.response).toMatchObject({ ok: true });
+      expect((answered?.answeredAt ?? 0) - (answered?.at ?? 0)).toBeGreaterThanOrEqual(35);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(35);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('delays response_url answers too, and latencyMs 0 answers without waiting', async () => {
+    const slow = await FakeSlack.start({ latencyMs: [30, 30] });
+    const instant = await FakeSlack.start({ latencyMs: 0 });
+    try {
+      const post = (url: string) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"text":"hi"}',
+        });
+      await post(slow.responseUrl('r'));
+      await post(instant.responseUrl('r'));
+      const [late] = slow.callsTo('response_url');
+      const [soon] = instant.callsTo('response_url');
+      expect((late?.answeredAt ?? 0) - (late?.at ?? 0)).toBeGreaterThanOrEqual(25);
+      expect((soon?.answeredAt ?? Number.POSITIVE_INFINITY) - (soon?.at ?? 0)).toBeLessThan(25);
+    } finally {
+      await slow.close();
+      await instant.close();
+    }
+  });
+
+  it('reads FAKE_SLACK_LATENCY_MS as "5" or "5-40"; the option wins; a typo is an error, not instant', () => {
+    expect(parseLatency('5')).toBe(5);
+    expect(parseLatency(' 5-40 ')).toEqual([5, 40]);
+    expect(() => parseLatency('5ms')).toThrow(/FAKE_SLACK_LATENCY_MS/);
+    expect(() => parseLatency('40-5')).toThrow(/max-min/);
+    expect(chooseLatency(undefined, undefined)).toEqual(DEFAULT_LATENCY);
+    expect(chooseLatency(undefined, '')).toEqual(DEFAULT_LATENCY);
+    expect(chooseLatency(undefined, '7-9')).toEqual([7, 9]);
+    expect(chooseLatency(0, '7-9')).toBe(0);
+    expect(DEFAULT_LATENCY).toEqual([1, 8]);
+  });
+
+  it('refuses a post into a DM or group DM the bot is not part of with channel_not_found', async () => {
+    await expect(client.chat.postMessage({ channel: 'D0TWOPEOPLE', text: 'x' })).rejects.toMatchObject(
+      refusedWith('channel_not_found'),
+    );
+    await expect(client.chat.postMessage({ channel: 'G0MPIM1', text: 'x' })).rejects.toMatchObject(
+      refusedWith('channel_not_found'),
+    );
+    fake.setDm('D0NOTIN', { botIsMember: false });
+    await expect(client.chat.postMessage({ channel: 'D0NOTIN', text: 'x' })).rejects.toMatchObject(
+      refusedWith('channel_not_found'),
+    );
+    fake.setDm('G0WITHBOT', { botIsMember: true });
+    await expect(client.chat.postMessage({ channel: 'G0WITHBOT', text: 'x' })).resolves.toMatchObject({
+      ok: true,
+    });
+    // A public channel needs no registration; the bot's own DM with a user is opened by posting to the user.
+    await expect(client.chat.postMessage({ channel: 'C1', text: 'x' })).resolves.toMatchObject({ ok: true });
+    const dm = await client.chat.postMessage({ channel: 'U123', text: 'hello' });
+    expect(dm.channel).toBe('D123');
+    await expect(client.chat.postMessage({ channel: 'D123', text: 'again' })).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('refuses chat.update and chat.delete of a ts it never posted (an ephemeral message, a made-up one)', async () => {
+    const ephemeral = await client.chat.postEphemeral({ channel: 'C1', user: 'U1', text: 'only you' });
+    await expect(
+      client.chat.update({ channel: 'C1', ts: ephemeral.message_ts ?? '', text: 'x' }),
+    ).rejects.toMatchObject(refusedWith('message_not_found'));
+    await expect(
+      client.chat.update({ channel: 'C1', ts: '1700000000.000001', text: 'x' }),
+    ).rejects.toMatchObject(refusedWith('message_not_found'));
+    const posted = await client.chat.postMessage({ channel: 'C1', text: 'pending' });
+    // The same ts in another channel is another message.
+    await expect(client.chat.update({ channel: 'C2', ts: posted.ts ?? '', text: 'x' })).rejects.toMatchObject(
+      refusedWith('message_not_found'),
+    );
+    await client.chat.delete({ channel: 'C1', ts: posted.ts ?? '' });
+    await expect(client.chat.update({ channel: 'C1', ts: posted.ts ?? '', text: 'x' })).rejects.toMatchObject(
+      refusedWith('message_not_found'),
+    );
+    await expect(client.chat.delete({ channel: 'C1', ts: posted.ts ?? '' })).rejects.toMatchObject(
+      refusedWith('message_not_found'),
+    );
+    fake.declareMessage('C9', '1700000000.000002');
+    await expect(
+      client.chat.update({ channel: 'C9', ts: '1700000000.000002', text: 'x' }),
+    ).resolves.toMatchObject({ ok: true });
+  });
+
+  it('answers a views.update with a stale hash hash_conflict and keeps the newer view', async () => {
+    const opened = await client.views.open({ trigger_id: 't1', view: modal('Checking') });
+    const id = opened.view?.id ?? '';
+    const review = await client.views.update({
+      view_id: id,
+      hash: opened.view?.hash ?? '',
+      view: modal('Review'),
+    });
+    await expect(
+      client.views.update({ view_id: id, hash: opened.view?.hash ?? '', view: modal('Checking 73%') }),
+    ).rejects.toMatchObject(refusedWith('hash_conflict'));
+    const again = await client.views.update({
+      view_id: id,
+      hash: review.view?.hash ?? '',
+      view: modal('Review'),
+    });
+    expect(again.ok).toBe(true);
+  });
+
+  it('forgets DMs and messages on reset', async () => {
+    fake.setDm('D0RESET', { botIsMember: true });
+    const posted = await client.chat.postMessage({ channel: 'D0RESET', text: 'x' });
+    fake.reset();
+    await expect(client.chat.postMessage({ channel: 'D0RESET', text: 'x' })).rejects.toMatchObject(
+      refusedWith('channel_not_found'),
+    );
+    await expect(
+      client.chat.update({ channel: 'D0RESET', ts: posted.ts ?? '', text: 'x' }),
+    ).rejects.toMatchObject(refusedWith('channel_not_found'));
   });
 });

@@ -469,6 +469,8 @@ export class FakeSlack {
     const ts = stringArg(args.ts);
     const refused = this.refuseChannel(channel, false);
     if (refused || channel === undefined) return error(refused ?? 'channel_not_found');
+    const notMember = this.conversations.refusePost(channel, this.membership.get(channel));
+    if (notMember) return error(notMember);
     if (ts === undefined) return error('cant_update_message');
     if (!this.conversations.has(channel, ts)) return error('message_not_found');
     if (textLength(args) > MAX_TEXT) return error('msg_too_long');
@@ -480,6 +482,8 @@ export class FakeSlack {
     const channel = stringArg(args.channel);
     const refused = this.refuseChannel(channel, false);
     if (refused || channel === undefined) return error(refused ?? 'channel_not_found');
+    const notMember = this.conversations.refusePost(channel, this.membership.get(channel));
+    if (notMember) return error(notMember);
     const ts = stringArg(args.ts);
     if (ts === undefined || !this.conversations.has(channel, ts)) return error('message_not_found');
     this.conversations.deleted(channel, ts);
