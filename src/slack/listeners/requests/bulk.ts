@@ -27,7 +27,11 @@ export interface OpenBulkArgs {
   retryOf?: string | undefined;
 }
 
-const TITLES: Record<BulkAction, string> = { deactivate: 'Deactivate users', delete: 'Delete users' };
+export const BULK_TITLES: Record<BulkAction, string> = {
+  deactivate: 'Deactivate users',
+  delete: 'Delete users',
+};
+const TITLES = BULK_TITLES;
 /** How often the "Checking…" modal shows progress. */
 const PROGRESS_EVERY_MS = 1500;
 
