@@ -128,6 +128,7 @@ export function clickPayload(
   return blockActionPayload({
     ...options,
     botUserId: h.slack.botUserId,
+    triggerId: h.slack.trigger(),
     responseUrl: h.slack.responseUrl(`click-${options.userId}-${Math.floor(Math.random() * 1e9)}`),
   });
 }

@@ -21,6 +21,8 @@ export interface Driver {
   /** `/cipher-user <text>`, signed as Slack signs it. */
   command(text: string, fields?: Partial<CommandFields>): Promise<HttpAnswer & { responseUrlId: string }>;
   interact(payload: unknown): Promise<HttpAnswer>;
+  /** The user closes the modal with this id: Slack forgets it (and sends view_closed if the view asked). */
+  closeModal(viewId: string, userId?: string): Promise<void>;
   /** An Events API `event_callback` body (JSON), signed as Slack signs it. */
   event(payload: unknown): Promise<HttpAnswer>;
   /** A raw POST to /slack/events with the given headers (for forged or stale requests). */
@@ -140,6 +142,7 @@ export function slackDriver(world: {
         user_name: 'requester',
         channel_id: channel,
         response_url: slack.responseUrl(responseUrlId),
+        trigger_id: slack.trigger(),
         ...fields,
       });
       const result = await post(
@@ -148,9 +151,37 @@ export function slackDriver(world: {
       );
       return { ...result, responseUrlId };
     },
-    interact(payload) {
+    async interact(payload) {
       const body = interactionBody(payload);
-      return post(body, signedHeaders(signingSecret, body, 'application/x-www-form-urlencoded'));
+      const since = slack.calls.length;
+      const answered = await post(
+        body,
+        signedHeaders(signingSecret, body, 'application/x-www-form-urlencoded'),
+      );
+      // As Slack does, the ack of a submission replaces or closes the modal.
+      const submitted = payload as { type?: unknown; view?: { id?: unknown } } | null;
+      if (
+        submitted?.type === 'view_submission' &&
+        typeof submitted.view?.id === 'string' &&
+        answered.status === 200
+      )
+        slack.submissionAnswered(submitted.view.id, answered.text, since);
+      return answered;
+    },
+    async closeModal(viewId: string, userId = REQUESTER) {
+      const view = slack.viewState(viewId);
+      slack.closeView(viewId);
+      // Slack tells the app only when the view asked for it.
+      if (view?.notify_on_close !== true) return;
+      const payload = {
+        type: 'view_closed',
+        user: { id: userId, team_id: slack.teamId },
+        team: { id: slack.teamId },
+        view,
+        is_cleared: false,
+      };
+      const body = interactionBody(payload);
+      await post(body, signedHeaders(signingSecret, body, 'application/x-www-form-urlencoded'));
     },
     event(payload) {
       const body = JSON.stringify(payload);

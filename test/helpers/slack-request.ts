@@ -66,6 +66,8 @@ export interface ClickFields {
   responseUrl: string;
   /** The bot that posted the message clicked on. */
   botUserId: string;
+  /** A trigger the fake Slack minted (FakeSlack.trigger()); a made-up one opens no modal. */
+  triggerId?: string;
 }
 
 /** A button click on a message, as Slack sends it (the payload; `interactionBody` makes the form body). */
@@ -77,6 +79,7 @@ export function blockActionPayload({
   ts,
   responseUrl,
   botUserId,
+  triggerId,
 }: ClickFields) {
   return {
     ...realBlockAction,
@@ -84,7 +87,7 @@ export function blockActionPayload({
     container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false },
     channel: { id: channel, name: 'security-ops' },
     message: { type: 'message', ts, text: 'request', user: botUserId },
-    trigger_id: `${Date.now()}.${Math.floor(Math.random() * 1e9)}.trigger`,
+    trigger_id: triggerId ?? `${Date.now()}.${Math.floor(Math.random() * 1e9)}.trigger`,
     response_url: responseUrl,
     actions: [
       {

@@ -270,6 +270,7 @@ describe('fuzzed commands', () => {
             user_id: user,
             channel_id: channel,
             response_url: h.slack.responseUrl(),
+            trigger_id: h.slack.trigger(),
           });
           const answer = await send(body);
           expect(answer.status, `"${text.slice(0, 200)}"`).toBe(200);

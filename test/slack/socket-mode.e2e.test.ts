@@ -111,7 +111,7 @@ function command(text: string, responseUrlId: string) {
     channel_id: CHANNEL,
     team_id: slack.teamId,
     response_url: slack.responseUrl(responseUrlId),
-    trigger_id: `${Date.now()}.${randomBytes(4).readUInt32BE()}.socket`,
+    trigger_id: slack.trigger(),
   });
 }
 
@@ -173,7 +173,7 @@ describe('Socket Mode', () => {
   });
 
   it("acks the card's Edit… button and opens the edit modal with the envelope's trigger", async () => {
-    const triggerId = `${Date.now()}.${randomBytes(4).readUInt32BE()}.click`;
+    const triggerId = slack.trigger();
     const envelope = interactiveEnvelope({
       user: { id: REQUESTER, username: 'socket.requester', name: 'socket.requester', team_id: slack.teamId },
       team: { id: slack.teamId, domain: 'fake' },

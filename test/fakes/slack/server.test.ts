@@ -211,7 +211,7 @@ describe('FakeSlack Block Kit checks', () => {
   });
 
   it('rejects a modal title of 25 characters as views.open does (invalid_arguments)', async () => {
-    const failure = client.views.open({ trigger_id: 't1', view: modal('x'.repeat(25)) });
+    const failure = client.views.open({ trigger_id: fake.trigger(), view: modal('x'.repeat(25)) });
     await expect(failure).rejects.toMatchObject({
       data: {
         error: 'invalid_arguments',
@@ -228,8 +228,8 @@ describe('FakeSlack Block Kit checks', () => {
 
 describe('FakeSlack views', () => {
   it('opens a modal with a unique id and hash and keeps it for updates', async () => {
-    const opened = await client.views.open({ trigger_id: 't1', view: modal('Edit user') });
-    const other = await client.views.open({ trigger_id: 't2', view: modal('Confirm') });
+    const opened = await client.views.open({ trigger_id: fake.trigger(), view: modal('Edit user') });
+    const other = await client.views.open({ trigger_id: fake.trigger(), view: modal('Confirm') });
     expect(opened.view).toMatchObject({
       id: expect.stringMatching(/^V/),
       team_id: fake.teamId,
@@ -254,7 +254,7 @@ describe('FakeSlack views', () => {
   });
 
   it('answers hash_conflict when the hash is stale, and not_found for unknown views', async () => {
-    const opened = await client.views.open({ trigger_id: 't1', view: modal('Edit user') });
+    const opened = await client.views.open({ trigger_id: fake.trigger(), view: modal('Edit user') });
     const id = opened.view?.id ?? '';
     const stale = opened.view?.hash ?? '';
     await client.views.update({ view_id: id, view: modal('Second') });
@@ -269,7 +269,10 @@ describe('FakeSlack views', () => {
   });
 
   it('updates by external_id', async () => {
-    await client.views.open({ trigger_id: 't1', view: { ...modal('Edit user'), external_id: 'req-1' } });
+    await client.views.open({
+      trigger_id: fake.trigger(),
+      view: { ...modal('Edit user'), external_id: 'req-1' },
+    });
     const updated = await client.views.update({ external_id: 'req-1', view: modal('Done') });
     expect(updated.view).toMatchObject({ external_id: 'req-1', title: { text: 'Done' } });
   });
@@ -599,5 +602,72 @@ describe('FakeSlack behaves like Slack', () => {
     await expect(
       client.chat.update({ channel: 'D0RESET', ts: posted.ts ?? '', text: 'x' }),
     ).rejects.toMatchObject(refusedWith('channel_not_found'));
+  });
+});
+
+describe('FakeSlack triggers and closed views (as Slack)', () => {
+  it('opens one modal per trigger: used twice exchanged_trigger_id, older than 3 s expired, made up invalid', async () => {
+    const trigger = fake.trigger();
+    await client.views.open({ trigger_id: trigger, view: modal('Edit user') });
+    await expect(client.views.open({ trigger_id: trigger, view: modal('Edit user') })).rejects.toMatchObject({
+      data: { error: 'exchanged_trigger_id' },
+    });
+    await expect(
+      client.views.open({ trigger_id: fake.staleTrigger(), view: modal('Edit user') }),
+    ).rejects.toMatchObject({ data: { error: 'expired_trigger_id' } });
+    await expect(
+      client.views.open({ trigger_id: `${Date.now()}.1.made-up`, view: modal('Edit user') }),
+    ).rejects.toMatchObject({ data: { error: 'invalid_trigger_id' } });
+    await expect(
+      client.views.open({ trigger_id: fake.staleTrigger(2500), view: modal('Edit user') }),
+    ).resolves.toMatchObject({ ok: true });
+  });
+
+  it('forgets a closed view: views.update answers not_found and viewState is empty', async () => {
+    const opened = await client.views.open({ trigger_id: fake.trigger(), view: modal('Edit user') });
+    const id = String(opened.view?.id);
+    expect(fake.viewState(id)?.title).toMatchObject({ text: 'Edit user' });
+    fake.closeView(id);
+    expect(fake.viewState(id)).toBeUndefined();
+    await expect(client.views.update({ view_id: id, view: modal('Later') })).rejects.toMatchObject({
+      data: { error: 'not_found' },
+    });
+  });
+
+  it('delayAnswers holds matching calls, which then take effect last: the order bugs show', async () => {
+    const opened = await client.views.open({ trigger_id: fake.trigger(), view: modal('Edit user') });
+    const id = String(opened.view?.id);
+    fake.delayAnswers(
+      (c) =>
+        c.method === 'views.update' && (c.args.view as { title?: { text?: string } }).title?.text === 'Slow',
+      300,
+    );
+    const slow = client.views.update({ view_id: id, view: modal('Slow') });
+    await fake.waitFor('views.update');
+    await client.views.update({ view_id: id, view: modal('Fast') });
+    expect(fake.viewState(id)?.title).toMatchObject({ text: 'Fast' });
+    await slow;
+    expect(fake.viewState(id)?.title).toMatchObject({ text: 'Slow' });
+  });
+
+  it('a submission ack with response_action update keeps the view id with a new hash; an empty ack closes it', async () => {
+    const opened = await client.views.open({ trigger_id: fake.trigger(), view: modal('Edit user') });
+    const id = String(opened.view?.id);
+    const before = fake.viewState(id)?.hash;
+    fake.submissionAnswered(
+      id,
+      JSON.stringify({ response_action: 'update', view: modal('Checking') }),
+      fake.calls.length,
+    );
+    const after = fake.viewState(id);
+    expect(after).toMatchObject({ id, title: { text: 'Checking' } });
+    expect(after?.hash).not.toBe(before);
+    await expect(
+      client.views.update({ view_id: id, hash: String(before), view: modal('Old hash') }),
+    ).rejects.toMatchObject({
+      data: { error: 'hash_conflict' },
+    });
+    fake.submissionAnswered(id, '', fake.calls.length);
+    expect(fake.viewState(id)).toBeUndefined();
   });
 });

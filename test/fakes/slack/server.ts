@@ -11,6 +11,7 @@ import { blockKitProblems, type Surface } from '../../helpers/block-kit.js';
 import { Waiters } from '../waiters.js';
 import { Conversations } from './conversations.js';
 import { chooseLatency, delayOf, type Latency } from './latency.js';
+import { submissionEffect, Triggers } from './views.js';
 
 // A local stand-in for the Slack Web API methods the app calls, and response_urls. Answers mirror the shapes in
 // ../shared/slack/web-api and ../shared/slack/errors (ok:false bodies, [ERROR] … [json-pointer:…] messages).
@@ -109,6 +110,7 @@ export class FakeSlack {
   private readonly gates: SlackGate[] = [];
   private readonly conversations = new Conversations();
   private readonly delay: () => Promise<void>;
+  private readonly triggers = new Triggers();
   private lastTsSeconds = 0;
   private serial = 0;
 
@@ -206,6 +208,62 @@ export class FakeSlack {
     this.gates.push(gate);
   }
 
+  /** Calls matching `match` wait `ms` before their answer (and before they take effect); returns the undo. */
+  delayAnswers(match: (call: SlackCall) => boolean, ms: number): () => void {
+    let active = true;
+    this.addGate(async (call) => {
+      if (active && match(call)) await new Promise((resolve) => setTimeout(resolve, ms));
+      return undefined;
+    });
+    return () => {
+      active = false;
+    };
+  }
+
+  /** A trigger_id as Slack puts in a command or click payload: one views.open, within 3 s. */
+  trigger(): string {
+    return this.triggers.mint();
+  }
+
+  /** A trigger minted `ageMs` ago (default: just past its 3 s). */
+  staleTrigger(ageMs = 3500): string {
+    return this.triggers.mint(ageMs);
+  }
+
+  /** What the modal (or Home) with this id shows now; undefined once closed or never opened. */
+  viewState(viewId: string): Json | undefined {
+    const view = this.views.get(viewId);
+    return view ? structuredClone(view) : undefined;
+  }
+
+  /** The user closed the modal: Slack forgets it, and views.update of it answers not_found. */
+  closeView(viewId: string): void {
+    this.views.delete(viewId);
+  }
+
+  /**
+   * The app's ack to a view_submission reached Slack: `update` replaces the modal in place (same id, new hash),
+   * an empty ack or `clear` closes it. An update the app sent by API after the submission (from call `since`)
+   * already stands for a later state, so the ack's view does not replace it.
+   */
+  submissionAnswered(viewId: string, ackText: string, since: number): void {
+    const effect = submissionEffect(ackText);
+    if (effect.kind === 'close') {
+      this.closeView(viewId);
+      return;
+    }
+    const current = this.views.get(viewId);
+    if (effect.kind !== 'update' || !current) return;
+    const later = this.calls
+      .slice(since)
+      .some((c) => c.method === 'views.update' && c.args.view_id === viewId && c.response?.ok === true);
+    if (later) return;
+    this.storeView(viewId, effect.view, {
+      root_view_id: current.root_view_id,
+      previous_view_id: current.previous_view_id,
+    });
+  }
+
   setUsergroupMembers(usergroupId: string, userIds: string[]): void {
     this.usergroups.set(usergroupId, [...userIds]);
   }
@@ -260,6 +318,7 @@ export class FakeSlack {
     this.views.clear();
     this.homeViews.clear();
     this.conversations.clear();
+    this.triggers.clear();
   }
 
   async close(): Promise<void> {
@@ -524,13 +583,16 @@ export class FakeSlack {
   }
 
   private openView(args: Json): Json {
-    if (stringArg(args.trigger_id) === undefined) {
+    const triggerId = stringArg(args.trigger_id);
+    if (triggerId === undefined) {
       return error('invalid_arguments', {
         response_metadata: { messages: ['[ERROR] missing required field: trigger_id'] },
       });
     }
     const input = viewArg(args);
     if (!input) return missingView();
+    const refused = this.triggers.take(triggerId);
+    if (refused) return error(refused);
     const externalId = stringArg(input.external_id);
     if (externalId !== undefined && this.findByExternalId(externalId)) return error('duplicate_external_id');
     const id = this.nextId('V');

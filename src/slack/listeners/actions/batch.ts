@@ -1,8 +1,10 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { bulkListModal } from '../../../blocks/batch-modals.js';
 import { BULK_LIST_BLOCK_PREFIX, bulkListBlockId } from '../../../blocks/ids.js';
+import { loadingModal, noticeModal } from '../../../blocks/modals.js';
 import type { AppContext } from '../../context.js';
-import { openBulkModal } from '../requests/bulk.js';
+import { fillBulkModal } from '../requests/bulk.js';
+import { fillOrNotice, openScreen } from '../requests/modal-screen.js';
 import { refusalText } from '../requests/refusals.js';
 import { inputValues, metadata } from '../views/values.js';
 import { requestFor, STATE_WORDS, say } from './decide.js';
@@ -42,43 +44,54 @@ export function stopBatch(ctx: AppContext) {
   };
 }
 
-/** Retry failed: a new bulk request for the users that failed, through the same check and approval. */
+/**
+ * Retry failed: a new bulk request for the users that failed, through the same check and approval. The modal
+ * opens with the trigger first (it lives 3 seconds); what the batch's Redis records say is shown in it.
+ */
 export function retryFailed(ctx: AppContext) {
   return async (args: Args): Promise<void> => {
     await args.ack();
-    const found = await requestFor(args, ctx);
-    if ('refusal' in found) return say(args, refusalText(found.refusal));
-    const { request } = found;
-    if (
-      !request.batch ||
-      request.action === 'edit' ||
-      !['succeeded', 'failed', 'stopped'].includes(request.state)
-    )
-      return say(args, ':information_source: Only a finished batch can be retried.');
-    const results = await ctx.store.itemResults(request.id);
-    const failed = request.batch.targets
-      .map((target) => target.id)
-      .filter((id) => {
-        const result = results.get(id);
-        return result !== undefined && !result.ok && result.code !== 'not_run';
-      });
-    if (failed.length === 0) return say(args, ':information_source: No user of this batch failed.');
-    await openBulkModal(
-      {
-        client: args.client,
-        triggerId: args.body.trigger_id,
-        action: request.action,
-        list: { userIds: failed, malformed: [], duplicates: 0 },
-        requesterId: args.body.user.id,
-        channelId: request.channelId,
-        reason: request.reason,
-        responseUrl: args.body.response_url,
-        retryOf: request.id,
-      },
-      ctx,
-    );
+    const screen = await openScreen(args.client, args.body.trigger_id, loadingModal(RETRY_TITLE), ctx.logger);
+    if (!screen) return;
+    const notice = (text: string) => noticeModal(RETRY_TITLE, text);
+    await fillOrNotice(screen, ctx.logger, notice, async () => {
+      const found = await requestFor(args, ctx);
+      if ('refusal' in found) return void (await screen.show(notice(refusalText(found.refusal))));
+      const { request } = found;
+      if (
+        !request.batch ||
+        request.action === 'edit' ||
+        !['succeeded', 'failed', 'stopped'].includes(request.state)
+      )
+        return void (await screen.show(notice(':information_source: Only a finished batch can be retried.')));
+      const results = await ctx.store.itemResults(request.id);
+      const failed = request.batch.targets
+        .map((target) => target.id)
+        .filter((id) => {
+          const result = results.get(id);
+          return result !== undefined && !result.ok && result.code !== 'not_run';
+        });
+      if (failed.length === 0)
+        return void (await screen.show(notice(':information_source: No user of this batch failed.')));
+      await fillBulkModal(
+        screen,
+        {
+          client: args.client,
+          action: request.action,
+          list: { userIds: failed, malformed: [], duplicates: 0 },
+          requesterId: args.body.user.id,
+          channelId: request.channelId,
+          reason: request.reason,
+          responseUrl: args.body.response_url,
+          retryOf: request.id,
+        },
+        ctx,
+      );
+    });
   };
 }
+
+const RETRY_TITLE = 'Retry failed users';
 
 /** More room in the paste modal: one more box, with what was typed so far kept. */
 export function moreRoom(ctx: AppContext) {

@@ -1,8 +1,9 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { ApprovalRequest } from '../../../approvals/types.js';
-import { rejectModal } from '../../../blocks/modals.js';
+import { loadingModal, noticeModal, rejectModal } from '../../../blocks/modals.js';
 import { bindRequestId } from '../../../logger.js';
 import type { AppContext } from '../../context.js';
+import { fillOrNotice, openScreen } from '../requests/modal-screen.js';
 import { type Refusal, refusalText } from '../requests/refusals.js';
 import { fullListFirst } from './full-list-first.js';
 
@@ -59,13 +60,23 @@ async function approverClick(
   ctx: AppContext,
   ownRequest: Refusal,
 ): Promise<ApprovalRequest | undefined> {
+  const checked = await checkApprover(args, ctx, ownRequest);
+  if ('refusal' in checked) return void (await say(args, checked.refusal));
+  return checked.request;
+}
+
+async function checkApprover(
+  args: Args,
+  ctx: AppContext,
+  ownRequest: Refusal,
+): Promise<{ request: ApprovalRequest } | { refusal: string }> {
   const found = await requestFor(args, ctx);
-  if ('refusal' in found) return void (await say(args, refusalText(found.refusal)));
-  if (found.request.requesterId === args.body.user.id) return void (await say(args, refusalText(ownRequest)));
+  if ('refusal' in found) return { refusal: refusalText(found.refusal) };
+  if (found.request.requesterId === args.body.user.id) return { refusal: refusalText(ownRequest) };
   const approver = await ctx.policy.isApprover(args.body.user.id).catch(() => undefined);
-  if (approver === undefined) return void (await say(args, refusalText('cannot_verify')));
-  if (!approver) return void (await say(args, refusalText('not_approver')));
-  return found.request;
+  if (approver === undefined) return { refusal: refusalText('cannot_verify') };
+  if (!approver) return { refusal: refusalText('not_approver') };
+  return found;
 }
 
 /** Approve: server-side checks for every click, then one atomic transition; quorum queues exactly one job. */
@@ -102,21 +113,34 @@ export function approve(ctx: AppContext) {
   };
 }
 
-/** Reject: an approver other than the requester; asks for an optional reason in a modal. */
+/**
+ * Reject: asks an approver other than the requester for an optional reason in a modal. A trigger_id lives
+ * 3 seconds, so the modal opens before anything is read; the checks then show the form or the refusal in it
+ * (and the submit checks again).
+ */
 export function reject(ctx: AppContext) {
   return async (args: Args): Promise<void> => {
     await args.ack();
-    const request = await approverClick(args, ctx, 'requester_rejects');
-    if (!request) return;
-    if (request.state !== 'pending') {
-      return say(args, `:information_source: This request is ${STATE_WORDS[request.state]}.`);
-    }
-    await args.client.views.open({
-      trigger_id: args.body.trigger_id,
-      view: rejectModal(request, JSON.stringify({ r: request.id })),
+    const screen = await openScreen(
+      args.client,
+      args.body.trigger_id,
+      loadingModal(REJECT_TITLE),
+      ctx.logger,
+    );
+    if (!screen) return;
+    const notice = (text: string) => noticeModal(REJECT_TITLE, text);
+    await fillOrNotice(screen, ctx.logger, notice, async () => {
+      const checked = await checkApprover(args, ctx, 'requester_rejects');
+      if ('refusal' in checked) return screen.show(notice(checked.refusal));
+      const { request } = checked;
+      if (request.state !== 'pending')
+        return screen.show(notice(`:information_source: This request is ${STATE_WORDS[request.state]}.`));
+      return screen.show(rejectModal(request, JSON.stringify({ r: request.id })));
     });
   };
 }
+
+const REJECT_TITLE = 'Reject request';
 
 /** Cancel: the requester only, while pending. */
 export function cancel(ctx: AppContext) {

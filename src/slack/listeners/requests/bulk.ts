@@ -7,12 +7,11 @@ import { excludedText } from '../../../blocks/batch.js';
 import { bulkCheckingModal, bulkListModal, bulkReviewModal } from '../../../blocks/batch-modals.js';
 import { loadingModal, noticeModal } from '../../../blocks/modals.js';
 import { prechecksBusyText } from '../../../blocks/open-request.js';
-import { isRedisUnavailable } from '../../../redis.js';
 import type { AppContext } from '../../context.js';
 import type { BulkAction, IdList } from '../commands/parse.js';
 import type { BulkDraft } from '../drafts.js';
-import { FAILED, UNAVAILABLE } from '../guard.js';
 import { alreadyOpenExclusion } from './already-open.js';
+import { fillOrNotice, type ModalScreen, openScreen } from './modal-screen.js';
 import { permissionRefusal, refusalText } from './refusals.js';
 
 export interface OpenBulkArgs {
@@ -28,7 +27,11 @@ export interface OpenBulkArgs {
   retryOf?: string | undefined;
 }
 
-const TITLES: Record<BulkAction, string> = { deactivate: 'Deactivate users', delete: 'Delete users' };
+export const BULK_TITLES: Record<BulkAction, string> = {
+  deactivate: 'Deactivate users',
+  delete: 'Delete users',
+};
+const TITLES = BULK_TITLES;
 /** How often the "Checking…" modal shows progress. */
 const PROGRESS_EVERY_MS = 1500;
 
@@ -37,14 +40,28 @@ const PROGRESS_EVERY_MS = 1500;
  * given, else the check of every id and the review of who is in and who is left out.
  */
 export async function openBulkModal(args: OpenBulkArgs, ctx: AppContext): Promise<void> {
-  const opened = await args.client.views.open({
-    trigger_id: args.triggerId,
-    view: loadingModal(TITLES[args.action]),
-  });
-  const viewId = opened.view?.id;
-  if (!viewId) return;
-  const show = showIn(args.client, viewId);
-  await withNotice(show, args.action, ctx, async () => {
+  const screen = await openBulkLoading(args.client, args.triggerId, args.action, ctx);
+  if (screen) await fillBulkModal(screen, args, ctx);
+}
+
+/** The bulk modal's Loading screen, opened with the trigger before anything is read. */
+export function openBulkLoading(
+  client: WebClient,
+  triggerId: string,
+  action: BulkAction,
+  ctx: Pick<AppContext, 'logger'>,
+): Promise<ModalScreen | undefined> {
+  return openScreen(client, triggerId, loadingModal(TITLES[action]), ctx.logger);
+}
+
+/** Fills an open bulk modal: the permission check, then the paste step or the check and review. */
+export async function fillBulkModal(
+  screen: ModalScreen,
+  args: Omit<OpenBulkArgs, 'triggerId'>,
+  ctx: AppContext,
+): Promise<void> {
+  const show = (view: ModalView) => screen.show(view);
+  await withNotice(screen, args.action, ctx, async () => {
     const permission = await ctx.policy.mayRequest(args.requesterId, args.channelId).catch(() => undefined);
     const refusal = permissionRefusal(permission, 'request');
     if (refusal) return void (await show(noticeModal(TITLES[args.action], refusalText(refusal))));
@@ -63,7 +80,7 @@ export async function openBulkModal(args: OpenBulkArgs, ctx: AppContext): Promis
         bulkListModal({ action: args.action, boxes: 1, reason: args.reason, privateMetadata: meta(draftId) }),
       ));
     }
-    await checkAndReview(draft, args.list, show, ctx, args.client);
+    await checkAndReview(draft, args.list, screen, ctx, args.client);
   });
 }
 
@@ -74,7 +91,7 @@ export async function openBulkModal(args: OpenBulkArgs, ctx: AppContext): Promis
 export async function checkAndReview(
   draft: BulkDraft,
   list: IdList,
-  show: (view: ModalView) => Promise<unknown>,
+  screen: ModalScreen,
   ctx: AppContext,
   client: Pick<WebClient, 'chat'>,
 ): Promise<void> {
@@ -83,6 +100,7 @@ export async function checkAndReview(
     code: 'malformed',
     reason: 'Not a user id (a UUID).',
   }));
+  const show = (view: ModalView) => screen.show(view);
   const busy = await withOpenRequests(draft.action, list.userIds, client, ctx);
   const toCheck = list.userIds.filter((id) => !busy.some((excluded) => excluded.id === id));
   let shownAt = ctx.now();
@@ -91,7 +109,7 @@ export async function checkAndReview(
       onProgress: (done, total) => {
         if (done === total || ctx.now() - shownAt < PROGRESS_EVERY_MS) return;
         shownAt = ctx.now();
-        show(bulkCheckingModal(draft.action, done, total)).catch(() => undefined);
+        screen.progress(bulkCheckingModal(draft.action, done, total));
       },
     }),
   );
@@ -147,26 +165,14 @@ async function withOpenRequests(
   return excluded;
 }
 
-export function showIn(client: WebClient, viewId: string) {
-  return (view: ModalView) => client.views.update({ view_id: viewId, view });
-}
-
 /** Runs `fill`; when it throws, the open modal says so instead of loading forever. */
-export async function withNotice(
-  show: (view: ModalView) => Promise<unknown>,
+export function withNotice(
+  screen: ModalScreen,
   action: BulkAction,
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'logger'>,
   fill: () => Promise<void>,
 ): Promise<void> {
-  try {
-    await fill();
-  } catch (err) {
-    ctx.logger.error(
-      { err: { name: (err as Error).name, message: (err as Error).message } },
-      'bulk modal failed',
-    );
-    await show(noticeModal(TITLES[action], isRedisUnavailable(err) ? UNAVAILABLE : FAILED));
-  }
+  return fillOrNotice(screen, ctx.logger, (text) => noticeModal(TITLES[action], text), fill);
 }
 
 export const meta = (draftId: string) => JSON.stringify({ d: draftId });

@@ -14,10 +14,9 @@ import { escapeMrkdwn } from '../../../blocks/mrkdwn.js';
 import { userDisplayName } from '../../../blocks/user-card.js';
 import { describeFailure } from '../../../cipherscale/errors.js';
 import type { User } from '../../../cipherscale/schemas.js';
-import { isRedisUnavailable } from '../../../redis.js';
 import type { AppContext } from '../../context.js';
-import { FAILED, UNAVAILABLE } from '../guard.js';
 import { alreadyOpenRefusal } from './already-open.js';
+import { fillOrNotice, openScreen } from './modal-screen.js';
 import { permissionRefusal, refusalText } from './refusals.js';
 
 export interface OpenModalArgs {
@@ -44,24 +43,17 @@ const TITLES: Record<Action, string> = {
  * Cipherscale has it now, or why no request can be made.
  */
 export async function openRequestModal(args: OpenModalArgs, ctx: AppContext): Promise<void> {
-  const opened = await args.client.views.open({
-    trigger_id: args.triggerId,
-    view: loadingModal(TITLES[args.action]),
-  });
-  const viewId = opened.view?.id;
-  if (!viewId) return;
-  const show = (view: ModalView) => args.client.views.update({ view_id: viewId, view });
+  const screen = await openScreen(args.client, args.triggerId, loadingModal(TITLES[args.action]), ctx.logger);
+  if (!screen) return;
+  const show = (view: ModalView) => screen.show(view);
   const notice = (text: string) => show(noticeModal(TITLES[args.action], text));
-  try {
-    await fillModal(args, ctx, show, notice);
-  } catch (err) {
-    // The modal is open: say what happened there rather than leave it loading.
-    ctx.logger.error(
-      { err: { name: (err as Error).name, message: (err as Error).message } },
-      'request modal failed',
-    );
-    await notice(isRedisUnavailable(err) ? UNAVAILABLE : FAILED);
-  }
+  // The modal is open: say what happened there rather than leave it loading.
+  await fillOrNotice(
+    screen,
+    ctx.logger,
+    (text) => noticeModal(TITLES[args.action], text),
+    () => fillModal(args, ctx, show, notice),
+  );
 }
 
 async function fillModal(

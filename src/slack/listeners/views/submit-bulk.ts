@@ -7,8 +7,9 @@ import { noticeModal } from '../../../blocks/modals.js';
 import type { AppContext } from '../../context.js';
 import { parseIdList } from '../commands/parse.js';
 import type { BulkDraft } from '../drafts.js';
-import { checkAndReview, showIn, withNotice } from '../requests/bulk.js';
+import { checkAndReview, withNotice } from '../requests/bulk.js';
 import { createRequest } from '../requests/create.js';
+import { ModalScreen } from '../requests/modal-screen.js';
 import { inputValues, metadata } from './values.js';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
@@ -48,9 +49,10 @@ export function submitBulkList(ctx: AppContext) {
       response_action: 'update',
       view: bulkCheckingModal(draft.action, 0, list.userIds.length),
     });
-    const show = showIn(args.client, args.view.id);
-    await withNotice(show, draft.action, ctx, () =>
-      checkAndReview({ ...draft, reason: reason.reason }, list, show, ctx, args.client),
+    // The ack put "Checking…" on screen (same view id; its hash is not known here).
+    const screen = new ModalScreen(args.client, args.view.id, ctx.logger);
+    await withNotice(screen, draft.action, ctx, () =>
+      checkAndReview({ ...draft, reason: reason.reason }, list, screen, ctx, args.client),
     );
   };
 }
