@@ -9,6 +9,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { blockKitProblems, type Surface } from '../../helpers/block-kit.js';
 import { Waiters } from '../waiters.js';
+import { SlackTiers, type TierOptions } from './tiers.js';
 
 // A local stand-in for the Slack Web API methods the app calls, and response_urls. Answers mirror the shapes in
 // ../shared/slack/web-api and ../shared/slack/errors (ok:false bodies, [ERROR] … [json-pointer:…] messages).
@@ -42,6 +43,8 @@ export interface FakeSlackOptions {
   teamId?: string;
   /** Check Block Kit against the schema on every call (default); the bench turns it off to stay cheap. */
   checkBlocks?: boolean;
+  /** Slack's per-method rate tiers, answered 429 + Retry-After (default on); `false` for the bench. */
+  tiers?: false | TierOptions;
 }
 
 /** A Slack user the app may DM: a bot, or a deactivated account, is refused as Slack does. */
@@ -89,6 +92,8 @@ export class FakeSlack {
   connectionsOpened = 0;
   /** The WebSocket URL apps.connections.open hands out (a test's Socket Mode server). */
   socketUrl: string | undefined;
+  /** The rate tiers (./tiers.ts): peaks and 429s for assertions; undefined with `tiers: false`. */
+  readonly tiers: SlackTiers | undefined;
 
   private readonly origin: string;
   private readonly waiters = new Waiters();
@@ -131,6 +136,13 @@ export class FakeSlack {
     this.botId = options.botId ?? 'BBOT00001';
     // The team of the real payloads in ../shared/slack (T111), which the test requests are built from.
     this.teamId = options.teamId ?? 'T111';
+    if (options.tiers !== false) {
+      const known = new Set([this.botToken, this.appToken]);
+      this.tiers = new SlackTiers(
+        (token) => (token && known.has(token) ? this.teamId : undefined),
+        options.tiers,
+      );
+    }
   }
 
   static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
@@ -140,6 +152,7 @@ export class FakeSlack {
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const fake = new FakeSlack(server, (server.address() as AddressInfo).port, options);
+    if (fake.tiers) fake.addGate(fake.tiers.gate);
     server.on('connection', () => {
       fake.connectionsOpened += 1;
     });
@@ -234,6 +247,7 @@ export class FakeSlack {
     this.membership.clear();
     this.views.clear();
     this.homeViews.clear();
+    this.tiers?.reset();
   }
 
   async close(): Promise<void> {
