@@ -45,6 +45,8 @@ export interface HarnessOptions {
   /** Share a Redis key prefix with another instance (replicas); default: a fresh one. */
   keyPrefix?: string;
   now?: () => number;
+  /** The window the app keeps Slack's rate tiers in; give the fake Slack the same (`tiers: { windowMs }`). */
+  slackTierWindowMs?: number;
 }
 
 /** Approvers configured for every harness (APPROVER_USER_IDS). */
@@ -78,6 +80,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logDestination: { write: (line: string) => void logs.push(line) },
     slackRetryConfig: { retries: 0 },
     ...(options.now ? { now: options.now } : {}),
+    ...(options.slackTierWindowMs ? { slackTierWindowMs: options.slackTierWindowMs } : {}),
     ...(options.processBeforeResponse === undefined
       ? {}
       : { processBeforeResponse: options.processBeforeResponse }),
