@@ -290,7 +290,9 @@ export class FakeSlack {
     const held = this.held.get(method);
     if (held) await held.gate;
     for (const gate of this.gates) {
-      const refused = await gate(call);
+      // A gate that answers at once is not awaited: a waiter must never see an accepted call without its response.
+      const verdict = gate(call);
+      const refused = verdict instanceof Promise ? await verdict : verdict;
       if (refused) return failureAnswer(refused);
     }
 

@@ -91,6 +91,13 @@ describe('FakeSlack rate tiers', () => {
     await expect(client.auth.test()).resolves.toMatchObject({ ok: true });
   });
 
+  it('a waiter sees an accepted call with its response: the tier gate adds no wait between the two', async () => {
+    fake = await FakeSlack.start();
+    const seen = fake.waitFor('chat.postMessage').then(([call]) => call?.response?.ts);
+    await clientOf(fake).chat.postMessage({ channel: 'C1', text: 'x' });
+    await expect(seen).resolves.toMatch(/^\d+\.\d+$/);
+  });
+
   it('tiers: false answers everything (the bench)', async () => {
     fake = await FakeSlack.start({ tiers: false });
     fake.socketUrl = 'ws://127.0.0.1:1/';
