@@ -96,7 +96,7 @@ function makeUsers(count: number): User[] {
 }
 
 const redisServer = await startRedis();
-const slack = await FakeSlack.start({ checkBlocks: false, latencyMs: 0 });
+const slack = await FakeSlack.start({ checkBlocks: false, latencyMs: 0, tiers: false });
 const cipher = await FakeCipherscale.start({ latencyMs: LATENCY_MS, users: SEED_USERS });
 const signingSecret = randomBytes(16).toString('hex');
 const common = {

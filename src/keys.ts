@@ -67,6 +67,24 @@ export class Keys {
     };
   }
 
+  /** A Slack method's rate-tier budget (same layout as `budget`); `scope` e.g. a channel for per-channel tiers. */
+  slackTier(
+    method: string,
+    scope?: string,
+  ): { log: string; hold: string; interactive: string; bulk: string } {
+    const base = `${this.prefix}slack-tier:${method}${scope ? `:${scope}` : ''}:`;
+    return {
+      log: `${base}log`,
+      hold: `${base}hold`,
+      interactive: `${base}waiting:interactive`,
+      bulk: `${base}waiting:bulk`,
+    };
+  }
+  /** App Home publishes a rate tier put off: user id → '1' approver, '0' not, '' unknown. */
+  get homeDeferred(): string {
+    return `${this.prefix}home:deferred`;
+  }
+
   get homeViewers(): string {
     return `${this.prefix}home:viewers`;
   }

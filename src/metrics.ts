@@ -193,7 +193,7 @@ function slackError(text: string): string | undefined {
 }
 
 /** `chat.postMessage` from `https://slack.com/api/chat.postMessage`; undefined for other URLs (file uploads). */
-function slackMethod(url: string | URL): string | undefined {
+export function slackMethod(url: string | URL): string | undefined {
   const path = typeof url === 'string' ? safePath(url) : url.pathname;
   const match = path?.match(/\/api\/([a-zA-Z]+(?:\.[a-zA-Z]+)+)$/);
   return match?.[1];

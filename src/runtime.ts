@@ -28,6 +28,7 @@ import { HomeRefreshQueue } from './slack/outbound/home/refresh-queue.js';
 import { HomeTab } from './slack/outbound/home/tab.js';
 import { HomeViewers } from './slack/outbound/home/viewers.js';
 import { SlackNotifier } from './slack/outbound/notifier.js';
+import { SlackRateTiers } from './slack/outbound/rate-tiers.js';
 import { redactingFetch } from './slack/outbound/redaction.js';
 import { SlackUsergroupDirectory } from './slack/outbound/usergroups.js';
 
@@ -36,6 +37,8 @@ export interface RuntimeOptions {
   /** Tests: let handlers finish before Slack gets its HTTP answer. */
   processBeforeResponse?: boolean;
   slackRetryConfig?: RetryOptions;
+  /** Tests: the window Slack's rate tiers are kept in (default a minute), matching the fake's. */
+  slackTierWindowMs?: number;
   now?: () => number;
 }
 
@@ -85,14 +88,21 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   const releaseSecrets = protectSecrets(secrets);
   const closers: Array<() => Promise<unknown>> = [];
   try {
+    const prefix = `${config.redisKeyPrefix}:`;
+    // Slack's per-method rate tiers, one budget per method for every process on this Redis.
+    const tiers = new SlackRateTiers({
+      redis,
+      prefix,
+      logger,
+      ...(options.slackTierWindowMs ? { windowMs: options.slackTierWindowMs } : {}),
+    });
     const clientOptions: WebClientOptions = {
       retryConfig: options.slackRetryConfig ?? DEFAULT_RETRY,
       logger: slackLogger(logger, 'web-api'),
-      fetch: redactingFetch(metrics.slackFetch()),
+      fetch: tiers.fetch(redactingFetch(metrics.slackFetch())),
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     };
     const web = new WebClient(config.slack.botToken, clientOptions);
-    const prefix = `${config.redisKeyPrefix}:`;
     const bullPrefix = `${config.redisKeyPrefix}-bull`;
     const store = new RequestStore({
       redis,
@@ -110,10 +120,10 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         ...config.approvals,
         requiredApprovals: config.approvals.requiredApprovals,
       },
-      new SlackUsergroupDirectory(web, config.approvals.usergroupCacheMs),
+      new SlackUsergroupDirectory(web, config.approvals.usergroupCacheMs, tiers),
     );
     const viewers = new HomeViewers({ redis, prefix, retentionMs: config.approvals.retentionMs });
-    const home = new HomeTab({ store, policy, viewers, client: web, logger, now });
+    const home = new HomeTab({ store, policy, viewers, client: web, logger, now, tiers });
     metrics.watchQueues([queue, itemsQueue]);
     // One budget for every Cipherscale call of every process on this Redis.
     const budget = new RedisCallBudget({
@@ -139,6 +149,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     });
     // App Homes of the people concerned: a debounced `home` job after each change (never awaited).
     const homes = new HomeRefreshQueue({ redis, keys: new Keys(prefix), home, producer, logger, now });
+    home.deferTo(homes);
     const notifier = new SlackNotifier(store, web, homes, logger);
     const workflow = new Workflow({ store, jobs: producer, notifier, metrics, logger, now });
     const ctx: AppContext = {
@@ -167,7 +178,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       workflow,
       notifier,
       now,
-      reporter: new SlackBatchReporter(store, web),
+      reporter: new SlackBatchReporter(store, web, tiers),
       producer,
       logger,
       policy: ctx.policy,

@@ -29,6 +29,15 @@ export interface BudgetOptions {
   /** How long a call may take at most: its slot counts as busy until then if its end is never reported. */
   callMaxMs: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Another budget's keys on the same Redis (a Slack method's tier); default the Cipherscale budget's. */
+  keys?: BudgetKeys;
+}
+
+export interface BudgetKeys {
+  log: string;
+  hold: string;
+  interactive: string;
+  bulk: string;
 }
 
 /** Longest 429 hold honoured: a Retry-After of days must not freeze the app. */
@@ -45,12 +54,12 @@ const takeReply = z.tuple([z.number(), z.number()]);
 
 /** A sliding log in Redis: at most `limit` calls in any window, counted from start to end + window. */
 export class RedisCallBudget implements CallBudget {
-  private readonly keys: { log: string; hold: string; interactive: string; bulk: string };
+  private readonly keys: BudgetKeys;
   private readonly windowMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: BudgetOptions) {
-    this.keys = new Keys(options.prefix).budget;
+    this.keys = options.keys ?? new Keys(options.prefix).budget;
     this.windowMs = options.windowMs ?? 1000;
     this.sleep = options.sleep ?? delay;
   }

@@ -6,6 +6,8 @@ import type { Waiting } from '../blocks/reminder.js';
 export interface BatchReporter {
   /** Posts or refreshes the summary reply from the stored state. */
   summary(requestId: string): Promise<void>;
+  /** A progress refresh of the summary: may be skipped to stay within Slack's rate tier (the final one never is). */
+  progress(requestId: string): Promise<void>;
   /** Posts every user's result as thread replies. */
   report(requestId: string): Promise<void>;
 }

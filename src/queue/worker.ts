@@ -64,7 +64,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
         case 'batch':
           return finalizeBatch(requestId, deps);
         case 'summary':
-          return deps.reporter.summary(requestId);
+          return deps.reporter.progress(requestId);
         case 'approver-dms':
           return fanOutApproverDms(requestId, deps);
         case 'approver-dm':

@@ -47,6 +47,8 @@ export interface HarnessOptions {
   /** Share a Redis key prefix with another instance (replicas); default: a fresh one. */
   keyPrefix?: string;
   now?: () => number;
+  /** The window the app keeps Slack's rate tiers in; give the fake Slack the same (`tiers: { windowMs }`). */
+  slackTierWindowMs?: number;
 }
 
 /** Approvers configured for every harness (APPROVER_USER_IDS). */
@@ -80,6 +82,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logDestination: { write: (line: string) => void logs.push(line) },
     slackRetryConfig: { retries: 0 },
     ...(options.now ? { now: options.now } : {}),
+    ...(options.slackTierWindowMs ? { slackTierWindowMs: options.slackTierWindowMs } : {}),
     ...(options.processBeforeResponse === undefined
       ? {}
       : { processBeforeResponse: options.processBeforeResponse }),

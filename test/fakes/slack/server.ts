@@ -12,6 +12,7 @@ import { Waiters } from '../waiters.js';
 import { Conversations } from './conversations.js';
 import { chooseLatency, delayOf, type Latency } from './latency.js';
 import { submissionEffect, Triggers } from './views.js';
+import { SlackTiers, type TierOptions } from './tiers.js';
 
 // A local stand-in for the Slack Web API methods the app calls, and response_urls. Answers mirror the shapes in
 // ../shared/slack/web-api and ../shared/slack/errors (ok:false bodies, [ERROR] … [json-pointer:…] messages).
@@ -49,6 +50,8 @@ export interface FakeSlackOptions {
   checkBlocks?: boolean;
   /** Delay before every answer (ms, or [min, max]); default FAKE_SLACK_LATENCY_MS, else 1–8 ms. 0: instant. */
   latencyMs?: Latency;
+  /** Slack's per-method rate tiers, answered 429 + Retry-After (default on); `false` for the bench. */
+  tiers?: false | TierOptions;
 }
 
 /** A Slack user the app may DM: a bot, or a deactivated account, is refused as Slack does. */
@@ -96,6 +99,8 @@ export class FakeSlack {
   connectionsOpened = 0;
   /** The WebSocket URL apps.connections.open hands out (a test's Socket Mode server). */
   socketUrl: string | undefined;
+  /** The rate tiers (./tiers.ts): peaks and 429s for assertions; undefined with `tiers: false`. */
+  readonly tiers: SlackTiers | undefined;
 
   private readonly origin: string;
   private readonly waiters = new Waiters();
@@ -146,6 +151,13 @@ export class FakeSlack {
       await this.delay();
       return undefined;
     });
+    if (options.tiers !== false) {
+      const known = new Set([this.botToken, this.appToken]);
+      this.tiers = new SlackTiers(
+        (token) => (token && known.has(token) ? this.teamId : undefined),
+        options.tiers,
+      );
+    }
   }
 
   static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
@@ -155,6 +167,7 @@ export class FakeSlack {
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const fake = new FakeSlack(server, (server.address() as AddressInfo).port, options);
+    if (fake.tiers) fake.addGate(fake.tiers.gate);
     server.on('connection', () => {
       fake.connectionsOpened += 1;
     });
@@ -319,6 +332,7 @@ export class FakeSlack {
     this.homeViews.clear();
     this.conversations.clear();
     this.triggers.clear();
+    this.tiers?.reset();
   }
 
   async close(): Promise<void> {
@@ -369,7 +383,9 @@ export class FakeSlack {
     if (held) await held.gate;
     // Every call waits at least the latency gate: a test that needs the answer waits for it (answered).
     for (const gate of this.gates) {
-      const refused = await gate(call);
+      // A gate that answers at once is not awaited: a waiter must never see an accepted call without its response.
+      const verdict = gate(call);
+      const refused = verdict instanceof Promise ? await verdict : verdict;
       if (refused) return failureAnswer(refused);
     }
 

@@ -4,7 +4,7 @@ import type { Keys } from '../../../keys.js';
 import type { Logger } from '../../../logger.js';
 import { LuaScript } from '../../../lua.js';
 import type { JobProducer } from '../../../queue/producer.js';
-import type { HomeChange, HomeTab } from './tab.js';
+import type { Audience, HomeChange, HomeTab } from './tab.js';
 
 export interface HomeRefreshQueueOptions {
   redis: Redis;
@@ -18,7 +18,8 @@ export interface HomeRefreshQueueOptions {
 }
 
 const DIRTY_KEPT_MS = 24 * 60 * 60 * 1000;
-const { TAKE } = LuaScript.beside(import.meta.url, { TAKE: 'take-changes-2' });
+const { TAKE } = LuaScript.beside(import.meta.url, { TAKE: 'take-changes-3' });
+const taken = z.tuple([z.array(z.string()), z.array(z.string())]);
 
 /**
  * App Home refreshes as a debounced job: a change is recorded in Redis (`home:dirty`, request id → whose
@@ -50,16 +51,40 @@ export class HomeRefreshQueue {
     );
   }
 
-  /** The `home` job: publishes the Homes concerned by every change recorded so far. */
+  /** The `home` job: publishes the Homes concerned by every change recorded so far, and those put off. */
   async refresh(): Promise<void> {
-    const flat = z
-      .array(z.string())
-      .parse(await TAKE.run(this.options.redis, [this.dirtyKey, this.generationKey], []));
+    const keys = [this.dirtyKey, this.generationKey, this.options.keys.homeDeferred];
+    const [flat, flatDeferred] = taken.parse(await TAKE.run(this.options.redis, keys, []));
     const changes: HomeChange[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       changes.push({ requestId: flat[i] ?? '', scope: flat[i + 1] === 'requester' ? 'requester' : 'all' });
     }
-    if (changes.length > 0) await this.options.home.refreshFor(changes);
+    const deferred: Audience = new Map();
+    for (let i = 0; i + 1 < flatDeferred.length; i += 2) {
+      const flag = flatDeferred[i + 1];
+      deferred.set(flatDeferred[i] ?? '', flag === '1' ? true : flag === '0' ? false : undefined);
+    }
+    if (changes.length > 0 || deferred.size > 0) await this.options.home.refreshFor(changes, deferred);
+  }
+
+  /**
+   * Homes Slack's rate tier had no room for: kept in Redis and published by a `home` job `retryAfterMs`
+   * from now (or an earlier one), from what Redis holds then, so the last state is what they get.
+   */
+  async defer(users: Audience, retryAfterMs: number): Promise<void> {
+    const key = this.options.keys.homeDeferred;
+    const batch = this.options.redis.pipeline();
+    for (const [userId, approver] of users) {
+      const flag = approver === true ? '1' : approver === false ? '0' : '';
+      // A known answer wins over an unknown one.
+      if (flag === '') batch.hsetnx(key, userId, flag);
+      else batch.hset(key, userId, flag);
+    }
+    const results = await batch.pexpire(key, DIRTY_KEPT_MS).get(this.generationKey).exec();
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+    const generation = Number(results?.at(-1)?.[1] ?? 0);
+    await this.options.producer.refreshHomes(generation, Math.max(this.windowMs, retryAfterMs));
   }
 
   private async record(requestId: string, scope: HomeChange['scope']): Promise<void> {

@@ -6,6 +6,7 @@ import type { ApprovalRequest } from '../../../approvals/types.js';
 import { HOME_LIST_SHOWN, HOME_RECENT_SHOWN, type HomeList, homeView } from '../../../blocks/home.js';
 import type { Logger } from '../../../logger.js';
 import { permalink } from '../permalink.js';
+import type { SlackRateTiers } from '../rate-tiers.js';
 import type { HomeViewers } from './viewers.js';
 
 export interface HomeTabDeps {
@@ -15,6 +16,16 @@ export interface HomeTabDeps {
   client: Pick<WebClient, 'chat' | 'views'>;
   logger: Logger;
   now?: () => number;
+  /** Slack's views.publish tier, shared by every process; without it every publish is sent at once. */
+  tiers?: Pick<SlackRateTiers, 'tryCall'>;
+}
+
+/** Whose Homes to publish: user id → whether they may approve (undefined: ask). */
+export type Audience = Map<string, boolean | undefined>;
+
+/** Where Homes the rate tier had no room for go, to be published later (the refresh queue). */
+export interface HomeDeferral {
+  defer(users: Audience, retryAfterMs: number): Promise<void>;
 }
 
 /** A request changed; `all`: approvers' lists show it too, `requester`: only its requester's list does. */
@@ -31,21 +42,31 @@ const RECENT_SCANNED = 50;
 const REFRESHED_MAX = 50;
 const PARALLEL_PUBLISHES = 5;
 const LINKS_CACHED = 500;
+/** How long a refresh's publish waits for a views.publish slot before it is put off. */
+const REFRESH_SLOT_WAIT_MS = 1000;
+/** How long the publish of a Home its viewer just opened waits for a slot. */
+const OPENED_SLOT_WAIT_MS = 3000;
 
 /** Builds and publishes each user's App Home from what Redis holds now. */
 export class HomeTab {
   /** Permalinks by message: a message's link never changes, so asking Slack once is enough. */
   private readonly links = new Map<string, Promise<string | undefined>>();
   private readonly now: () => number;
+  private deferral: HomeDeferral | undefined;
 
   constructor(private readonly deps: HomeTabDeps) {
     this.now = deps.now ?? Date.now;
   }
 
+  /** Homes the rate tier has no room for go there (without one they are logged and left). */
+  deferTo(deferral: HomeDeferral): void {
+    this.deferral = deferral;
+  }
+
   /** `userId` opened the Home tab: remember them for later refreshes, and show them their Home. */
   async opened(userId: string): Promise<void> {
     await this.deps.viewers.opened(userId, this.now());
-    await this.publish(new Map([[userId, undefined]]));
+    await this.publish(new Map([[userId, undefined]]), OPENED_SLOT_WAIT_MS);
   }
 
   /**
@@ -53,10 +74,10 @@ export class HomeTab {
    * approvers' lists too, of the latest viewers who may approve, among those who opened the Home before.
    * Anyone else's Home does not show the change. Whether a viewer is an approver is asked once.
    */
-  async refreshFor(changes: Iterable<HomeChange>): Promise<void> {
+  async refreshFor(changes: Iterable<HomeChange>, deferred: Audience = new Map()): Promise<void> {
     const { store, viewers } = this.deps;
     const now = this.now();
-    const audience = new Map<string, boolean | undefined>();
+    const audience: Audience = new Map(deferred);
     let approversToo = false;
     for (const { requestId, scope } of changes) {
       if (scope === 'all') approversToo = true;
@@ -76,7 +97,10 @@ export class HomeTab {
   }
 
   /** Publishes each user's Home from one reading of the requests; a failed publish is logged, not thrown. */
-  async publish(users: ReadonlyMap<string, boolean | undefined>): Promise<void> {
+  async publish(
+    users: ReadonlyMap<string, boolean | undefined>,
+    slotWaitMs = REFRESH_SLOT_WAIT_MS,
+  ): Promise<void> {
     if (users.size === 0) return;
     const generation = await this.deps.viewers.nextGeneration();
     const [open, recent] = await Promise.all([
@@ -88,13 +112,39 @@ export class HomeTab {
       ),
     ]);
     const entries = [...users];
+    const putOff: Audience = new Map();
+    let retryAfterMs = 0;
     for (let i = 0; i < entries.length; i += PARALLEL_PUBLISHES) {
-      await Promise.all(
+      const results = await Promise.all(
         entries
           .slice(i, i + PARALLEL_PUBLISHES)
-          .map(([userId, approver]) => this.publishOne(userId, approver, generation, open, recent)),
+          .map(([userId, approver]) =>
+            this.publishOne(userId, approver, generation, open, recent, slotWaitMs),
+          ),
       );
+      for (const [j, result] of results.entries()) {
+        const entry = entries[i + j];
+        if (!entry || !result || !('retryAfterMs' in result)) continue;
+        putOff.set(entry[0], result.approver);
+        retryAfterMs = Math.max(retryAfterMs, result.retryAfterMs);
+      }
     }
+    if (putOff.size > 0) await this.putOff(putOff, retryAfterMs);
+  }
+
+  private async putOff(users: Audience, retryAfterMs: number): Promise<void> {
+    if (!this.deferral) {
+      this.deps.logger.warn({ users: users.size }, 'App Home not published: Slack rate tier full');
+      return;
+    }
+    await this.deferral
+      .defer(users, retryAfterMs)
+      .catch((err: unknown) =>
+        this.deps.logger.warn(
+          { users: users.size, err: { message: (err as Error).message } },
+          'App Home publishes put off but not scheduled',
+        ),
+      );
   }
 
   private isApprover(userId: string): Promise<boolean> {
@@ -107,7 +157,8 @@ export class HomeTab {
     generation: number,
     open: readonly ApprovalRequest[],
     recent: readonly ApprovalRequest[],
-  ): Promise<void> {
+    slotWaitMs: number,
+  ): Promise<{ retryAfterMs: number; approver: boolean } | undefined> {
     try {
       const approver = knownApprover ?? (await this.isApprover(userId));
       const concerning = requestsConcerning(open, userId, approver);
@@ -123,10 +174,18 @@ export class HomeTab {
         recentScope: approver ? 'all' : 'mine',
       });
       // A later reading is already on its way to this user: this one would only set them back.
-      if (!(await this.deps.viewers.claim(userId, generation))) return;
-      await this.deps.client.views.publish({ user_id: userId, view });
+      if (!(await this.deps.viewers.claim(userId, generation))) return undefined;
+      const send = () => this.deps.client.views.publish({ user_id: userId, view });
+      if (!this.deps.tiers) {
+        await send();
+        return undefined;
+      }
+      const sent = await this.deps.tiers.tryCall('views.publish', send, { maxWaitMs: slotWaitMs });
+      // No room in the tier: published later, from what Redis holds then.
+      return sent.ok ? undefined : { retryAfterMs: sent.retryAfterMs, approver };
     } catch (err) {
       this.deps.logger.warn({ userId, error: slackError(err) }, 'App Home not published');
+      return undefined;
     }
   }
 
