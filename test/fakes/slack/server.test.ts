@@ -574,7 +574,7 @@ describe('FakeSlack behaves like Slack', () => {
   });
 
   it('answers a views.update with a stale hash hash_conflict and keeps the newer view', async () => {
-    const opened = await client.views.open({ trigger_id: 't1', view: modal('Checking') });
+    const opened = await client.views.open({ trigger_id: fake.trigger(), view: modal('Checking') });
     const id = opened.view?.id ?? '';
     const review = await client.views.update({
       view_id: id,

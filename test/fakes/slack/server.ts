@@ -146,11 +146,15 @@ export class FakeSlack {
     this.botId = options.botId ?? 'BBOT00001';
     // The team of the real payloads in ../shared/slack (T111), which the test requests are built from.
     this.teamId = options.teamId ?? 'T111';
-    this.delay = delayOf(chooseLatency(options.latencyMs));
-    this.addGate(async () => {
-      await this.delay();
-      return undefined;
-    });
+    const latency = chooseLatency(options.latencyMs);
+    this.delay = delayOf(latency);
+    // No latency, no gate: a call is then answered in the same turn it is recorded (as before).
+    if (latency !== 0) {
+      this.addGate(async () => {
+        await this.delay();
+        return undefined;
+      });
+    }
     if (options.tiers !== false) {
       const known = new Set([this.botToken, this.appToken]);
       this.tiers = new SlackTiers(

@@ -57,6 +57,7 @@ describe('FakeSlack rate tiers', () => {
     fake = await FakeSlack.start({ tiers: { windowMs: 400 } });
     fake.tiers?.setTier('chat.update', 2);
     const client = clientOf(fake);
+    fake.declareMessage('C1', '1.1');
     const update = () => client.chat.update({ channel: 'C1', ts: '1.1', text: 'x' });
     await update();
     await update();
@@ -92,7 +93,7 @@ describe('FakeSlack rate tiers', () => {
   });
 
   it('a waiter sees an accepted call with its response: the tier gate adds no wait between the two', async () => {
-    fake = await FakeSlack.start();
+    fake = await FakeSlack.start({ latencyMs: 0 });
     const seen = fake.waitFor('chat.postMessage').then(([call]) => call?.response?.ts);
     await clientOf(fake).chat.postMessage({ channel: 'C1', text: 'x' });
     await expect(seen).resolves.toMatch(/^\d+\.\d+$/);
