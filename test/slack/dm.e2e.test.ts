@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACTION_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
+import { ACTION_IDS, BLOCK_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeSlack } from '../fakes/slack/server.js';
 import { approvalPosted, clickPayload, mark, submit, viewShown } from '../helpers/flows.js';
@@ -137,6 +137,30 @@ describe('requests from a DM or a group DM', () => {
       .callsTo('response_url')
       .filter((c) => /cannot be made in a group DM/.test(String(c.args.text)));
     expect(groupRefusals).toHaveLength(1);
+  });
+
+  it('a modal opened in a DM before this check (its draft says D…) is refused at submit: nothing created, nothing posted', async () => {
+    const start = mark(h);
+    const ack = await h.command(`deactivate ${SEED_IDS.alice}`);
+    const shown = await viewShown(h, CALLBACK_IDS.deactivate, start);
+    const draft = await h.runtime.ctx.drafts.get(JSON.parse(shown.privateMetadata).d);
+    if (!draft) throw new Error('no draft');
+    const inDm = await h.runtime.ctx.drafts.save({ ...draft, channelId: DM.channel_id });
+    const submitted = await submit(
+      h,
+      { ...shown, privateMetadata: JSON.stringify({ d: inDm }) },
+      {
+        [BLOCK_IDS.reason]: 'left',
+      },
+    );
+    expect(submitted.status).toBe(200);
+    const [told] = await h.slack.waitFor(
+      (c) => c.method === 'response_url' && c.responseUrlId === ack.responseUrlId,
+      { answered: true },
+    );
+    expect(String(told?.args.text)).toMatch(/cannot be made in a direct message/);
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(await h.runtime.ctx.store.listOpen()).toEqual([]);
   });
 
   it('with APPROVALS_CHANNEL_ID, a request made in a DM is posted in that channel and the requester gets a link', async () => {
