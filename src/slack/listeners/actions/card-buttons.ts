@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewar
 import type { Action } from '../../../approvals/types.js';
 import type { AppContext } from '../../context.js';
 import { normaliseUserId } from '../commands/parse.js';
+import { conversationRefusal } from '../requests/conversation.js';
 import { openRequestModal } from '../requests/open-modal.js';
 
 type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -18,6 +19,16 @@ export function openFromCard(action: Action, ctx: AppContext) {
         replace_original: false,
         text: ':warning: That button is not valid any more. Look the user up again.',
       });
+      return;
+    }
+    const channelName = body.channel?.name;
+    const refused = conversationRefusal({ channelId, channelName }, ctx.config.approvals);
+    if (refused) {
+      ctx.logger.info(
+        { refused: 'conversation', channel: channelId, user: body.user.id },
+        'request refused in a DM',
+      );
+      await respond({ response_type: 'ephemeral', replace_original: false, text: refused });
       return;
     }
     await openRequestModal(

@@ -6,6 +6,7 @@ import { escapeMrkdwn, truncate } from '../../../blocks/mrkdwn.js';
 import { errorNotice } from '../../../blocks/notice.js';
 import type { AppContext } from '../../context.js';
 import { openBulkModal } from '../requests/bulk.js';
+import { conversationRefusal } from '../requests/conversation.js';
 import { openRequestModal } from '../requests/open-modal.js';
 import { lookupUser } from './lookup.js';
 import { COMMAND, type ParsedCommand, parseCommand } from './parse.js';
@@ -23,6 +24,15 @@ export function cipherUserCommand(ctx: AppContext) {
     if (immediate) {
       await ack({ response_type: 'ephemeral', ...immediate });
       return;
+    }
+    if (parsed.kind === 'request' || parsed.kind === 'bulk') {
+      const where = { channelId: command.channel_id, channelName: command.channel_name };
+      const refused = conversationRefusal(where, ctx.config.approvals);
+      if (refused) {
+        log.info({ refused: 'conversation', channel: command.channel_id }, 'request refused in a DM');
+        await ack({ response_type: 'ephemeral', text: refused });
+        return;
+      }
     }
     await ack();
     switch (parsed.kind) {

@@ -6,9 +6,11 @@ import { requesterCapText } from '../../../blocks/open-request.js';
 import type { UpdateUser } from '../../../cipherscale/schemas.js';
 import { bindRequestId } from '../../../logger.js';
 import type { AppContext } from '../../context.js';
+import { permalink } from '../../outbound/permalink.js';
 import { postEphemeral } from '../../outbound/response-url.js';
 import type { Draft } from '../drafts.js';
 import { alreadyOpenRefusal } from './already-open.js';
+import { conversationRefusal } from './conversation.js';
 import { queueApproverNotices } from './notices.js';
 import { refusalText } from './refusals.js';
 
@@ -28,6 +30,9 @@ export async function createRequest(
   ctx: AppContext,
 ): Promise<void> {
   const tell = (text: string) => notifyRequester(client, draft, text);
+  // A modal opened in a DM before this check existed (drafts carry no channel name: D… only here).
+  const inDm = draft.channelId.startsWith('D') && conversationRefusal({ channelId: draft.channelId }, ctx.config.approvals);
+  if (inDm) return void (await tell(inDm));
   const permission = await ctx.policy.mayRequest(draft.requesterId, draft.channelId).catch(() => undefined);
   if (!permission?.ok) {
     await tell(
@@ -93,7 +98,9 @@ export async function createRequest(
   await queueApproverNotices(request, ctx);
   ctx.homes.changed(request.id);
   if (channelId !== draft.channelId) {
-    await tell(`:inbox_tray: Your request is waiting for approval in <#${channelId}>.`);
+    const link = await permalink(client, channelId, ts);
+    const request = link ? `<${link}|Your request>` : 'Your request';
+    await tell(`:inbox_tray: ${request} is waiting for approval in <#${channelId}>.`);
   }
 }
 
