@@ -53,8 +53,8 @@ async function stateOf(world: Harness, id: string) {
     record: await world.runtime.redis.hgetall(`${world.config.redisKeyPrefix}:request:${id}`),
     job: await world.runtime.redis.hgetall(bull),
     cipherCalls: world.cipher.calls.length,
-    // Messages and views; ephemeral answers (response_url) and reads (usergroups) change nothing.
-    slackWrites: world.slack.calls.filter((c) => /^(chat|views)\./.test(c.method)).length,
+    // Messages and Home tabs; answers to the clicker (response_url, the click's own modal) and reads change nothing.
+    slackWrites: world.slack.calls.filter((c) => /^(chat\.|views\.publish)/.test(c.method)).length,
   };
 }
 
@@ -199,8 +199,9 @@ describe('authorisation from server-side state, on every click', () => {
 
       h.slack.setUsergroupMembers('S0SECOPS', [B]);
       const before = await stateOf(grouped, posted.requestId);
-      const viewsBefore = h.slack.callsTo('views.open').length;
+      const formsBefore = rejectForms(h).length;
       await approveBy(grouped, posted, A);
+      const clicked = h.slack.calls.length;
       await click(grouped, {
         actionId: ACTION_IDS.reject,
         value: posted.requestId,
@@ -214,12 +215,14 @@ describe('authorisation from server-side state, on every click', () => {
         response_action?: string;
         view?: unknown;
       };
+      // Approve refused ephemerally; Reject opened its modal at once and the refusal is shown in it.
       const told = ephemeralsFor(grouped, A);
-      expect(told).toHaveLength(2);
-      for (const text of told) expect(text).toMatch(/not an approver/);
+      expect(told).toHaveLength(1);
+      expect(told[0]).toMatch(/not an approver/);
+      expect(await modalTextAfter(h, clicked)).toMatch(/not an approver/);
       expect(submitted.response_action).toBe('update');
       expect(visibleText(submitted.view)).toMatch(/not an approver/);
-      expect(h.slack.callsTo('views.open')).toHaveLength(viewsBefore);
+      expect(rejectForms(h)).toHaveLength(formsBefore);
       expect(await stateOf(grouped, posted.requestId)).toEqual(before);
       expect(h.cipher.callsTo('deactivateUser')).toHaveLength(0);
 
@@ -236,7 +239,7 @@ describe('authorisation from server-side state, on every click', () => {
     const second = await makeRequest(h, 'deactivate', SEED_IDS.manyDevices);
     const beforeFirst = await stateOf(h, first.requestId);
     const beforeSecond = await stateOf(h, second.requestId);
-    const viewsBefore = h.slack.callsTo('views.open').length;
+    const formsBefore = rejectForms(h).length;
 
     const tampered: Array<{
       label: string;
@@ -281,6 +284,7 @@ describe('authorisation from server-side state, on every click', () => {
     for (const t of tampered) {
       const answered = (world: Harness, user: string) => ephemeralsFor(world, user).length;
       const count = answered(h, t.userId);
+      const clicked = h.slack.calls.length;
       const answer = await click(h, {
         actionId: t.actionId,
         value: t.value,
@@ -289,16 +293,37 @@ describe('authorisation from server-side state, on every click', () => {
         ts: t.on.ts,
       });
       expect(answer.status, t.label).toBe(200);
+      if (t.actionId === ACTION_IDS.reject) {
+        // Reject opens its modal with the trigger first; the refusal is shown there.
+        expect(await modalTextAfter(h, clicked), t.label).toMatch(/does not belong|no longer exists/);
+        continue;
+      }
       const told = ephemeralsFor(h, t.userId);
       expect(told.length, t.label).toBe(count + 1);
       expect(told.at(-1), t.label).toMatch(/does not belong|no longer exists/);
     }
     expect(await stateOf(h, first.requestId)).toEqual(beforeFirst);
     expect(await stateOf(h, second.requestId)).toEqual(beforeSecond);
-    expect(h.slack.callsTo('views.open')).toHaveLength(viewsBefore);
+    expect(rejectForms(h)).toHaveLength(formsBefore);
     expect(h.cipher.callsTo('deactivateUser')).toHaveLength(0);
   });
 });
+
+/** Reject forms put on screen (opened or filled in). */
+const rejectForms = (world: Harness) =>
+  world.slack.calls.filter(
+    (c) =>
+      c.method.startsWith('views.') &&
+      (c.args.view as { callback_id?: string } | undefined)?.callback_id === CALLBACK_IDS.reject,
+  );
+
+/** The text of the first modal update after call `since` (what a click's modal ended up saying). */
+async function modalTextAfter(world: Harness, since: number): Promise<string> {
+  const [shown] = await world.slack.waitFor(
+    (c) => c.method === 'views.update' && world.slack.calls.indexOf(c) >= since,
+  );
+  return visibleText(shown?.args.view);
+}
 
 // ---- hostile text ----
 

@@ -29,9 +29,16 @@ export interface AnswerInTimeOptions {
 export function answerInTime(options: AnswerInTimeOptions) {
   let late: ModalScreen | undefined;
   let settled = false;
+  let sentChecking: () => void = () => undefined;
+  const checkingSent = new Promise<void>((resolve) => {
+    sentChecking = resolve;
+  });
   const timer = setTimeout(() => {
     late = new ModalScreen(options.client, options.viewId, options.logger);
-    options.ack({ response_action: 'update', view: options.checking }).catch(() => undefined);
+    options
+      .ack({ response_action: 'update', view: options.checking })
+      .catch(() => undefined)
+      .finally(sentChecking);
   }, options.withinMs);
   const settle = () => {
     const first = !settled;
@@ -40,6 +47,14 @@ export function answerInTime(options: AnswerInTimeOptions) {
     return first;
   };
   return {
+    /**
+     * Resolves with `work` or once "Checking…" was acked, whichever is first: the listener returns then, so an
+     * HTTP receiver that answers Slack only when the listener ends (processBeforeResponse) still answers in
+     * time, while the work goes on and shows its outcome in the modal.
+     */
+    async within(work: Promise<void>): Promise<void> {
+      await Promise.race([work, checkingSent]);
+    },
     async answer(answer: ViewAnswer): Promise<void> {
       if (!settle()) return;
       if (!late) return options.ack(answer);

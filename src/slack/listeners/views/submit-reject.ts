@@ -36,11 +36,14 @@ export function submitReject(ctx: AppContext) {
       done: notice(':white_check_mark: Rejected. The request’s message says so.'),
       notice,
     });
-    try {
-      await decide(body.user.id, metadata(view.private_metadata).r, reason.reason, answer.answer, ctx);
-    } catch (err) {
-      await answer.fail(err);
-    }
+    const work = decide(
+      body.user.id,
+      metadata(view.private_metadata).r,
+      reason.reason,
+      answer.answer,
+      ctx,
+    ).catch((err: unknown) => answer.fail(err));
+    await answer.within(work);
   };
 }
 
