@@ -51,7 +51,13 @@ afterAll(async () => {
   await cipher.close();
 });
 
-async function harness(options: { keyPrefix?: string; env?: Record<string, string> } = {}): Promise<Harness> {
+async function harness(
+  options: {
+    keyPrefix?: string;
+    env?: Record<string, string>;
+    slackTierLimits?: Record<string, number>;
+  } = {},
+): Promise<Harness> {
   const h = await startHarness({
     processBeforeResponse: true,
     slack,
@@ -97,13 +103,14 @@ describe("Slack's rate tiers", () => {
     const viewers = viewerIds(50, 'VIEW');
     slack.setUsergroupMembers(GROUP, viewers);
     const h = await harness({ env: { APPROVER_USERGROUP_IDS: GROUP } });
-    await Promise.all(viewers.map((user) => openHome(h, user)));
     const users = makeUsers(500, 'cdcdcdcd');
     for (const user of users) cipher.setUser(user);
 
     const start = mark(h);
     await h.command(`deactivate ${users.map((u) => u.id).join('\n')} -- mass credential reset`);
     const review = await viewShown(h, CALLBACK_IDS.bulkReview, start);
+    // The viewers open their Home while the request is made: each refresh round after it concerns all 50.
+    await Promise.all(viewers.map((user) => openHome(h, user)));
     await submit(h, review, {});
     const posted = await approvalPosted(h, start);
     await approveBy(h, posted, A);
@@ -133,6 +140,40 @@ describe("Slack's rate tiers", () => {
     // The heaviest methods were actually pushed to their tier's neighbourhood, not trivially under it.
     expect(slack.tiers?.peak('views.publish')).toBeGreaterThan(80);
   }, 90_000);
+
+  it("progress summaries stay within chat.update's tier however long the batch, and the final summary always goes out", async () => {
+    // Limits scaled down alike in the fake (5 per window) and the app (4, progress 2 of them).
+    slack.tiers?.setTier('chat.update', 5);
+    try {
+      const h = await harness({
+        env: { CIPHERSCALE_RATE_LIMIT_PER_SECOND: '20' },
+        slackTierLimits: { 'chat.update': 4, 'chat.update:progress': 2 },
+      });
+      const users = makeUsers(150, 'efefefef');
+      for (const user of users) cipher.setUser(user);
+      const start = mark(h);
+      await h.command(`deactivate ${users.map((u) => u.id).join('\n')} -- mass credential reset`);
+      await submit(h, await viewShown(h, CALLBACK_IDS.bulkReview, start), {});
+      const posted = await approvalPosted(h, start);
+      await approveBy(h, posted, A);
+      const request = await until(
+        'the batch to finish and its outcome to be posted',
+        () => h.runtime.ctx.store.get(posted.requestId),
+        (r) => r?.outcomePosted === true,
+        40_000,
+      );
+      const summaries = slack.callsTo('chat.update').filter((c) => c.args.ts === request?.summaryTs);
+      expect(summaries.length).toBeGreaterThan(1);
+      expect(visibleText(summaries.at(-1)?.args.blocks)).toContain('150/150 done · 0 failed');
+      // The request message itself ends on the outcome.
+      const message = slack.callsTo('chat.update').filter((c) => c.args.ts === posted.ts);
+      expect(message.at(-1)?.response?.ok).toBe(true);
+      expect(slack.tiers?.peak('chat.update')).toBeLessThanOrEqual(5);
+      expectWithinTiers();
+    } finally {
+      slack.tiers?.setTier('chat.update', 50);
+    }
+  }, 60_000);
 
   it('two processes on one Redis keep one views.publish budget: 120 Homes opened at once, each published, none refused', async () => {
     const prefix = `test-${randomBytes(6).toString('hex')}`;
