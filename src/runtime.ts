@@ -39,6 +39,8 @@ export interface RuntimeOptions {
   slackRetryConfig?: RetryOptions;
   /** Tests: the window Slack's rate tiers are kept in (default a minute), matching the fake's. */
   slackTierWindowMs?: number;
+  /** Tests: other per-window limits for some Slack methods (see TIERS_KEPT), matching the fake's. */
+  slackTierLimits?: Readonly<Record<string, number>>;
   now?: () => number;
 }
 
@@ -95,6 +97,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       prefix,
       logger,
       ...(options.slackTierWindowMs ? { windowMs: options.slackTierWindowMs } : {}),
+      ...(options.slackTierLimits ? { limits: options.slackTierLimits } : {}),
     });
     const clientOptions: WebClientOptions = {
       retryConfig: options.slackRetryConfig ?? DEFAULT_RETRY,

@@ -49,6 +49,8 @@ export interface HarnessOptions {
   now?: () => number;
   /** The window the app keeps Slack's rate tiers in; give the fake Slack the same (`tiers: { windowMs }`). */
   slackTierWindowMs?: number;
+  /** Per-window limits the app keeps for some Slack methods; give the fake the matching `tiers.limits`. */
+  slackTierLimits?: Readonly<Record<string, number>>;
 }
 
 /** Approvers configured for every harness (APPROVER_USER_IDS). */
@@ -83,6 +85,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     slackRetryConfig: { retries: 0 },
     ...(options.now ? { now: options.now } : {}),
     ...(options.slackTierWindowMs ? { slackTierWindowMs: options.slackTierWindowMs } : {}),
+    ...(options.slackTierLimits ? { slackTierLimits: options.slackTierLimits } : {}),
     ...(options.processBeforeResponse === undefined
       ? {}
       : { processBeforeResponse: options.processBeforeResponse }),

@@ -39,6 +39,8 @@ export interface SlackRateTiersOptions {
   callMaxMs?: number;
   /** How long a call waits in `fetch` for a slot before it is answered as Slack would (429). */
   maxWaitMs?: number;
+  /** Tests: other limits (calls per window) for some methods or lanes, as the fake's `limits`. */
+  limits?: Readonly<Record<string, number>>;
 }
 
 export type Tried<T> = { ok: true; value: T } | { ok: false; retryAfterMs: number };
@@ -144,6 +146,7 @@ export class SlackRateTiers {
   private budget(name: string, channel: string | undefined): RedisCallBudget | undefined {
     const tier = TIERS_KEPT[name];
     if (!tier) return undefined;
+    const limit = this.options.limits?.[name] ?? tier.limit;
     const id = channel ? `${name} ${channel}` : name;
     let budget = this.budgets.get(id);
     if (!budget) {
@@ -151,7 +154,7 @@ export class SlackRateTiers {
         redis: this.options.redis,
         prefix: this.options.prefix,
         keys: this.keys.slackTier(name, channel),
-        limit: tier.limit,
+        limit,
         windowMs: this.windowMs,
         callMaxMs: this.callMaxMs,
       });
