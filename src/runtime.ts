@@ -225,6 +225,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       },
       () => web.auth.test(),
     );
+    readiness.slackChecked();
     if (listens) {
       const app = await createSlackApp({
         ctx,
@@ -246,7 +247,6 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         () => app.start(),
       );
     }
-    readiness.slackChecked();
     if (config.role !== 'listener') {
       const workers = [
         createWorker(workerDeps, workerOptions),
