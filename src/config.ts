@@ -78,6 +78,8 @@ const envSchema = z.object({
     .optional()
     .transform((v) => (v ? (v.endsWith('/') ? v : `${v}/`) : undefined)),
   PORT: integer(0, 65_535, 3000),
+  SLACK_TIMEOUT_MS: integer(500, 120_000, 10_000),
+  START_TIMEOUT_MS: integer(1000, 600_000, 30_000),
   ALLOWED_TEAM_IDS: idList(TEAM_ID, 'team (workspace, T…)'),
   CIPHERSCALE_API_URL: url(['https:', 'http:'], 'Cipherscale API base')
     .default('https://public-api.cipherscale.com/qa')
@@ -151,7 +153,11 @@ export interface Config {
     readonly port: number;
     /** Workspaces whose members may use the app, besides the installing one (auth.test). */
     readonly allowedTeamIds: readonly string[];
+    /** One Web API call (each try of it) gives up after this long. */
+    readonly timeoutMs: number;
   };
+  /** The start (Redis, Slack, the socket) completes or fails within this long. */
+  readonly startTimeoutMs: number;
   readonly cipherscale: {
     readonly baseUrl: string;
     readonly token: string;
@@ -240,7 +246,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mode: e.SLACK_APP_TOKEN ? 'socket' : 'http',
       port: e.PORT,
       allowedTeamIds: e.ALLOWED_TEAM_IDS,
+      timeoutMs: e.SLACK_TIMEOUT_MS,
     }),
+    startTimeoutMs: e.START_TIMEOUT_MS,
     cipherscale: Object.freeze({
       baseUrl: e.CIPHERSCALE_API_URL,
       token: e.CIPHERSCALE_API_TOKEN,

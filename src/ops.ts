@@ -12,9 +12,18 @@ export interface OpsRoute {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
+/** What /readyz says: each dependency up or not, and the names of those missing. */
+export interface ReadyReport {
+  ok: boolean;
+  redis: 'up' | 'down';
+  slack: 'up' | 'down';
+  socket?: 'up' | 'down';
+  missing?: string[];
+}
+
 export interface OpsDeps {
-  /** True when every dependency answers (Redis). */
-  ready: () => Promise<boolean>;
+  /** Every dependency's state (Redis, Slack, the socket in Socket Mode). */
+  ready: () => Promise<ReadyReport>;
   metrics: Pick<Metrics, 'text' | 'contentType'>;
   /** When set, /metrics wants `Authorization: Bearer <token>`. */
   metricsToken?: string | undefined;
@@ -36,8 +45,8 @@ export function opsRoutes(deps: OpsDeps): OpsRoute[] {
       method: ['GET'],
       handler: (_req, res) => {
         deps.ready().then(
-          (ok) => json(res, ok ? 200 : 503, { ok, redis: ok ? 'up' : 'down' }),
-          () => json(res, 503, { ok: false, redis: 'down' }),
+          (report) => json(res, report.ok ? 200 : 503, report),
+          () => json(res, 503, { ok: false, missing: ['redis'] }),
         );
       },
     },
@@ -68,18 +77,32 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
 export interface OpsServer {
   port: number;
+  /** From now on, what is not an ops route goes to `listener` (Slack's endpoint in HTTP mode). */
+  serve(listener: RequestListener): void;
   close(): Promise<void>;
 }
 
-/** The ops routes on their own port, for a process that does not listen to Slack (worker role). */
-export async function startOpsServer(routes: readonly OpsRoute[], port: number): Promise<OpsServer> {
+/**
+ * The one HTTP server on PORT, listening before anything else starts: the ops routes at once, and
+ * (HTTP mode) Slack's endpoint once the start is done; until then Slack gets 503 and retries.
+ */
+export async function startOpsServer(
+  routes: readonly OpsRoute[],
+  port: number,
+  /** HTTP mode: Slack's endpoint answers 503 (Slack retries) until `serve` is called. */
+  slackLater = false,
+): Promise<OpsServer> {
+  let rest: RequestListener | undefined;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const route = routes.find((r) => r.path === path && r.method.includes(req.method ?? 'GET'));
     if (route) return route.handler(req, res);
-    res.writeHead(404);
+    if (rest) return rest(req, res);
+    res.writeHead(slackLater && path === '/slack/events' ? 503 : 404);
     res.end();
   });
   await new Promise<void>((resolve, reject) => {
@@ -88,6 +111,9 @@ export async function startOpsServer(routes: readonly OpsRoute[], port: number):
   });
   return {
     port: (server.address() as AddressInfo).port,
+    serve(listener) {
+      rest = listener;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

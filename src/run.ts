@@ -2,10 +2,11 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { writeLines } from './output.js';
 import { type Runtime, startRuntime } from './runtime.js';
 import type { StopSignals } from './signals.js';
+import { StartGate, StartStoppedError } from './start-gate.js';
 
 /** Everything after the entry's signal handlers: parse the config, start, stop on the first signal. */
 export async function run(signals: StopSignals): Promise<void> {
-  // Loaded: from here on, connections may open, so a signal waits until there is something to stop.
+  // Loaded: from here on a signal stops what is open (the start, or the running app) before exiting.
   signals.hold();
   // A rejection nobody awaited (seen inside Bolt for a signed `payload=null`) must not stop the bot.
   let runtime: Runtime | undefined;
@@ -19,20 +20,35 @@ export async function run(signals: StopSignals): Promise<void> {
   } catch (err) {
     return cannotStart(err);
   }
+  // The start completes or fails within START_TIMEOUT_MS; a signal meanwhile abandons it.
+  const gate = new StartGate(config.startTimeoutMs);
+  let stopping: NodeJS.Signals | undefined;
+  signals.onStop((signal) => {
+    stopping = signal;
+    if (runtime) return shutdown(runtime, signal, config.shutdownGraceMs);
+    gate.stop(signal);
+    // What the start opened gets the grace period to close; then the process goes anyway.
+    setTimeout(() => process.exit(0), config.shutdownGraceMs).unref();
+  });
   let started: Runtime;
   try {
-    started = await startRuntime(config);
+    started = await startRuntime(config, { gate });
   } catch (err) {
+    if (err instanceof StartStoppedError || stopping) {
+      writeLines(`cipher-user ${err instanceof StartStoppedError ? err.message : 'stopped while starting'}`);
+      process.exit(0);
+    }
     return cannotStart(err);
   }
   runtime = started;
-  // A signal that came while starting is acted on now, once there is something to stop.
-  signals.onStop((signal) => shutdown(started, signal));
+  if (stopping) shutdown(started, stopping, config.shutdownGraceMs);
 }
 
-function shutdown(runtime: Runtime, signal: NodeJS.Signals): void {
+function shutdown(runtime: Runtime, signal: NodeJS.Signals, graceMs: number): void {
   const { logger } = runtime;
   logger.info({ signal }, 'shutting down');
+  // Closing waits up to the grace period for jobs; a hung close must not outlive it by much.
+  setTimeout(() => process.exit(1), graceMs + 5000).unref();
   runtime.stop().then(
     () => process.exit(0),
     (err: unknown) => {

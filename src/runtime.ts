@@ -17,9 +17,10 @@ import { JobProducer } from './queue/producer.js';
 import { ITEMS_QUEUE_NAME, QUEUE_NAME } from './queue/registry.js';
 import { startSweeper } from './queue/sweep-schedule.js';
 import { createItemsWorker, createWorker, type RequestWorker } from './queue/worker.js';
+import { Readiness } from './readiness.js';
 import { protectSecrets } from './redact.js';
 import { checkEvictionPolicy, connectRedis, redisAnswers } from './redis.js';
-import { createSlackApp } from './slack/app.js';
+import { createSlackApp, type SlackApp } from './slack/app.js';
 import type { AppContext } from './slack/context.js';
 import { DraftStore } from './slack/listeners/drafts.js';
 import { SlackApproverMessenger } from './slack/outbound/approver-messenger.js';
@@ -31,6 +32,7 @@ import { SlackNotifier } from './slack/outbound/notifier.js';
 import { SlackRateTiers } from './slack/outbound/rate-tiers.js';
 import { redactingFetch } from './slack/outbound/redaction.js';
 import { SlackUsergroupDirectory } from './slack/outbound/usergroups.js';
+import { StartGate, type StartStep } from './start-gate.js';
 
 export interface RuntimeOptions {
   logDestination?: DestinationStream;
@@ -42,6 +44,8 @@ export interface RuntimeOptions {
   /** Tests: other per-window limits for some Slack methods (see TIERS_KEPT), matching the fake's. */
   slackTierLimits?: Readonly<Record<string, number>>;
   now?: () => number;
+  /** The start's deadline and stop signal (the entry's); by default START_TIMEOUT_MS alone. */
+  gate?: StartGate;
 }
 
 export interface Runtime {
@@ -59,7 +63,11 @@ const BULLMQ_CONNECTION = { maxRetriesPerRequest: null, enableOfflineQueue: true
 // Web API calls: a few quick retries (429s honour Retry-After), never the SDK's default half hour.
 const DEFAULT_RETRY: RetryOptions = { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 };
 
-/** Builds every dependency from the config and starts listening and working. Throws on the first thing that cannot start. */
+/**
+ * Builds every dependency from the config and starts listening and working, in this order: the HTTP
+ * port (/healthz at once), Redis, Slack (auth.test, then the socket in Socket Mode), and only then the
+ * workers. Each step is bounded by the gate; throws on the first thing that cannot start.
+ */
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   // The one clock: every deadline, schedule and audit time reads it (tests inject their own).
   const now = options.now ?? Date.now;
@@ -77,19 +85,44 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       'CIPHERSCALE_API_URL is plain http to a remote host: the API token travels unencrypted',
     );
   }
-  const redis = await connectRedis(config.redisUrl);
-  await checkEvictionPolicy(redis, logger);
-  // BullMQ wants connections that wait for Redis instead of failing commands.
-  const queueRedis = await connectRedis(config.redisUrl, {
-    overrides: BULLMQ_CONNECTION,
-  });
-  const workerRedis = await connectRedis(config.redisUrl, {
-    overrides: BULLMQ_CONNECTION,
+  const gate = options.gate ?? new StartGate(config.startTimeoutMs);
+  const listens = config.role !== 'worker';
+  const readiness = new Readiness(listens && config.slack.mode === 'socket');
+  const routes = opsRoutes({
+    ready: () => readiness.report(),
+    metrics,
+    metricsToken: config.metricsToken,
   });
   // Block Kit text, Cipherscale errors and everything sent to Slack: any run of 8+ characters of a secret.
   const releaseSecrets = protectSecrets(secrets);
   const closers: Array<() => Promise<unknown>> = [];
+  const connections: Redis[] = [];
+  let ops: OpsServer | undefined;
+  let slack: SlackApp | undefined;
   try {
+    // Listening first: /healthz answers from the first moment, /readyz says what is still missing.
+    ops = await gate.step(
+      { what: `The HTTP port ${config.slack.port}`, check: 'Check PORT: is another process using it?' },
+      startOpsServer(routes, config.slack.port, listens && config.slack.mode === 'http'),
+    );
+    const redisStep: StartStep = {
+      what: `Redis at ${redactUrl(config.redisUrl)}`,
+      check: 'Check REDIS_URL, and that Redis is running and reachable from here.',
+    };
+    const connect = async (overrides?: typeof BULLMQ_CONNECTION) => {
+      const connection = await gate.step(
+        redisStep,
+        connectRedis(config.redisUrl, overrides ? { overrides } : {}),
+      );
+      connections.push(connection);
+      return connection;
+    };
+    const redis = await connect();
+    await gate.step(redisStep, checkEvictionPolicy(redis, logger));
+    // BullMQ wants connections that wait for Redis instead of failing commands.
+    const queueRedis = await connect(BULLMQ_CONNECTION);
+    const workerRedis = await connect(BULLMQ_CONNECTION);
+    readiness.redisConnected(() => redisAnswers(redis));
     const prefix = `${config.redisKeyPrefix}:`;
     // Slack's per-method rate tiers, one budget per method for every process on this Redis.
     const tiers = new SlackRateTiers({
@@ -100,6 +133,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       ...(options.slackTierLimits ? { limits: options.slackTierLimits } : {}),
     });
     const clientOptions: WebClientOptions = {
+      // Every Web API call gives up after SLACK_TIMEOUT_MS (each try): a silent Slack holds nothing for long.
+      timeout: config.slack.timeoutMs,
       retryConfig: options.slackRetryConfig ?? DEFAULT_RETRY,
       logger: slackLogger(logger, 'web-api'),
       fetch: tiers.fetch(redactingFetch(metrics.slackFetch())),
@@ -194,11 +229,38 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       backoffMs: config.jobs.backoffMs,
       lockMs: config.jobs.lockMs,
     };
-    const routes = opsRoutes({
-      ready: () => redisAnswers(redis),
-      metrics,
-      metricsToken: config.metricsToken,
-    });
+    // Slack's checks before any worker takes a job: a process that cannot reach Slack changes nobody.
+    const slackUrl = redactUrl(config.slack.apiUrl ?? 'https://slack.com/api/');
+    const identity = await gate.step(
+      {
+        what: `Slack (auth.test at ${slackUrl})`,
+        check:
+          'Check SLACK_API_URL (unset: https://slack.com/api/), any proxy or firewall between here and Slack, and https://slack-status.com.',
+      },
+      () => web.auth.test(),
+    );
+    readiness.slackChecked();
+    if (listens) {
+      const app = await createSlackApp({
+        ctx,
+        clientOptions,
+        identity,
+        onSocket: (open) => readiness.socketConnected(open),
+        onAnswered: (ms) => metrics.slackAnswered(ms),
+        ...(options.processBeforeResponse === undefined
+          ? {}
+          : { processBeforeResponse: options.processBeforeResponse }),
+      });
+      slack = app;
+      await gate.step(
+        {
+          what: 'Slack Socket Mode (apps.connections.open, then the WebSocket it names)',
+          check:
+            'Check SLACK_APP_TOKEN (connections:write), Socket Mode enabled for the app, and that outbound WebSocket (wss://) connections are allowed from here.',
+        },
+        () => app.start(),
+      );
+    }
     if (config.role !== 'listener') {
       const workers = [
         createWorker(workerDeps, workerOptions),
@@ -214,46 +276,37 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       metrics.watchWorker(workers[0] as RequestWorker, QUEUE_NAME);
       metrics.watchWorker(workers[1] as RequestWorker, ITEMS_QUEUE_NAME);
       closers.unshift(() => Promise.all(workers.map((w) => closeWithin(w, config.shutdownGraceMs, logger))));
-      const sweeper = await startSweeper(
-        { ...workerDeps, queue },
-        {
-          connection: workerRedis,
-          prefix: bullPrefix,
-          redis,
-          lockKey: new Keys(prefix).sweeperLock,
-          intervalMs: config.jobs.sweepIntervalMs,
-          graceMs: config.jobs.sweepGraceMs,
-          lockMs: config.jobs.lockMs,
-          pageSize: 100,
-          approverDms: config.approvals.notify === 'dm',
-          now,
-        },
+      const sweeper = await gate.step(redisStep, () =>
+        startSweeper(
+          { ...workerDeps, queue },
+          {
+            connection: workerRedis,
+            prefix: bullPrefix,
+            redis,
+            lockKey: new Keys(prefix).sweeperLock,
+            intervalMs: config.jobs.sweepIntervalMs,
+            graceMs: config.jobs.sweepGraceMs,
+            lockMs: config.jobs.lockMs,
+            pageSize: 100,
+            approverDms: config.approvals.notify === 'dm',
+            now,
+          },
+        ),
       );
       closers.unshift(() => sweeper.close());
     }
-    let port: number | undefined;
-    if (config.role === 'worker') {
-      // No Slack listener: check the bot token now (the listener's start does it otherwise).
-      await web.auth.test();
+    // A stop first stops taking Slack's requests: the socket, or (HTTP mode) the server itself.
+    const server = ops;
+    const listener = slack?.listener;
+    if (listener) {
+      server.serve(listener);
+      closers.unshift(() => server.close());
     } else {
-      const slack = await createSlackApp({
-        ctx,
-        clientOptions,
-        routes,
-        onAnswered: (ms) => metrics.slackAnswered(ms),
-        ...(options.processBeforeResponse === undefined
-          ? {}
-          : { processBeforeResponse: options.processBeforeResponse }),
-      });
-      ({ port } = await slack.start());
-      closers.unshift(() => slack.stop());
+      closers.push(() => server.close());
+      if (slack) closers.unshift(slack.stop);
     }
-    if (port === undefined) {
-      // Worker role or Socket Mode: nothing else listens on PORT, so health and metrics get it alone.
-      const ops: OpsServer = await startOpsServer(routes, config.slack.port);
-      closers.push(() => ops.close());
-      port = ops.port;
-    }
+    gate.done();
+    const { port } = server;
     logger.info(
       {
         role: config.role,
@@ -279,11 +332,24 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       },
     };
   } catch (err) {
-    for (const close of closers) await close().catch(() => undefined);
-    for (const r of [redis, queueRedis, workerRedis]) r.disconnect();
+    gate.done();
+    // Whatever opened: closed, each given a moment (a socket that never connected may never say closed).
+    const opened = [...(slack ? [slack.stop] : []), ...closers, ...(ops ? [ops.close] : [])];
+    for (const close of opened) await within(CLEANUP_MS, close());
+    for (const r of connections) r.disconnect();
     releaseSecrets();
     throw err;
   }
+}
+
+const CLEANUP_MS = 2000;
+
+function within(ms: number, work: Promise<unknown>): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([work.catch(() => undefined), late]).finally(() => clearTimeout(timer));
 }
 
 /** Lets running jobs finish for up to `graceMs`; then stops anyway (another worker takes them over). */

@@ -107,6 +107,11 @@ type Send = (config: Parameters<AxiosInstance['request']>[0]) => Promise<AxiosRe
 type Refused = { refused: CipherscaleFailure };
 /** Failures the budget answered itself, without a call: `budget` in the metrics, not a 429. */
 const REFUSED = new WeakSet<CipherscaleFailure>();
+
+/** True when this failure was answered here, before any request left for Cipherscale. */
+export function neverSent(failure: CipherscaleFailure): boolean {
+  return REFUSED.has(failure);
+}
 const refused = (failure: CipherscaleFailure): Refused => {
   REFUSED.add(failure);
   return { refused: failure };

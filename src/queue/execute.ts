@@ -4,7 +4,7 @@ import type { Action, ApprovalRequest, TargetSnapshot } from '../approvals/types
 import { TERMINAL_STATES } from '../approvals/types.js';
 import { staleFields } from '../approvals/validate.js';
 import type { Notifier, Result, Workflow } from '../approvals/workflow/index.js';
-import type { CipherscaleClient } from '../cipherscale/client.js';
+import { type CipherscaleClient, neverSent } from '../cipherscale/client.js';
 import { type CipherscaleFailure, describeFailure, isRetryable } from '../cipherscale/errors.js';
 import type { UpdateUser, User } from '../cipherscale/schemas.js';
 import type { Logger } from '../logger.js';
@@ -47,21 +47,23 @@ export async function executeRequest(
   const { workflow } = deps;
   // The start is the read: a refused transition answers the record as it is.
   const started = await workflow.start(requestId);
-  const request = started.request;
-  if (!request?.target) {
+  const record = started.request;
+  if (!record?.target) {
     deps.logger.warn({ requestId }, 'execute: no single request with this id (expired from Redis?)');
     return;
   }
   if (!started.ok) {
     // Finished before; only the outcome post may be missing (Slack failed last time).
-    if (TERMINAL_STATES.includes(request.state) && request.outcome && !request.outcomePosted)
-      await workflow.postOutcome(request);
+    if (TERMINAL_STATES.includes(record.state) && record.outcome && !record.outcomePosted)
+      await workflow.postOutcome(record);
     return;
   }
-  const spec: ChangeSpec = { action: request.action, target: request.target, changes: request.changes };
-  const log = deps.logger.child({ requestId, action: request.action, targetId: request.target.id });
+  const spec: ChangeSpec = { action: record.action, target: record.target, changes: record.changes };
+  const log = deps.logger.child({ requestId, action: record.action, targetId: record.target.id });
 
   const step = await perform(spec, deps.cipherscale);
+  // "N attempts" counts attempts that reached Cipherscale: one the call budget held back sent nothing.
+  const request = 'retry' in step && neverSent(step.retry) ? await uncount(record, deps) : record;
   if ('retry' in step) {
     const why = describeFailure(step.retry);
     if (attempt.attempt < attempt.maxAttempts) {
@@ -76,6 +78,12 @@ export async function executeRequest(
     return workflow.finish(request, gaveUp(step.retry));
   }
   return workflow.finish(request, step.final);
+}
+
+/** Takes back the attempt `start` counted; the record as it is now (as it was, if Redis refused). */
+async function uncount(request: ApprovalRequest, deps: ExecuteDeps): Promise<ApprovalRequest> {
+  const moved = await deps.store.transition(request.id, ['running'], 'running', { uncountAttempt: true });
+  return moved.ok ? moved.request : request;
 }
 
 async function showRunning(notifier: Notifier, request: ApprovalRequest, log: Logger): Promise<void> {

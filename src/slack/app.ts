@@ -1,9 +1,7 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
-import { WebClient, type WebClientOptions } from '@slack/web-api';
+import type { AuthTestResponse, WebClientOptions } from '@slack/web-api';
 import { currentLogContext, slackLogger, withLogContext } from '../logger.js';
-import type { OpsRoute } from '../ops.js';
+import type { RequestListener } from '../ops.js';
 import type { AppContext } from './context.js';
 import { registerActions } from './listeners/actions/index.js';
 import { registerCommands } from './listeners/commands/index.js';
@@ -12,13 +10,16 @@ import { answerFailures } from './listeners/guard.js';
 import { allowedTeams, onlyAllowedTeams } from './listeners/team-gate.js';
 import { registerViews } from './listeners/views/index.js';
 import { redactAnswers } from './outbound/redaction.js';
+import { quietRepeats } from './socket-log.js';
 
 export interface SlackAppDeps {
   ctx: AppContext;
   /** Told how long each HTTP request from Slack took to answer (the ack, as Slack waits for it). */
   onAnswered?: (ms: number) => void;
-  /** Health and metrics, served beside Slack's endpoint in HTTP mode (the runtime serves them in Socket Mode). */
-  routes: OpsRoute[];
+  /** auth.test's answer for the bot token, asked by the start (within its deadline). */
+  identity: AuthTestResponse;
+  /** Told when the Socket Mode connection opens (true) and drops (false). */
+  onSocket?: (open: boolean) => void;
   /** Wait for handlers before answering Slack (tests); production answers (acks) first. */
   processBeforeResponse?: boolean;
   clientOptions: WebClientOptions;
@@ -26,8 +27,10 @@ export interface SlackAppDeps {
 
 export interface SlackApp {
   app: App;
-  /** Starts listening; resolves with the bound HTTP port in HTTP mode (none in Socket Mode). */
-  start(): Promise<{ port: number | undefined }>;
+  /** HTTP mode: Slack's endpoint, for the runtime's one server on PORT. */
+  listener: RequestListener | undefined;
+  /** Socket Mode: opens the connection (resolves once Slack said hello). HTTP mode: nothing to do. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,13 +39,20 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
   const logger = slackLogger(deps.ctx.logger);
   const { clientOptions } = deps;
   let receiver: Receiver;
-  let server: () => Server | undefined;
+  let listener: RequestListener | undefined;
   if (config.slack.mode === 'socket') {
     const socket = new SocketModeReceiver({
       appToken: config.slack.appToken ?? '',
-      logger,
+      // An unreachable socket URL fails every 5 s: one line a minute says so, not twelve.
+      logger: quietRepeats(logger),
       installerOptions: { clientOptions },
     });
+    const { onSocket } = deps;
+    if (onSocket) {
+      socket.client.on('connected', () => onSocket(true));
+      for (const state of ['reconnecting', 'disconnecting', 'disconnected'])
+        socket.client.on(state, () => onSocket(false));
+    }
     // Bolt's stop() returns before the WebSocket has closed: wait for the close, so stop means stopped.
     const stopSocket = socket.stop.bind(socket);
     socket.stop = async () => {
@@ -51,13 +61,11 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
       await closed;
     };
     receiver = socket;
-    server = () => undefined;
   } else {
     const http = new HTTPReceiver({
       signingSecret: config.slack.signingSecret ?? '',
       endpoints: '/slack/events',
       processBeforeResponse: deps.processBeforeResponse ?? false,
-      customRoutes: deps.routes,
       logger,
       // Payloads no listener takes (unknown ids, view_closed…) get an empty 200 well inside Slack's 3 s.
       unhandledRequestTimeoutMillis: 2000,
@@ -91,10 +99,19 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
       return withLogContext('sl', {}, () => listen(req, res));
     };
     receiver = http;
-    server = () => (http as unknown as { server?: Server }).server;
+    // The runtime's server on PORT hands Slack's requests to Bolt: Bolt's own server is never started.
+    listener = (req, res) => {
+      try {
+        http.requestListener(req, res);
+      } catch {
+        // Bolt throws for a path it does not serve (its own server answers that 404 too).
+        if (!res.headersSent) res.writeHead(404);
+        res.end();
+      }
+    };
   }
-  // Verifies the bot token (a wrong token stops the start here) and names the installing team.
-  const identity = await new WebClient(config.slack.botToken, clientOptions).auth.test();
+  // The start checked the bot token (auth.test): it names the installing team.
+  const { identity } = deps;
   const teams = allowedTeams(identity.team_id || undefined, config.slack.allowedTeamIds);
   if (teams.size === 0) {
     deps.ctx.logger.warn(
@@ -130,14 +147,18 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
   registerViews(app, deps.ctx);
   await app.init();
 
+  let started = false;
   return {
     app,
+    listener,
     async start() {
-      if (config.slack.mode === 'socket') await app.start();
-      else await app.start(config.slack.port);
-      const address = server()?.address() as AddressInfo | null | undefined;
-      return { port: address?.port };
+      if (config.slack.mode !== 'socket') return;
+      started = true;
+      await app.start();
     },
-    stop: () => app.stop() as Promise<void>,
+    stop: async () => {
+      // HTTP mode: the runtime's server stops taking Slack's requests; only the socket is Bolt's to close.
+      if (started) await (app.stop() as Promise<void>);
+    },
   };
 }

@@ -66,7 +66,7 @@ describe('roles', () => {
     const w = worker ?? (await startHarness({ slack, cipher, keyPrefix, env: { ROLE: 'worker' } }));
     worker = w;
     expect((await w.get('/healthz')).status).toBe(200);
-    expect((await w.get('/readyz')).json()).toEqual({ ok: true, redis: 'up' });
+    expect((await w.get('/readyz')).json()).toEqual({ ok: true, redis: 'up', slack: 'up' });
     expect((await w.get('/metrics')).text).toContain('cipher_user_queue_jobs');
     expect(
       (await w.post('payload=%7B%7D', { 'content-type': 'application/x-www-form-urlencoded' })).status,

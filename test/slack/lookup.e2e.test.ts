@@ -186,7 +186,7 @@ describe('health', () => {
     expect((await h.get('/healthz')).status).toBe(200);
     const ready = await h.get('/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.json()).toEqual({ ok: true, redis: 'up' });
+    expect(ready.json()).toEqual({ ok: true, redis: 'up', slack: 'up' });
   });
 });
 

@@ -353,7 +353,7 @@ export class RequestStore {
     id: string,
     from: readonly RequestState[],
     to: RequestState,
-    patch: { outcome?: Outcome; incrementAttempts?: boolean } = {},
+    patch: { outcome?: Outcome; incrementAttempts?: boolean; uncountAttempt?: boolean } = {},
   ): Promise<TransitionResult> {
     // Only approve() enters or leaves 'pending' with its checks; nothing goes back to it.
     if (to === 'pending') throw new RangeError("transition() cannot move a request to 'pending'");
@@ -361,7 +361,7 @@ export class RequestStore {
     const outcome = patch.outcome ? JSON.stringify(outcomeSchema.parse(patch.outcome)) : '';
     const [result, record] = await this.run(SCRIPTS.transition, id, [
       to,
-      patch.incrementAttempts ? '1' : '0',
+      patch.incrementAttempts ? '1' : patch.uncountAttempt ? '-1' : '0',
       outcome,
       ...from,
     ]);

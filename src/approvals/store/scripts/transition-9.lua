@@ -17,7 +17,7 @@ if not allowed then return {'refused', all()} end
 local to = ARGV[3]
 redis.call('HSET', key, 'state', to)
 if ARGV[5] ~= '' then redis.call('HSET', key, 'outcome', ARGV[5]) end
-if ARGV[4] == '1' then redis.call('HINCRBY', key, 'attempts', 1) end
+if ARGV[4] == '1' or ARGV[4] == '-1' then redis.call('HINCRBY', key, 'attempts', tonumber(ARGV[4])) end
 if terminal[to] then
   finish(to)
   if (to == 'succeeded' or to == 'failed') and h[2] ~= '1' then
