@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { blockKitProblems, type Surface } from '../../helpers/block-kit.js';
 import { Waiters } from '../waiters.js';
 import { Conversations } from './conversations.js';
-import { chooseLatency, delayOf, type Latency } from './latency.js';
+import { chooseLatency, delayOf, LATENCY_ENV, type Latency } from './latency.js';
 
 // A local stand-in for the Slack Web API methods the app calls, and response_urls. Answers mirror the shapes in
 // ../shared/slack/web-api and ../shared/slack/errors (ok:false bodies, [ERROR] … [json-pointer:…] messages).
@@ -139,7 +139,7 @@ export class FakeSlack {
     this.botId = options.botId ?? 'BBOT00001';
     // The team of the real payloads in ../shared/slack (T111), which the test requests are built from.
     this.teamId = options.teamId ?? 'T111';
-    this.delay = delayOf(chooseLatency(options.latencyMs));
+    this.delay = delayOf(chooseLatency(options.latencyMs, process.env[LATENCY_ENV]));
     this.addGate(async () => {
       await this.delay();
       return undefined;
