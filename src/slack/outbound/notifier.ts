@@ -9,6 +9,8 @@ import { slackFailure } from './approver-messenger.js';
 import type { HomeRefreshQueue } from './home/refresh-queue.js';
 
 const MAX_RENDERS = 3;
+/** A render waits this long at most for the one before it (a Slack that never answers holds no queue). */
+const MAX_WAIT_FOR_TURN_MS = 10_000;
 
 /**
  * Keeps a request's message in step with its stored state, notes each transition in its thread, and
@@ -45,7 +47,7 @@ export class SlackNotifier implements Notifier {
     this.queues.set(requestId, queue);
     queue.waiting += 1;
     queue.inside += 1;
-    const turn = queue.tail.then(() => {
+    const turn = settledOrLate(queue.tail, MAX_WAIT_FOR_TURN_MS).then(() => {
       queue.waiting -= 1;
       return run();
     });
@@ -71,7 +73,7 @@ export class SlackNotifier implements Notifier {
     for (let render = 0; render < MAX_RENDERS; render++) {
       await this.client.chat.update({ channel: channelId, ts: messageTs, ...approvalMessage(request) });
       // A final state is the message's last: nothing can move it on (an older render in another process
-      // re-checks after its own update and renders this one). A render waiting in this process re-reads.
+      // re-checks after its own update and renders this one). One waiting in this process renders after.
       if (TERMINAL_STATES.includes(request.state) || this.nextInLine(request.id)) break;
       const latest = await this.store.get(request.id);
       if (!latest || latest.version <= request.version) break;
@@ -91,4 +93,22 @@ export class SlackNotifier implements Notifier {
       });
     }
   }
+}
+
+/** Resolves when `previous` settles or after `ms`, whichever comes first. */
+function settledOrLate(previous: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    previous.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
 }

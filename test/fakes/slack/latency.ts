@@ -20,7 +20,8 @@ export function parseLatency(text: string): Latency {
   return [min, max];
 }
 
-export function chooseLatency(option: Latency | undefined, env = process.env[LATENCY_ENV]): Latency {
+/** `env`: the value of FAKE_SLACK_LATENCY_MS (passed in, so that a test can give none). */
+export function chooseLatency(option: Latency | undefined, env: string | undefined): Latency {
   if (option !== undefined) return option;
   return env !== undefined && env.trim() !== '' ? parseLatency(env) : DEFAULT_LATENCY;
 }

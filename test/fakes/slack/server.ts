@@ -10,9 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { blockKitProblems, type Surface } from '../../helpers/block-kit.js';
 import { Waiters } from '../waiters.js';
 import { Conversations } from './conversations.js';
-import { chooseLatency, delayOf, type Latency } from './latency.js';
-import { submissionEffect, Triggers } from './views.js';
+import { chooseLatency, delayOf, LATENCY_ENV, type Latency } from './latency.js';
 import { SlackTiers, type TierOptions } from './tiers.js';
+import { submissionEffect, Triggers } from './views.js';
 
 // A local stand-in for the Slack Web API methods the app calls, and response_urls. Answers mirror the shapes in
 // ../shared/slack/web-api and ../shared/slack/errors (ok:false bodies, [ERROR] … [json-pointer:…] messages).
@@ -146,7 +146,7 @@ export class FakeSlack {
     this.botId = options.botId ?? 'BBOT00001';
     // The team of the real payloads in ../shared/slack (T111), which the test requests are built from.
     this.teamId = options.teamId ?? 'T111';
-    const latency = chooseLatency(options.latencyMs);
+    const latency = chooseLatency(options.latencyMs, process.env[LATENCY_ENV]);
     this.delay = delayOf(latency);
     // No latency, no gate: a call is then answered in the same turn it is recorded (as before).
     if (latency !== 0) {

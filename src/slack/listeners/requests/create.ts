@@ -31,7 +31,9 @@ export async function createRequest(
 ): Promise<void> {
   const tell = (text: string) => notifyRequester(client, draft, text);
   // A modal opened in a DM before this check existed (drafts carry no channel name: D… only here).
-  const inDm = draft.channelId.startsWith('D') && conversationRefusal({ channelId: draft.channelId }, ctx.config.approvals);
+  const inDm =
+    draft.channelId.startsWith('D') &&
+    conversationRefusal({ channelId: draft.channelId }, ctx.config.approvals);
   if (inDm) return void (await tell(inDm));
   const permission = await ctx.policy.mayRequest(draft.requesterId, draft.channelId).catch(() => undefined);
   if (!permission?.ok) {
