@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
 import type { SlackCall } from '../fakes/slack/server.js';
-import { click, makeRequest, mark, viewShown } from '../helpers/flows.js';
+import { approvalPosted, click, makeRequest, mark, submit, viewShown } from '../helpers/flows.js';
 import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
 import { makeUsers } from '../helpers/make-users.js';
 import { until } from '../helpers/poll.js';
@@ -149,6 +149,42 @@ describe('a modal closed while it loads', () => {
       expect((await h.runtime.ctx.store.get(posted.requestId))?.state).toBe('pending');
     } finally {
       h.slack.releaseAnswers('usergroups.users.list');
+    }
+  });
+
+  it('a Show all list closed before its first page arrives: nobody told, the request unchanged', async () => {
+    const users = newUsers(3);
+    const start = mark(h);
+    await h.command(`deactivate ${users.map((u) => u.id).join(' ')} -- offboarding`);
+    const review = await viewShown(h, CALLBACK_IDS.bulkReview, start);
+    expect((await submit(h, review, {})).text).toBe('');
+    const posted = await approvalPosted(h, start);
+    // The first page is slow to arrive; the approver closes the Loading modal meanwhile.
+    const undo = h.slack.delayAnswers(
+      (c) =>
+        c.method === 'views.update' &&
+        (c.args.view as { callback_id?: string }).callback_id === CALLBACK_IDS.batchList,
+      500,
+    );
+    try {
+      const since = h.slack.calls.length;
+      const logsBefore = h.logs.length;
+      const clicked = click(h, {
+        actionId: ACTION_IDS.batchShowAll,
+        value: posted.requestId,
+        userId: A,
+        channel: posted.channel,
+        ts: posted.ts,
+      });
+      const viewId = await openedViewId(since);
+      await h.closeModal(viewId, A);
+      await closedLogged(viewId, since);
+      expect((await clicked).status).toBe(200);
+      expect(toldAnyone(since)).toEqual([]);
+      expect(errorsLogged(logsBefore)).toEqual([]);
+      expect((await h.runtime.ctx.store.get(posted.requestId))?.state).toBe('pending');
+    } finally {
+      undo();
     }
   });
 });
