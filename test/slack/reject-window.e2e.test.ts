@@ -40,11 +40,14 @@ const clickReject = (posted: PostedRequest, userId: string) =>
 
 /** The modal a click opened: its id, once views.open was answered. */
 async function openedModal(since: number): Promise<string> {
-  const [open] = await h.slack.waitFor(
-    (c) => c.method === 'views.open' && h.slack.calls.indexOf(c) >= since && !!c.response,
+  const [open] = await h.slack.waitFor((c) => c.method === 'views.open' && h.slack.calls.indexOf(c) >= since);
+  const answered = await until(
+    'views.open to be answered',
+    async () => open?.response,
+    (r) => r !== undefined,
   );
-  expect(open?.response?.ok, `views.open answered ${JSON.stringify(open?.response)}`).toBe(true);
-  return String((open?.response?.view as { id?: string } | undefined)?.id);
+  expect(answered?.ok, `views.open answered ${JSON.stringify(answered)}`).toBe(true);
+  return String((answered?.view as { id?: string } | undefined)?.id);
 }
 
 let users = 0;
@@ -118,9 +121,14 @@ describe('Reject opens its modal within the trigger’s 3 seconds', () => {
       trigger_id: late,
     });
     const [open] = await h.slack.waitFor(
-      (c) => c.method === 'views.open' && h.slack.calls.indexOf(c) >= since && !!c.response,
+      (c) => c.method === 'views.open' && h.slack.calls.indexOf(c) >= since,
     );
-    expect(open?.response).toMatchObject({ ok: false, error: 'expired_trigger_id' });
+    const answered = await until(
+      'views.open to be answered',
+      async () => open?.response,
+      (r) => r !== undefined,
+    );
+    expect(answered).toMatchObject({ ok: false, error: 'expired_trigger_id' });
     expect(await stateOf(posted)).toBe('pending');
   });
 });

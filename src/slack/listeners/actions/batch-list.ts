@@ -7,6 +7,7 @@ import { CALLBACK_IDS } from '../../../blocks/ids.js';
 import { loadingModal, noticeModal } from '../../../blocks/modals.js';
 import { bindRequestId } from '../../../logger.js';
 import type { AppContext } from '../../context.js';
+import { openScreen } from '../requests/modal-screen.js';
 import { type Refusal, refusalText } from '../requests/refusals.js';
 import { metadata } from '../views/values.js';
 import { requestFor } from './decide.js';
@@ -21,14 +22,10 @@ const NOT_BATCH = ':information_source: This request acts on one user; its messa
 export function showAll(ctx: AppContext) {
   return async (args: Args): Promise<void> => {
     await args.ack();
-    const opened = await args.client.views.open({
-      trigger_id: args.body.trigger_id,
-      view: loadingModal(TITLE),
-    });
-    const viewId = opened.view?.id;
-    if (!viewId) return;
-    const view = await listView(ctx, args.body.user.id, await requestFor(args, ctx), 1);
-    await args.client.views.update({ view_id: viewId, view });
+    const screen = await openScreen(args.client, args.body.trigger_id, loadingModal(TITLE), ctx.logger);
+    if (!screen) return;
+    // A modal closed meanwhile is left alone (logged); nobody is told.
+    await screen.show(await listView(ctx, args.body.user.id, await requestFor(args, ctx), 1));
   };
 }
 
