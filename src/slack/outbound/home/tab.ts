@@ -1,4 +1,4 @@
-import type { WebClient } from '@slack/web-api';
+import { ErrorCode, type WebClient } from '@slack/web-api';
 import { requestsConcerning } from '../../../approvals/concerns.js';
 import type { Policy } from '../../../approvals/policy.js';
 import type { RequestStore } from '../../../approvals/store/store.js';
@@ -161,7 +161,7 @@ export class HomeTab {
     open: readonly ApprovalRequest[],
     recent: readonly ApprovalRequest[],
     slot: SlotWait,
-  ): Promise<{ retryAfterMs: number; approver: boolean } | undefined> {
+  ): Promise<{ retryAfterMs: number; approver: boolean | undefined } | undefined> {
     try {
       const approver = knownApprover ?? (await this.isApprover(userId));
       const concerning = requestsConcerning(open, userId, approver);
@@ -190,6 +190,9 @@ export class HomeTab {
       // No room in the tier: published later, from what Redis holds then.
       return sent.ok ? undefined : { retryAfterMs: sent.retryAfterMs, approver };
     } catch (err) {
+      // Slack said 429 past the client's retries: put off like a full tier, never dropped.
+      const retryAfterMs = rateLimitedFor(err);
+      if (retryAfterMs !== undefined) return { retryAfterMs, approver: knownApprover };
       this.deps.logger.warn({ userId, error: slackError(err) }, 'App Home not published');
       return undefined;
     }
@@ -218,6 +221,15 @@ export class HomeTab {
     }
     return link;
   }
+}
+
+/** How long Slack asked to wait, when `err` is its 429 (rejected at once, or still there after the retries). */
+function rateLimitedFor(err: unknown): number | undefined {
+  const { code, retryAfter, original } = err as { code?: unknown; retryAfter?: unknown; original?: unknown };
+  if (code === ErrorCode.RateLimitedError) return (typeof retryAfter === 'number' ? retryAfter : 1) * 1000;
+  const message = original instanceof Error ? original.message : '';
+  const seconds = /A rate limit was exceeded .*retry-after: (\d+)/.exec(message)?.[1];
+  return seconds === undefined ? undefined : Number(seconds) * 1000;
 }
 
 /** Slack's error code, else the client's: never a message that could carry a token or a payload. */
