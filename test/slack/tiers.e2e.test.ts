@@ -187,6 +187,23 @@ describe("Slack's rate tiers", () => {
     }
   }, 60_000);
 
+  it('a 429 Slack sends anyway on a Home publish is honoured and the Home published later, not lost', async () => {
+    const h = await harness();
+    const [viewer = ''] = viewerIds(1, 'LATE');
+    slack.failNext('views.publish', { status: 429, retryAfterSec: 1 });
+    await openHome(h, viewer);
+    const refusedAt = slack.callsTo('views.publish')[0]?.at ?? 0;
+    await until(
+      'the Home to be published after the 429',
+      async () => publishesTo(viewer),
+      (calls) => calls.length > 0,
+      10_000,
+    );
+    expect(homeText(viewer)).toContain('You have no open requests.');
+    expect((publishesTo(viewer)[0]?.at ?? 0) - refusedAt).toBeGreaterThanOrEqual(900);
+    expect(h.logs.join('\n')).not.toContain('App Home not published');
+  }, 30_000);
+
   it('two processes on one Redis keep one views.publish budget: 120 Homes opened at once, each published, none refused', async () => {
     const prefix = `test-${randomBytes(6).toString('hex')}`;
     const one = await harness({ keyPrefix: prefix });

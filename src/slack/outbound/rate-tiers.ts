@@ -85,7 +85,12 @@ export class SlackRateTiers {
     const slot = await this.take(method, options.channel, priority, maxWaitMs);
     if (slot && !slot.ok) return slot;
     const prepaid: Prepaid = { method, release: slot?.release };
-    return { ok: true, value: await this.prepaid.run(prepaid, call) };
+    try {
+      return { ok: true, value: await this.prepaid.run(prepaid, call) };
+    } finally {
+      // The request never reached fetch in this context (a client queue paused by a 429): free the slot.
+      void prepaid.release?.();
+    }
   }
 
   /** A Web API fetch that takes its method's slot first (or spends the one `tryCall` took). */
@@ -114,7 +119,10 @@ export class SlackRateTiers {
     };
   }
 
-  /** Undefined when the method has no tier kept (nothing to wait for). */
+  /**
+   * Undefined when there is nothing to wait for: the method has no tier kept, or Redis cannot be asked (the
+   * call goes out: Slack's own 429 still holds it back, and a user is still told what happened).
+   */
   private async take(
     name: string,
     channel: string | undefined,
@@ -122,7 +130,15 @@ export class SlackRateTiers {
     maxWaitMs: number,
   ): Promise<Taken | undefined> {
     const budget = this.budget(name, channel);
-    return budget?.take(priority, maxWaitMs);
+    try {
+      return await budget?.take(priority, maxWaitMs);
+    } catch (err) {
+      this.options.logger.debug(
+        { method: name, err: { name: (err as Error).name, message: (err as Error).message } },
+        'Slack rate tier not checked (Redis): call sent',
+      );
+      return undefined;
+    }
   }
 
   /** Slack sent a 429 all the same: every process holds that method back for Retry-After. */

@@ -1,9 +1,10 @@
-import type { WebClient } from '@slack/web-api';
+import { ErrorCode, type WebClient } from '@slack/web-api';
 import { requestsConcerning } from '../../../approvals/concerns.js';
 import type { Policy } from '../../../approvals/policy.js';
 import type { RequestStore } from '../../../approvals/store/store.js';
 import type { ApprovalRequest } from '../../../approvals/types.js';
 import { HOME_LIST_SHOWN, HOME_RECENT_SHOWN, type HomeList, homeView } from '../../../blocks/home.js';
+import type { Priority } from '../../../cipherscale/budget.js';
 import type { Logger } from '../../../logger.js';
 import { permalink } from '../permalink.js';
 import type { SlackRateTiers } from '../rate-tiers.js';
@@ -42,10 +43,14 @@ const RECENT_SCANNED = 50;
 const REFRESHED_MAX = 50;
 const PARALLEL_PUBLISHES = 5;
 const LINKS_CACHED = 500;
-/** How long a refresh's publish waits for a views.publish slot before it is put off. */
-const REFRESH_SLOT_WAIT_MS = 1000;
-/** How long the publish of a Home its viewer just opened waits for a slot. */
-const OPENED_SLOT_WAIT_MS = 3000;
+/** How long a publish waits for a views.publish slot before it is put off, and its place in line. */
+interface SlotWait {
+  waitMs: number;
+  priority: Priority;
+}
+const REFRESH_SLOT: SlotWait = { waitMs: 1000, priority: 'bulk' };
+/** A Home its viewer just opened goes before refreshes. */
+const OPENED_SLOT: SlotWait = { waitMs: 3000, priority: 'interactive' };
 
 /** Builds and publishes each user's App Home from what Redis holds now. */
 export class HomeTab {
@@ -66,7 +71,7 @@ export class HomeTab {
   /** `userId` opened the Home tab: remember them for later refreshes, and show them their Home. */
   async opened(userId: string): Promise<void> {
     await this.deps.viewers.opened(userId, this.now());
-    await this.publish(new Map([[userId, undefined]]), OPENED_SLOT_WAIT_MS);
+    await this.publish(new Map([[userId, undefined]]), OPENED_SLOT);
   }
 
   /**
@@ -99,7 +104,7 @@ export class HomeTab {
   /** Publishes each user's Home from one reading of the requests; a failed publish is logged, not thrown. */
   async publish(
     users: ReadonlyMap<string, boolean | undefined>,
-    slotWaitMs = REFRESH_SLOT_WAIT_MS,
+    slot: SlotWait = REFRESH_SLOT,
   ): Promise<void> {
     if (users.size === 0) return;
     const generation = await this.deps.viewers.nextGeneration();
@@ -118,9 +123,7 @@ export class HomeTab {
       const results = await Promise.all(
         entries
           .slice(i, i + PARALLEL_PUBLISHES)
-          .map(([userId, approver]) =>
-            this.publishOne(userId, approver, generation, open, recent, slotWaitMs),
-          ),
+          .map(([userId, approver]) => this.publishOne(userId, approver, generation, open, recent, slot)),
       );
       for (const [j, result] of results.entries()) {
         const entry = entries[i + j];
@@ -157,8 +160,8 @@ export class HomeTab {
     generation: number,
     open: readonly ApprovalRequest[],
     recent: readonly ApprovalRequest[],
-    slotWaitMs: number,
-  ): Promise<{ retryAfterMs: number; approver: boolean } | undefined> {
+    slot: SlotWait,
+  ): Promise<{ retryAfterMs: number; approver: boolean | undefined } | undefined> {
     try {
       const approver = knownApprover ?? (await this.isApprover(userId));
       const concerning = requestsConcerning(open, userId, approver);
@@ -180,10 +183,16 @@ export class HomeTab {
         await send();
         return undefined;
       }
-      const sent = await this.deps.tiers.tryCall('views.publish', send, { maxWaitMs: slotWaitMs });
+      const sent = await this.deps.tiers.tryCall('views.publish', send, {
+        maxWaitMs: slot.waitMs,
+        priority: slot.priority,
+      });
       // No room in the tier: published later, from what Redis holds then.
       return sent.ok ? undefined : { retryAfterMs: sent.retryAfterMs, approver };
     } catch (err) {
+      // Slack said 429 past the client's retries: put off like a full tier, never dropped.
+      const retryAfterMs = rateLimitedFor(err);
+      if (retryAfterMs !== undefined) return { retryAfterMs, approver: knownApprover };
       this.deps.logger.warn({ userId, error: slackError(err) }, 'App Home not published');
       return undefined;
     }
@@ -212,6 +221,15 @@ export class HomeTab {
     }
     return link;
   }
+}
+
+/** How long Slack asked to wait, when `err` is its 429 (rejected at once, or still there after the retries). */
+function rateLimitedFor(err: unknown): number | undefined {
+  const { code, retryAfter, original } = err as { code?: unknown; retryAfter?: unknown; original?: unknown };
+  if (code === ErrorCode.RateLimitedError) return (typeof retryAfter === 'number' ? retryAfter : 1) * 1000;
+  const message = original instanceof Error ? original.message : '';
+  const seconds = /A rate limit was exceeded .*retry-after: (\d+)/.exec(message)?.[1];
+  return seconds === undefined ? undefined : Number(seconds) * 1000;
 }
 
 /** Slack's error code, else the client's: never a message that could carry a token or a payload. */
