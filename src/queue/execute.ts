@@ -37,7 +37,7 @@ export interface ChangeSpec {
 /**
  * Runs one approved request. Idempotent: safe to run again after a crash or a stall, because the
  * state in Redis says what already happened and the user is re-read before acting. Nothing waits on
- * Slack before the API call: "running" is rendered only when an attempt ends with a retry.
+ * Slack, before or between API calls: "running" is rendered, unawaited, when an attempt ends with a retry.
  */
 export async function executeRequest(
   requestId: string,
@@ -68,8 +68,10 @@ export async function executeRequest(
     const why = describeFailure(step.retry);
     if (attempt.attempt < attempt.maxAttempts) {
       log.warn({ attempt: attempt.attempt, outcome: step.retry.kind }, 'execute: will retry');
-      // Still running while it waits for the next attempt: now the message says so.
-      if (request.attempts === 1) await showRunning(deps.notifier, request, log);
+      // Still running while it waits for the next attempt: now the message says so. Not awaited: a slow
+      // Slack never holds back the next Cipherscale call (the notifier renders one state at a time and
+      // re-reads after each update, so a late "running" is followed by whatever came after it).
+      if (request.attempts === 1) void showRunning(deps.notifier, request, log);
       throw new RetryableJobError(
         why,
         step.retry.kind === 'rate_limited' ? step.retry.retryAfterMs : undefined,

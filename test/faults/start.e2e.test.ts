@@ -129,7 +129,8 @@ async function exitedWithin(app: SpawnedApp, ms: number): Promise<number | null>
 
 /** An approved deactivation of Alice whose job waits in Redis: queued by a listener-only process, now stopped. */
 async function approvedJobWaiting(): Promise<PostedRequest> {
-  const listener = await startAppProcess(env({ ROLE: 'listener' }));
+  // Its Slack answers: a roomy timeout, so a loaded machine does not time out (and retry) views.open.
+  const listener = await startAppProcess(env({ ROLE: 'listener', SLACK_TIMEOUT_MS: '10000' }));
   spawned.push(listener);
   const d = slackDriver({ baseUrl: listener.baseUrl, signingSecret, slack, cipher });
   const posted = await makeRequest(d, 'deactivate', SEED_IDS.alice);

@@ -41,4 +41,32 @@ describe('attempts', () => {
     });
     expect(visibleText(card?.args.blocks)).toContain('1 attempt');
   }, 30_000);
+
+  it('a retry is not held back by a slow Slack: the second Cipherscale call goes out while "running" is still being shown', async () => {
+    const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
+    // The failed attempt is answered late, so Slack is held before the app shows "running".
+    h.cipher.script([{ status: 503, latencyMs: 400 }], { operation: 'deactivateUser' });
+    await approveBy(h, posted, A);
+    await h.cipher.waitForCalls((c) => c.operation === 'deactivateUser');
+    // From now on Slack takes every chat.update and answers none of them.
+    h.slack.holdAnswers('chat.update');
+    const [, second] = await h.cipher.waitForCalls((c) => c.operation === 'deactivateUser', {
+      count: 2,
+      timeoutMs: 5000,
+    });
+    expect(second).toBeDefined();
+    h.slack.releaseAnswers('chat.update');
+    const [card] = await h.slack.waitFor(
+      (c) =>
+        c.method === 'chat.update' && c.args.ts === posted.ts && /Succeeded/.test(visibleText(c.args.blocks)),
+      { timeoutMs: 15_000 },
+    );
+    expect(visibleText(card?.args.blocks)).toContain('2 attempts');
+    // The message ends on the outcome, whatever order Slack took the two renders in.
+    const last = h.slack
+      .callsTo('chat.update')
+      .filter((c) => c.args.ts === posted.ts)
+      .at(-1);
+    expect(visibleText(last?.args.blocks)).toContain('Succeeded');
+  }, 30_000);
 });
