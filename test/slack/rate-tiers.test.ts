@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, type Logger, LogLevel, WebClient } from '@slack/web-api';
+import { ErrorCode, WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { Keys } from '../../src/keys.js';
@@ -7,19 +7,12 @@ import { createLogger } from '../../src/logger.js';
 import { SlackRateTiers } from '../../src/slack/outbound/rate-tiers.js';
 import { FakeSlack } from '../fakes/slack/server.js';
 import { until } from '../helpers/poll.js';
+import { quietSlackLogger } from '../helpers/quiet-slack-logger.js';
 
 // The app's side of Slack's rate tiers, against the fake's: two SlackRateTiers on one Redis prefix stand
 // for two processes. Limits scaled alike: the fake allows 6 views.publish per window, the app keeps 5.
 const WINDOW_MS = 1500;
-const quiet: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  setLevel: () => {},
-  getLevel: () => LogLevel.ERROR,
-  setName: () => {},
-};
+const quiet = quietSlackLogger;
 const home = { type: 'home' as const, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'hi' } }] };
 
 let redis: Redis;

@@ -1,18 +1,11 @@
-import { ErrorCode, type Logger, LogLevel, WebClient, type WebClientOptions } from '@slack/web-api';
+import { ErrorCode, WebClient, type WebClientOptions } from '@slack/web-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { until } from '../../helpers/poll.js';
+import { quietSlackLogger } from '../../helpers/quiet-slack-logger.js';
 import { chooseLatency, DEFAULT_LATENCY, parseLatency } from './latency.js';
 import { FakeSlack } from './server.js';
 
-const quiet: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  setLevel: () => {},
-  getLevel: () => LogLevel.ERROR,
-  setName: () => {},
-};
+const quiet = quietSlackLogger;
 
 const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
 const modal = (title: string) => ({

@@ -1,17 +1,10 @@
-import { ErrorCode, type Logger, LogLevel, WebClient } from '@slack/web-api';
+import { ErrorCode, WebClient } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
+import { quietSlackLogger } from '../../helpers/quiet-slack-logger.js';
 import { FakeSlack } from './server.js';
 import { SLACK_TIERS } from './tiers.js';
 
-const quiet: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  setLevel: () => {},
-  getLevel: () => LogLevel.ERROR,
-  setName: () => {},
-};
+const quiet = quietSlackLogger;
 
 let fake: FakeSlack | undefined;
 afterEach(async () => {
