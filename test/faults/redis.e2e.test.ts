@@ -128,7 +128,7 @@ describe('Redis lost while running', () => {
       // Its Slack tier slot waits for Redis's 1-s command timeout, then goes out anyway: well inside 3 s.
       expect((open?.at ?? Number.POSITIVE_INFINITY) - sent).toBeLessThan(2500);
       await clicked;
-      const viewId = String((open?.response?.view as { id?: string }).id);
+      const viewId = String((open?.response?.view as { id?: string } | undefined)?.id);
       await until(
         'the modal to say Redis is unavailable',
         async () => modalText(viewId),
