@@ -26,6 +26,8 @@ export interface SweepDeps {
   reporter: BatchReporter;
   cipherscale: CipherscaleClient;
   logger: Logger;
+  /** App Home changes (or Homes a rate tier put off) recorded by a process that died before adding their job. */
+  homes?: { ensureScheduled(): Promise<number | undefined> };
 }
 
 export interface SweepOptions {
@@ -39,7 +41,7 @@ export interface SweepOptions {
 }
 
 export type SweepReport = Record<
-  'queued' | 'requeued' | 'failed' | 'expired' | 'restored' | 'posted',
+  'queued' | 'requeued' | 'failed' | 'expired' | 'restored' | 'posted' | 'homes',
   string[]
 >;
 
@@ -51,7 +53,15 @@ const LIVE = new Set(['active', 'waiting', 'waiting-children', 'delayed', 'prior
 
 /** One pass: approved without a job, working without a live job, pending past expiry or without its jobs, unposted outcomes. */
 export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
-  const report: SweepReport = { queued: [], requeued: [], failed: [], expired: [], restored: [], posted: [] };
+  const report: SweepReport = {
+    queued: [],
+    requeued: [],
+    failed: [],
+    expired: [],
+    restored: [],
+    posted: [],
+    homes: [],
+  };
   const each = async (ids: string[], fix: (id: string) => Promise<void>) => {
     for (const id of ids) {
       try {
@@ -72,6 +82,11 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     if (await deps.workflow.expire(id, SWEEPER)) report.expired.push(id);
   });
   await each(await due('unposted'), (id) => unposted(id, deps, report));
+  await each(deps.homes ? ['home'] : [], async () => {
+    // Idempotent: the generation's job, if it is still waiting, is kept as it is.
+    const generation = await deps.homes?.ensureScheduled();
+    if (generation !== undefined) report.homes.push(`generation ${generation}`);
+  });
   return report;
 }
 

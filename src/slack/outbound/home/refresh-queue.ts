@@ -87,6 +87,27 @@ export class HomeRefreshQueue {
     await this.options.producer.refreshHomes(generation, Math.max(this.windowMs, retryAfterMs));
   }
 
+  /**
+   * The sweeper's check: changes or put-off Homes waiting in Redis get their generation's job (added again
+   * if the process that recorded them died first; BullMQ keeps a job that already exists). The generation
+   * scheduled, or undefined when nothing waits.
+   */
+  async ensureScheduled(): Promise<number | undefined> {
+    const results = await this.options.redis
+      .pipeline()
+      .hlen(this.dirtyKey)
+      .hlen(this.options.keys.homeDeferred)
+      .get(this.generationKey)
+      .exec();
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+    const waiting = Number(results?.[0]?.[1] ?? 0) + Number(results?.[1]?.[1] ?? 0);
+    if (waiting === 0) return undefined;
+    const generation = Number(results?.[2]?.[1] ?? 0);
+    await this.options.producer.refreshHomes(generation, this.windowMs);
+    return generation;
+  }
+
   private async record(requestId: string, scope: HomeChange['scope']): Promise<void> {
     // In order, not in a transaction: the generation is read after the change is in, so a take that
     // lands between the two has the change already and the job named here merely finds nothing.
