@@ -192,6 +192,12 @@ describe('a 200-user bulk deactivation', () => {
       ts: posted.ts,
     });
     const retryReview = await viewShown(h, CALLBACK_IDS.bulkReview, start);
+    // Opened with the trigger first (a Loading modal, before any Redis read), then filled in: the review is
+    // an update of that same modal, never a views.open that waited for the checks.
+    const opens = h.slack.calls.slice(start.index).filter((c) => c.method === 'views.open');
+    expect(opens).toHaveLength(1);
+    expect(opens[0]?.args.view).toMatchObject({ callback_id: 'notice' });
+    expect(retryReview.id).toBe((opens[0]?.response?.view as { id?: string } | undefined)?.id);
     const retryShown = visibleText(retryReview.view.blocks);
     expect(retryShown).toContain('5 users');
     for (const id of refused) expect(retryShown).toContain(id);
