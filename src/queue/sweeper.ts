@@ -74,6 +74,12 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
       }
     }
   };
+  // First, as it is one cheap read: however many requests the pages below hold, Homes are not kept waiting.
+  await each(deps.homes ? ['home'] : [], async () => {
+    // Idempotent: the generation's job, if it is still waiting, is kept as it is.
+    const generation = await deps.homes?.ensureScheduled();
+    if (generation !== undefined) report.homes.push(`generation ${generation}`);
+  });
   const due = (index: SweepIndex) => deps.store.sweepDue(index, options.graceMs, options.pageSize);
   await each(await due('working'), (id) => working(id, deps, report));
   await each(await due('fresh'), (id) => fresh(id, deps, options, report));
@@ -82,11 +88,6 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     if (await deps.workflow.expire(id, SWEEPER)) report.expired.push(id);
   });
   await each(await due('unposted'), (id) => unposted(id, deps, report));
-  await each(deps.homes ? ['home'] : [], async () => {
-    // Idempotent: the generation's job, if it is still waiting, is kept as it is.
-    const generation = await deps.homes?.ensureScheduled();
-    if (generation !== undefined) report.homes.push(`generation ${generation}`);
-  });
   return report;
 }
 

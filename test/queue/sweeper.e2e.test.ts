@@ -3,7 +3,6 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { RequestStore } from '../../src/approvals/store/store.js';
 import { CALLBACK_IDS } from '../../src/blocks/ids.js';
-import { Keys } from '../../src/keys.js';
 import { QUEUE_NAME } from '../../src/queue/registry.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { visibleText } from '../helpers/blocks-text.js';
@@ -282,23 +281,6 @@ describe('finished without its outcome posted', () => {
     expect(await swept(h, posted.requestId, 'outcome-posted')).toEqual([
       expect.objectContaining({ actor: 'sweeper' }),
     ]);
-  });
-});
-
-describe('App Homes left without their refresh job', () => {
-  it('a Home a rate tier put off, by a process that died before adding its job, is published by the sweep', async () => {
-    const keys = new Keys(`${h.config.redisKeyPrefix}:`);
-    // What a dying process leaves: the put-off Home recorded, no home job in the queue.
-    await redis.hset(keys.homeDeferred, A, '1');
-    const [published] = await h.slack.waitFor((c) => c.method === 'views.publish' && c.args.user_id === A, {
-      timeoutMs: 5000,
-    });
-    expect(published?.args.view).toMatchObject({ type: 'home' });
-    await until(
-      'the put-off Home to be taken',
-      () => redis.hlen(keys.homeDeferred),
-      (n) => n === 0,
-    );
   });
 });
 
