@@ -12,7 +12,8 @@ export interface NotifyDeps {
 
 /**
  * Re-renders a request's message and adds the missed thread note; marks an outcome as posted. A Slack
- * failure worth retrying throws (the job retries); one that will not change is logged and dropped.
+ * failure worth retrying throws (the job retries); one that will not change is logged and dropped (an outcome
+ * is then marked done all the same: nothing would post it).
  */
 export async function notifyRequest(requestId: string, stored: NotifyEvent, deps: NotifyDeps): Promise<void> {
   const request = await deps.store.get(requestId);
@@ -24,6 +25,9 @@ export async function notifyRequest(requestId: string, stored: NotifyEvent, deps
   if (!sent.ok) {
     if (sent.retryable) throw new Error(`Slack update failed: ${sent.error}`);
     deps.logger.warn({ requestId, event: stored.kind, error: sent.error }, 'Slack update not posted');
+    // Refused for good (the message deleted, the channel archived, the bot removed): the outcome stays in
+    // Redis and the audit log, and is marked done so that neither jobs nor sweeps retry it forever.
+    if (outcome) await deps.store.markOutcomePosted(requestId);
     return;
   }
   if (outcome) await deps.store.markOutcomePosted(requestId);

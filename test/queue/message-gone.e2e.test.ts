@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_IDS } from '../fakes/cipherscale/seed.js';
+import { approveBy, makeRequest } from '../helpers/flows.js';
+import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
+import { until } from '../helpers/poll.js';
+
+// A request message deleted in Slack (or its channel archived, the bot removed) can never show the outcome:
+// Slack refuses the update for good. The change still runs; the outcome is kept and not retried forever.
+const [A] = APPROVERS;
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({
+    processBeforeResponse: true,
+    env: { SWEEP_INTERVAL_MS: '200', SWEEP_GRACE_MS: '300', NOTIFY_ATTEMPTS: '2', NOTIFY_BACKOFF_MS: '20' },
+  });
+});
+afterAll(async () => {
+  await h.close();
+});
+
+describe('the request message is gone in Slack', () => {
+  it('deleted before the outcome: the change is made once and the outcome is marked done, so no job or sweep retries it', async () => {
+    const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
+    // Someone deletes the request message in Slack.
+    const deleted = await fetch(`${h.slack.apiUrl}chat.delete`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.slack.botToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: posted.channel, ts: posted.ts }),
+    });
+    expect(await deleted.json()).toMatchObject({ ok: true });
+    await approveBy(h, posted, A);
+    const done = await until(
+      'the outcome to be settled',
+      () => h.runtime.ctx.store.get(posted.requestId),
+      (r) => r?.state === 'succeeded' && r.outcomePosted === true,
+      10_000,
+    );
+    expect(done?.outcome).toMatchObject({ ok: true });
+    expect(h.cipher.callsTo('deactivateUser', SEED_IDS.alice)).toHaveLength(1);
+    // Every update of the gone message was refused; none is sent after the outcome was settled.
+    const updates = h.slack.callsTo('chat.update').filter((c) => c.args.ts === posted.ts);
+    expect(updates.length).toBeGreaterThan(0);
+    for (const u of updates) expect(u.response).toMatchObject({ ok: false, error: 'message_not_found' });
+  });
+});
