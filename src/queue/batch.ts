@@ -113,12 +113,16 @@ export async function finalizeBatch(requestId: string, deps: BatchDeps): Promise
   await postFinal(request, deps);
 }
 
-/** The final summary, the per-user report and the message's last state; throws (and is retried) when Slack fails. */
+/** The final summary, the per-user report and the message's last state; throws (and is retried) when Slack fails for now. */
 async function postFinal(request: BatchRequest, deps: BatchDeps): Promise<void> {
   await deps.reporter.summary(request.id);
   await deps.reporter.report(request.id);
   const shown = await deps.notifier.transitioned(request);
-  if (!shown.ok) throw new Error(`batch message not updated: ${shown.error}`);
+  if (!shown.ok && shown.retryable) throw new Error(`batch message not updated: ${shown.error}`);
+  // Refused for good (the message deleted, the channel archived): kept in Redis and the log, marked done so
+  // that no job or sweep retries it until retention ends.
+  if (!shown.ok)
+    deps.logger.warn({ requestId: request.id, error: shown.error }, 'batch: final message state not posted');
   await deps.store.markOutcomePosted(request.id);
 }
 

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CALLBACK_IDS } from '../../src/blocks/ids.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
-import { approveBy, makeRequest } from '../helpers/flows.js';
+import { approvalPosted, approveBy, makeRequest, mark, submit, viewShown } from '../helpers/flows.js';
 import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
+import { makeUsers } from '../helpers/make-users.js';
 import { until } from '../helpers/poll.js';
 
 // A request message deleted in Slack (or its channel archived, the bot removed) can never show the outcome:
@@ -42,5 +44,29 @@ describe('the request message is gone in Slack', () => {
     const updates = h.slack.callsTo('chat.update').filter((c) => c.args.ts === posted.ts);
     expect(updates.length).toBeGreaterThan(0);
     for (const u of updates) expect(u.response).toMatchObject({ ok: false, error: 'message_not_found' });
+  });
+
+  it('a batch whose message was deleted: every user is changed once and the batch is marked done, not retried', async () => {
+    const users = makeUsers(3, 'd1d1d1d1');
+    for (const user of users) h.cipher.setUser(user);
+    const start = mark(h);
+    await h.command(`deactivate ${users.map((u) => u.id).join(' ')} -- leavers`);
+    const review = await viewShown(h, CALLBACK_IDS.bulkReview, start);
+    await submit(h, review, {});
+    const posted = await approvalPosted(h, start);
+    const deleted = await fetch(`${h.slack.apiUrl}chat.delete`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.slack.botToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: posted.channel, ts: posted.ts }),
+    });
+    expect(await deleted.json()).toMatchObject({ ok: true });
+    await approveBy(h, posted, A);
+    await until(
+      'the batch to be settled',
+      () => h.runtime.ctx.store.get(posted.requestId),
+      (r) => r?.state === 'succeeded' && r.outcomePosted === true,
+      10_000,
+    );
+    for (const user of users) expect(h.cipher.callsTo('deactivateUser', user.id)).toHaveLength(1);
   });
 });
