@@ -115,6 +115,9 @@ const app = await startNode(
     REDIS_KEY_PREFIX: PREFIX,
     APPROVER_USER_IDS: APPROVERS.join(','),
     LOG_LEVEL: 'info',
+    // The fake Slack here has no tiers (tiers: false): the app does not pace itself either, so the figures are
+    // the app's own work, not Slack's per-minute limits (test/slack/tiers.e2e.test.ts holds those).
+    SLACK_RATE_TIERS: 'off',
   },
   'cipher-user',
   (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),

@@ -80,6 +80,7 @@ const envSchema = z.object({
   PORT: integer(0, 65_535, 3000),
   SLACK_TIMEOUT_MS: integer(500, 120_000, 10_000),
   START_TIMEOUT_MS: integer(1000, 600_000, 30_000),
+  SLACK_RATE_TIERS: z.enum(['kept', 'off'], { error: 'must be kept or off' }).default('kept'),
   ALLOWED_TEAM_IDS: idList(TEAM_ID, 'team (workspace, T…)'),
   CIPHERSCALE_API_URL: url(['https:', 'http:'], 'Cipherscale API base')
     .default('https://public-api.cipherscale.com/qa')
@@ -155,6 +156,8 @@ export interface Config {
     readonly allowedTeamIds: readonly string[];
     /** One Web API call (each try of it) gives up after this long. */
     readonly timeoutMs: number;
+    /** `kept`: every process paces its calls within Slack's tiers; `off`: no pacing (a Slack stand-in, the bench). */
+    readonly rateTiers: 'kept' | 'off';
   };
   /** The start (Redis, Slack, the socket) completes or fails within this long. */
   readonly startTimeoutMs: number;
@@ -247,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: e.PORT,
       allowedTeamIds: e.ALLOWED_TEAM_IDS,
       timeoutMs: e.SLACK_TIMEOUT_MS,
+      rateTiers: e.SLACK_RATE_TIERS,
     }),
     startTimeoutMs: e.START_TIMEOUT_MS,
     cipherscale: Object.freeze({

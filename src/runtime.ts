@@ -29,7 +29,7 @@ import { HomeRefreshQueue } from './slack/outbound/home/refresh-queue.js';
 import { HomeTab } from './slack/outbound/home/tab.js';
 import { HomeViewers } from './slack/outbound/home/viewers.js';
 import { SlackNotifier } from './slack/outbound/notifier.js';
-import { SlackRateTiers } from './slack/outbound/rate-tiers.js';
+import { SlackRateTiers, TIERS_KEPT } from './slack/outbound/rate-tiers.js';
 import { redactingFetch } from './slack/outbound/redaction.js';
 import { SlackUsergroupDirectory } from './slack/outbound/usergroups.js';
 import { StartGate, type StartStep } from './start-gate.js';
@@ -131,6 +131,10 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       logger,
       ...(options.slackTierWindowMs ? { windowMs: options.slackTierWindowMs } : {}),
       ...(options.slackTierLimits ? { limits: options.slackTierLimits } : {}),
+      // SLACK_RATE_TIERS=off: a Slack stand-in without tiers (the bench); Slack's own 429s are still honoured.
+      ...(config.slack.rateTiers === 'off'
+        ? { limits: Object.fromEntries(Object.keys(TIERS_KEPT).map((name) => [name, 1_000_000])) }
+        : {}),
     });
     const clientOptions: WebClientOptions = {
       // Every Web API call gives up after SLACK_TIMEOUT_MS (each try): a silent Slack holds nothing for long.
