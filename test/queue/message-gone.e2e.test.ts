@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALLBACK_IDS } from '../../src/blocks/ids.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
-import { approvalPosted, approveBy, makeRequest, mark, submit, viewShown } from '../helpers/flows.js';
+import {
+  approvalPosted,
+  approveBy,
+  makeRequest,
+  mark,
+  type PostedRequest,
+  submit,
+  viewShown,
+} from '../helpers/flows.js';
 import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
 import { makeUsers } from '../helpers/make-users.js';
 import { until } from '../helpers/poll.js';
@@ -21,16 +29,20 @@ afterAll(async () => {
   await h.close();
 });
 
+/** Someone deletes the request message in Slack (the fake then answers message_not_found for it). */
+async function deleteInSlack(posted: PostedRequest): Promise<void> {
+  const deleted = await fetch(`${h.slack.apiUrl}chat.delete`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.slack.botToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ channel: posted.channel, ts: posted.ts }),
+  });
+  expect(await deleted.json()).toMatchObject({ ok: true });
+}
+
 describe('the request message is gone in Slack', () => {
   it('deleted before the outcome: the change is made once and the outcome is marked done, so no job or sweep retries it', async () => {
     const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
-    // Someone deletes the request message in Slack.
-    const deleted = await fetch(`${h.slack.apiUrl}chat.delete`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${h.slack.botToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ channel: posted.channel, ts: posted.ts }),
-    });
-    expect(await deleted.json()).toMatchObject({ ok: true });
+    await deleteInSlack(posted);
     await approveBy(h, posted, A);
     const done = await until(
       'the outcome to be settled',
@@ -54,12 +66,7 @@ describe('the request message is gone in Slack', () => {
     const review = await viewShown(h, CALLBACK_IDS.bulkReview, start);
     await submit(h, review, {});
     const posted = await approvalPosted(h, start);
-    const deleted = await fetch(`${h.slack.apiUrl}chat.delete`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${h.slack.botToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ channel: posted.channel, ts: posted.ts }),
-    });
-    expect(await deleted.json()).toMatchObject({ ok: true });
+    await deleteInSlack(posted);
     await approveBy(h, posted, A);
     await until(
       'the batch to be settled',
