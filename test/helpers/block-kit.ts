@@ -4,19 +4,25 @@ import addFormats from 'ajv-formats';
 import { sharedPath } from './shared.js';
 
 // Slack's limits as published in a third-party JSON Schema (../shared/slack/schemas/tightknit-block-kit).
-const schema = JSON.parse(
-  readFileSync(sharedPath('slack/schemas/tightknit-block-kit/slack-block-kit.schema.json'), 'utf8'),
-) as { $id?: string };
-
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-addFormats.default(ajv);
-ajv.addSchema(schema, 'block-kit');
+// Read on first use, not on import: the playground's Slack stand-in imports this file and runs on a clone
+// without ../shared (it turns the check off).
+let ajv: Ajv2020 | undefined;
+function schemas(): Ajv2020 {
+  if (ajv) return ajv;
+  const schema = JSON.parse(
+    readFileSync(sharedPath('slack/schemas/tightknit-block-kit/slack-block-kit.schema.json'), 'utf8'),
+  ) as { $id?: string };
+  ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats.default(ajv);
+  ajv.addSchema(schema, 'block-kit');
+  return ajv;
+}
 
 const compiled = new Map<string, ValidateFunction>();
 function validator(ref: string): ValidateFunction {
   let fn = compiled.get(ref);
   if (!fn) {
-    const found = ajv.getSchema(ref);
+    const found = schemas().getSchema(ref);
     if (!found) throw new Error(`no schema ${ref}`);
     fn = found;
     compiled.set(ref, fn);
