@@ -64,15 +64,32 @@ export function targetName(target: TargetSnapshot, max = NAME_MAX): string {
   return escapeAndTruncate(userDisplayName(target), max, { singleLine: true });
 }
 
-/** Name (owner), email, status and id: the lines approvers identify the target by. */
-export function targetLines(target: TargetSnapshot): string[] {
+/**
+ * Name (owner), email, status and id: the lines approvers identify the target by. `status` replaces the plain
+ * status label, e.g. once the request is decided and the snapshot is no longer the user's present state.
+ */
+export function targetLines(target: TargetSnapshot, status = statusLabel(target.status)): string[] {
   const email = escapeAndTruncate(target.email ?? '', EMAIL_MAX, { singleLine: true }).trim();
   return [
     `*${targetName(target)}*${target.isOwner ? ' (owner)' : ''}`,
     email || '_no email_',
-    `${statusLabel(target.status)} · Owner: ${target.isOwner ? 'yes' : 'no'}`,
+    `${status} · Owner: ${target.isOwner ? 'yes' : 'no'}`,
     `ID ${code(target.id, ID_MAX)}`,
   ];
+}
+
+/**
+ * The target's status on the request message: as read when the request was made, and said so once the
+ * request has moved on (a reader must not take a deactivated user's old "active" for the present one).
+ */
+function requestStatus(request: ApprovalRequest & { target: TargetSnapshot }): string {
+  const then = statusLabel(request.target.status);
+  if (request.state === 'pending') return then;
+  if (request.state === 'succeeded' && request.action !== 'edit') {
+    const now = request.action === 'delete' ? ':wastebasket: deleted' : ':no_entry: deactivated';
+    return `${then} when requested → now ${now}`;
+  }
+  return `${then} when requested`;
 }
 
 /** `k/N` approvals. */
@@ -95,7 +112,7 @@ export function approvalMessage(request: ApprovalRequest): BlockMessage {
     const left = excludedText(request.batch);
     if (left) blocks.push(section(left));
   } else {
-    blocks.push(section(targetLines(request.target).join('\n')));
+    blocks.push(section(targetLines(request.target, requestStatus(request)).join('\n')));
   }
   if (action === 'edit') blocks.push(...packText(changeLines(request, CARD_SHOWN)).map(section));
   blocks.push(section(`*Reason*\n${quote(request.reason)}`));

@@ -14,7 +14,7 @@ export const IMAGE_INPUT_MAX = 2000;
 export const REASON_INPUT_MAX = 1000;
 
 /** The inline error under the delete confirmation box. */
-export const CONFIRM_DELETE_ERROR = `Type ${DELETE_CONFIRMATION_WORD} to confirm.`;
+export const CONFIRM_DELETE_ERROR = `Type ${DELETE_CONFIRMATION_WORD}, in capitals, to confirm.`;
 
 /** Raw modal values: null or undefined when the field was left empty. */
 export interface EditInput {
@@ -131,5 +131,6 @@ export function validateReason(
 
 /** True when the user typed the confirmation word (trimmed, any case). */
 export function confirmsDelete(text: string | null | undefined): boolean {
-  return (text ?? '').trim().toLowerCase() === DELETE_CONFIRMATION_WORD.toLowerCase();
+  // Case-exact on purpose: typing the capitals is the deliberate act (surrounding spaces are forgiven).
+  return (text ?? '').trim() === DELETE_CONFIRMATION_WORD;
 }

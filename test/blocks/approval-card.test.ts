@@ -328,6 +328,35 @@ describe('approvalMessage', () => {
   });
 });
 
+describe('approvalMessage: the target status it shows', () => {
+  const done = { ok: true, summary: 'Done.', code: 'done', attempts: 1, at: EXPIRES } as const;
+  const statusLine = (r: SingleRequest) =>
+    visibleText(approvalMessage(r).blocks)
+      .split('\n')
+      .find((line) => line.includes('Owner:'));
+
+  it('pending: the status as read now, unqualified', () => {
+    expect(statusLine(request())).toBe(':large_green_circle: active · Owner: no');
+  });
+
+  it('once decided, says the status is from request time; after a success, what it is now', () => {
+    expect(statusLine(request({ state: 'succeeded', outcome: done }))).toBe(
+      ':large_green_circle: active when requested → now :no_entry: deactivated · Owner: no',
+    );
+    expect(statusLine(request({ action: 'delete', state: 'succeeded', outcome: done }))).toBe(
+      ':large_green_circle: active when requested → now :wastebasket: deleted · Owner: no',
+    );
+    for (const state of ['approved', 'running', 'failed', 'rejected', 'expired', 'cancelled'] as const) {
+      expect(statusLine(request({ state })), state).toBe(
+        ':large_green_circle: active when requested · Owner: no',
+      );
+    }
+    expect(statusLine(editRequest({ state: 'succeeded', outcome: done }))).toBe(
+      ':large_green_circle: active when requested · Owner: no',
+    );
+  });
+});
+
 describe('threadNote', () => {
   const note = (req: SingleRequest, event: Parameters<typeof threadNote>[1]) => {
     const message = threadNote(req, event);

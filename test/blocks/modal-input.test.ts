@@ -303,12 +303,23 @@ describe('validateReason', () => {
 });
 
 describe('confirmsDelete', () => {
-  it('accepts the word, trimmed, in any case', () => {
-    for (const text of ['DELETE', 'delete', ' Delete \n']) expect(confirmsDelete(text)).toBe(true);
+  it('accepts the word in capitals, surrounding spaces trimmed', () => {
+    for (const text of ['DELETE', ' DELETE \n']) expect(confirmsDelete(text)).toBe(true);
   });
 
-  it('refuses anything else', () => {
-    for (const text of [null, undefined, '', 'DELET', 'DELETE!', 'DELETE ME', 'yes', 'D E L E T E']) {
+  it('refuses anything else, the word in another case included', () => {
+    const others = [
+      'delete',
+      'Delete',
+      'DELETe',
+      'ＤＥＬＥＴＥ',
+      'DELET',
+      'DELETE!',
+      'DELETE ME',
+      'yes',
+      'D E L E T E',
+    ];
+    for (const text of [null, undefined, '', ...others]) {
       expect(confirmsDelete(text)).toBe(false);
     }
   });

@@ -379,17 +379,28 @@ describe('policy', () => {
     expect(h.cipher.callsTo('deleteUser')).toHaveLength(2);
   });
 
-  it('the review submit needs the typed confirmation for a delete', async () => {
+  it('the review submit needs the typed confirmation for a delete, in capitals as the label shows', async () => {
     const users = makeUsers(2, 'abababab');
     for (const user of users) h.cipher.setUser(user);
     const start = mark(h);
     await h.command(`delete ${users.map((u) => u.id).join(' ')} -- test`);
     const review = await viewShown(h, CALLBACK_IDS.bulkReview, start);
-    const answer = await submit(h, review, { [BLOCK_IDS.confirm]: 'delete?' });
-    expect(answer.json()).toMatchObject({
-      response_action: 'errors',
-      errors: { [BLOCK_IDS.confirm]: expect.any(String) },
-    });
+    for (const typed of ['delete?', 'delete', 'Delete', 'DELETe']) {
+      const answer = await submit(h, review, { [BLOCK_IDS.confirm]: typed });
+      expect(answer.json(), typed).toEqual({
+        response_action: 'errors',
+        errors: { [BLOCK_IDS.confirm]: 'Type DELETE, in capitals, to confirm.' },
+      });
+    }
+    const forThese = async () =>
+      (await h.runtime.ctx.store.listOpen(1000)).filter((r) =>
+        r.batch?.targets.some((t) => t.id === users[0]?.id),
+      );
+    expect(await forThese()).toEqual([]);
+    const accepted = await submit(h, review, { [BLOCK_IDS.confirm]: ' DELETE ' });
+    expect(accepted.status).toBe(200);
+    expect(accepted.text).not.toContain('errors');
+    expect(await forThese()).toHaveLength(1);
   });
 });
 

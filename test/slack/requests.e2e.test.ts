@@ -114,6 +114,11 @@ describe('validating the modal (inline errors, nothing stored)', () => {
     };
     expect(unconfirmed.errors).toHaveProperty(BLOCK_IDS.confirm);
     expect(unconfirmed.errors).not.toHaveProperty(BLOCK_IDS.reason);
+    // Case-exact, as the label says: a phone's "Delete" or a lazy "delete" is not the deliberate act.
+    for (const typed of ['delete', 'Delete']) {
+      const answer = (await submit(h, remove, { [BLOCK_IDS.confirm]: typed })).json() as { errors: object };
+      expect(answer.errors, typed).toEqual({ [BLOCK_IDS.confirm]: 'Type DELETE, in capitals, to confirm.' });
+    }
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
