@@ -19,8 +19,11 @@ COPY --chown=root:root package.json ./
 # Code owned by root, process run as the unprivileged `node` user: it cannot rewrite itself.
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT||3000}/healthz`).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Healthy = ready: /readyz (Redis answers, Slack accepted the token, the socket is open in Socket Mode), so
+# `docker compose up --wait`, depends_on and a load balancer see a process that can serve. Kubernetes ignores
+# this: give it livenessProbe /healthz and readinessProbe /readyz (README "Running it").
+HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT||3000}/readyz`).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node directly, not npm: SIGTERM must reach the app for a graceful stop. Arguments (`--role worker`) follow.
 ENTRYPOINT ["node", "dist/src/main.js"]
 CMD []
