@@ -18,6 +18,9 @@ export interface PolicySettings {
 
 export type RequestPermission = { ok: true } | { ok: false; reason: 'user' | 'channel' };
 
+/** Whether a request of this requester could ever be approved: approvers other than them, against the quorum. */
+export type QuorumCheck = { ok: true } | { ok: false; required: number; approvers: number };
+
 /** Who may request and who may approve. Directory errors propagate: callers fail closed. */
 export class Policy {
   readonly settings: PolicySettings;
@@ -76,6 +79,17 @@ export class Policy {
 
   requiredApprovals(action: Action): number {
     return this.settings.requiredApprovals[action];
+  }
+
+  /**
+   * A request nobody could bring to its quorum: fewer approvers (listed users and group members as Slack
+   * answers now) other than the requester than the action needs. Checked before anything is stored, so the
+   * request is refused with the numbers instead of waiting at 0/N until it expires.
+   */
+  async quorumReachable(action: Action, requesterId: string): Promise<QuorumCheck> {
+    const required = this.requiredApprovals(action);
+    const approvers = (await this.approvers()).filter((id) => id !== requesterId).length;
+    return approvers >= required ? { ok: true } : { ok: false, required, approvers };
   }
 
   // Groups are looked up one at a time, and only while the answer is still no.

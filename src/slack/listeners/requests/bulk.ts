@@ -12,6 +12,7 @@ import type { BulkAction, IdList } from '../commands/parse.js';
 import type { BulkDraft } from '../drafts.js';
 import { alreadyOpenExclusion } from './already-open.js';
 import { fillOrNotice, type ModalScreen, openScreen } from './modal-screen.js';
+import { quorumCheck } from './quorum.js';
 import { permissionRefusal, refusalText } from './refusals.js';
 
 export interface OpenBulkArgs {
@@ -65,6 +66,8 @@ export async function fillBulkModal(
     const permission = await ctx.policy.mayRequest(args.requesterId, args.channelId).catch(() => undefined);
     const refusal = permissionRefusal(permission, 'request');
     if (refusal) return void (await show(noticeModal(TITLES[args.action], refusalText(refusal))));
+    const unreachable = await quorumCheck(ctx, args.action, args.requesterId);
+    if (unreachable) return void (await show(noticeModal(TITLES[args.action], unreachable)));
     const draft: BulkDraft = {
       kind: 'bulk',
       action: args.action,

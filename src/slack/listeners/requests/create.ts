@@ -12,6 +12,7 @@ import type { Draft } from '../drafts.js';
 import { alreadyOpenRefusal } from './already-open.js';
 import { conversationRefusal } from './conversation.js';
 import { queueApproverNotices } from './notices.js';
+import { quorumCheck } from './quorum.js';
 import { refusalText } from './refusals.js';
 
 export interface CreateArgs {
@@ -42,6 +43,9 @@ export async function createRequest(
     );
     return;
   }
+  // Groups may have shrunk since the modal opened.
+  const unreachable = await quorumCheck(ctx, draft.action, draft.requesterId);
+  if (unreachable) return void (await tell(unreachable));
   const now = ctx.now();
   const channelId = ctx.config.approvals.approvalsChannelId ?? draft.channelId;
   let request: ApprovalRequest;

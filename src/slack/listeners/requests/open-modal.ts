@@ -17,6 +17,7 @@ import type { User } from '../../../cipherscale/schemas.js';
 import type { AppContext } from '../../context.js';
 import { alreadyOpenRefusal } from './already-open.js';
 import { fillOrNotice, openScreen } from './modal-screen.js';
+import { quorumCheck } from './quorum.js';
 import { permissionRefusal, refusalText } from './refusals.js';
 
 export interface OpenModalArgs {
@@ -83,6 +84,8 @@ async function fillModal(
     audit('refused', refusal);
     return void (await notice(refusalText(refusal)));
   }
+  const unreachable = await quorumCheck(ctx, args.action, args.requesterId);
+  if (unreachable) return void (await notice(unreachable));
 
   const open = (await ctx.store.openFor(args.action, [args.targetId])).get(args.targetId.toLowerCase());
   if (open)

@@ -1,4 +1,5 @@
-import type { RequestPermission } from '../../../approvals/policy.js';
+import type { QuorumCheck, RequestPermission } from '../../../approvals/policy.js';
+import type { Action } from '../../../approvals/types.js';
 
 // What a user is told when the server refuses them. Trusted mrkdwn (no user text in it).
 export type Refusal =
@@ -50,4 +51,24 @@ export function permissionRefusal(
   if (!permission) return 'cannot_verify';
   if (asked === 'lookup') return permission.reason === 'user' ? 'not_looker' : 'lookup_channel';
   return permission.reason === 'user' ? 'not_requester' : 'channel';
+}
+
+const QUORUM_SETTING: Record<Action, string> = {
+  edit: 'REQUIRED_APPROVALS_EDIT',
+  deactivate: 'REQUIRED_APPROVALS_DEACTIVATE',
+  delete: 'REQUIRED_APPROVALS_DELETE',
+};
+const NOUN: Record<Action, string> = { edit: 'An edit', deactivate: 'A deactivation', delete: 'A deletion' };
+
+/** A quorum nobody could reach for this requester, with the numbers and the settings to change. */
+export function quorumRefusal(action: Action, check: QuorumCheck): string | undefined {
+  if (check.ok) return undefined;
+  const who =
+    check.approvers === 0
+      ? 'nobody other than you can approve it'
+      : `only ${check.approvers} ${check.approvers === 1 ? 'approver' : 'approvers'} other than you can approve it`;
+  return (
+    `:no_entry: ${NOUN[action]} needs ${check.required} ${check.required === 1 ? 'approval' : 'approvals'}, but ${who}: the request could never be approved, so nothing was stored. ` +
+    `Ask whoever runs cipher-user to add approvers (APPROVER_USER_IDS, APPROVER_USERGROUP_IDS) or lower ${QUORUM_SETTING[action]}.`
+  );
 }
