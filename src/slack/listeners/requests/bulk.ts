@@ -66,7 +66,7 @@ export async function fillBulkModal(
     const permission = await ctx.policy.mayRequest(args.requesterId, args.channelId).catch(() => undefined);
     const refusal = permissionRefusal(permission, 'request');
     if (refusal) return void (await show(noticeModal(TITLES[args.action], refusalText(refusal))));
-    const unreachable = await quorumCheck(ctx, args.action, args.requesterId);
+    const unreachable = quorumCheck(ctx, args.action, args.requesterId);
     if (unreachable) return void (await show(noticeModal(TITLES[args.action], unreachable)));
     const draft: BulkDraft = {
       kind: 'bulk',

@@ -43,8 +43,8 @@ export async function createRequest(
     );
     return;
   }
-  // Groups may have shrunk since the modal opened.
-  const unreachable = await quorumCheck(ctx, draft.action, draft.requesterId);
+  // Again at submit (no Slack call): a restart with other settings may have come since the modal opened.
+  const unreachable = quorumCheck(ctx, draft.action, draft.requesterId);
   if (unreachable) return void (await tell(unreachable));
   const now = ctx.now();
   const channelId = ctx.config.approvals.approvalsChannelId ?? draft.channelId;

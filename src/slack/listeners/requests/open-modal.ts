@@ -84,7 +84,7 @@ async function fillModal(
     audit('refused', refusal);
     return void (await notice(refusalText(refusal)));
   }
-  const unreachable = await quorumCheck(ctx, args.action, args.requesterId);
+  const unreachable = quorumCheck(ctx, args.action, args.requesterId);
   if (unreachable) return void (await notice(unreachable));
 
   const open = (await ctx.store.openFor(args.action, [args.targetId])).get(args.targetId.toLowerCase());
