@@ -567,11 +567,11 @@ function renderElement(el, blockId, index, ctx) {
       ].join('');
       const value = str(el.initial_value);
       if (type === 'plain_text_input' && el.multiline) {
-        return `<textarea class="bk-input bk-textarea" ${common}${ph}${limits} rows="4">\n${escapeHtml(value)}</textarea>`;
+        return `<textarea class="bk-text-input bk-textarea" ${common}${ph}${limits} rows="4">\n${escapeHtml(value)}</textarea>`;
       }
       const inputType =
         { email_text_input: 'email', url_text_input: 'url', number_input: 'number' }[type] ?? 'text';
-      return `<input type="${inputType}" class="bk-input" ${common}${ph}${limits} value="${attr(value)}">`;
+      return `<input type="${inputType}" class="bk-text-input" ${common}${ph}${limits} value="${attr(value)}">`;
     }
     case 'image':
       return imageChip(el.alt_text, el.image_url);
@@ -744,7 +744,7 @@ function renderBlock(block, index, ctx) {
         .join('');
       break;
     case 'markdown':
-      body = `<div class="bk-markdown">${renderMrkdwn(markdownToMrkdwn(str(block.text)), ctx)}</div>`;
+      body = `<div class="bk-markdown-text">${renderMrkdwn(markdownToMrkdwn(str(block.text)), ctx)}</div>`;
       break;
     default:
       body = unsupported(block.type);
