@@ -503,17 +503,29 @@ function renderElement(el, blockId, index, ctx) {
     }
     case 'users_select':
     case 'conversations_select':
-    case 'channels_select': {
-      const names = type === 'users_select' ? ctx.users : ctx.channels;
-      const initial = str(el.initial_user ?? el.initial_conversation ?? el.initial_channel);
-      const prefix = type === 'users_select' ? '@' : '#';
+    case 'channels_select':
+    case 'multi_users_select':
+    case 'multi_conversations_select':
+    case 'multi_channels_select': {
+      // The names the page knows (ctx.users / ctx.channels), as a plain select.
+      const multi = type.startsWith('multi_');
+      const users = type.endsWith('users_select');
+      const names = users ? ctx.users : ctx.channels;
+      const given = multi
+        ? (el.initial_users ?? el.initial_conversations ?? el.initial_channels ?? [])
+        : [el.initial_user ?? el.initial_conversation ?? el.initial_channel];
+      const initial = new Set(given.filter((/** @type {unknown} */ id) => typeof id === 'string'));
+      const prefix = users ? '@' : '#';
       const options = Object.entries(names ?? {})
         .map(
           ([id, name]) =>
-            `<option value="${attr(id)}"${id === initial ? ' selected' : ''}>${escapeHtml(prefix + name)}</option>`,
+            `<option value="${attr(id)}"${initial.has(id) ? ' selected' : ''}>${escapeHtml(prefix + name)}</option>`,
         )
         .join('');
-      return `<select class="bk-select" ${common}><option value="" disabled${initial ? '' : ' selected'}>${placeholder || 'Select'}</option>${options}</select>`;
+      const first = multi
+        ? ''
+        : `<option value="" disabled${initial.size ? '' : ' selected'}>${placeholder || 'Select'}</option>`;
+      return `<select class="bk-select" ${common}${multi ? ' multiple' : ''}>${first}${options}</select>`;
     }
     case 'datepicker':
       return `<input type="date" class="bk-datepicker" ${common} value="${attr(el.initial_date ?? '')}"${ph}>`;
@@ -820,6 +832,12 @@ function stateOf(el) {
       return { type, selected_conversation: node.value || null };
     case 'channels_select':
       return { type, selected_channel: node.value || null };
+    case 'multi_users_select':
+      return { type, selected_users: [...(node.selectedOptions ?? [])].map((o) => o.value) };
+    case 'multi_conversations_select':
+      return { type, selected_conversations: [...(node.selectedOptions ?? [])].map((o) => o.value) };
+    case 'multi_channels_select':
+      return { type, selected_channels: [...(node.selectedOptions ?? [])].map((o) => o.value) };
     case 'datepicker':
       return { type, selected_date: node.value || null };
     case 'timepicker': {
