@@ -10,6 +10,9 @@
  * @typedef {Record<string, any>} Json
  */
 
+/** @type {RenderContext} */
+const NO_CONTEXT = { surface: 'message' };
+
 /** @type {Record<string, string>} */
 const HTML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -289,7 +292,7 @@ function linkHtml(rawUrl, labelHtml) {
 
 /** @param {string} cls @param {string} text @param {string} [title] */
 const pill = (cls, text, title) =>
-  `<span class="bk-mention ${cls}"${title ? ` title="${attr(title)}"` : ''}>${escapeHtml(text)}</span>`;
+  `<span class="bk-mention ${cls}"${title ? ` title="${attr(title)}"` : ''}>${escapeHtml(text.replace(/[\uE000\uE001]/g, '\uFFFD'))}</span>`;
 
 /**
  * One `<…>` token of mrkdwn as HTML.
@@ -372,7 +375,7 @@ function emphasis(html) {
  * @param {string} text @param {RenderContext} ctx
  * @returns {string}
  */
-export function renderMrkdwn(text, ctx) {
+export function renderMrkdwn(text, ctx = NO_CONTEXT) {
   /** @type {string[]} */
   const slots = [];
   const keep = (/** @type {string} */ html) => {
@@ -400,7 +403,7 @@ export function renderMrkdwn(text, ctx) {
       /** @type {string[]} */
       const quoted = [];
       while (i < lines.length && (lines[i] ?? '').startsWith('>')) {
-        quoted.push(line((lines[i] ?? '').slice(1)));
+        quoted.push(line((lines[i] ?? '').replace(/^> ?/, '')));
         i += 1;
       }
       i -= 1;
@@ -418,7 +421,7 @@ export function renderMrkdwn(text, ctx) {
  * `emoji: false`).
  * @param {TextObject|undefined|null} textObject @param {RenderContext} ctx
  */
-export function renderText(textObject, ctx) {
+export function renderText(textObject, ctx = NO_CONTEXT) {
   if (!textObject || typeof textObject !== 'object') return '';
   const text = str(textObject.text);
   if (textObject.type === 'mrkdwn') return renderMrkdwn(text, ctx);
@@ -768,7 +771,7 @@ function renderBlock(block, index, ctx) {
  * Block Kit blocks → HTML: one `<div class="bk-block bk-<type>" data-block-id="…">` per block.
  * @param {Json[]} blocks @param {RenderContext} ctx
  */
-export function renderBlocks(blocks, ctx) {
+export function renderBlocks(blocks, ctx = NO_CONTEXT) {
   if (!Array.isArray(blocks)) return '';
   return `<div class="bk-blocks bk-surface-${typeName(ctx?.surface)}">${blocks.map((b, i) => renderBlock(b, i, ctx)).join('')}</div>`;
 }
