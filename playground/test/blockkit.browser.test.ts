@@ -213,6 +213,9 @@ const everyInput = [
         options: [opt('Newest', 'new'), opt('Oldest', 'old')],
         initial_option: opt('Newest', 'new'),
       },
+      { type: 'overflow', action_id: 'more', options: [opt('Copy', 'copy'), opt('Archive', 'archive')] },
+      { type: 'datepicker', action_id: 'from' },
+      { type: 'users_select', action_id: 'who', initial_user: 'U0APPROVER1' },
       {
         type: 'button',
         action_id: NASTY,
@@ -267,7 +270,11 @@ describe('a modal with every input type', () => {
         count: { n: { type: 'number_input', value: '12345' } },
         mail: { e: { type: 'email_text_input', value: 'a@example.com' } },
         site: { u: { type: 'url_text_input', value: 'https://www.example.com/' } },
-        acts: { sort: { type: 'static_select', selected_option: opt('Newest', 'new') } },
+        acts: {
+          sort: { type: 'static_select', selected_option: opt('Newest', 'new') },
+          from: { type: 'datepicker', selected_date: null },
+          who: { type: 'users_select', selected_user: 'U0APPROVER1' },
+        },
       },
     });
   });
@@ -289,6 +296,13 @@ describe('a modal with every input type', () => {
       time: { type: 'timepicker', selected_time: null, timezone: 'America/Los_Angeles' },
     });
     await page.screenshot({ path: '/tmp/blockkit-modal.png', fullPage: true });
+    await page.setViewportSize({ width: 360, height: 800 });
+    const overflow = await page.evaluate(() => {
+      const g = globalThis as unknown as PageGlobals;
+      return g.document.documentElement.scrollWidth - g.innerWidth;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: '/tmp/blockkit-modal-phone.png', fullPage: true });
   });
 
   it('gives a clicked button and a changed select as Slack sends them in actions[0], ids intact', async () => {
@@ -314,6 +328,27 @@ describe('a modal with every input type', () => {
       selected_option: opt('Oldest', 'old'),
       action_ts: expect.stringMatching(/^\d{10}\.\d{6}$/),
     });
+    await page.selectOption('[data-block-id="acts"] select.bk-overflow', 'archive');
+    expect(await actionFor('[data-block-id="acts"] .bk-overflow')).toMatchObject({
+      type: 'overflow',
+      action_id: 'more',
+      selected_option: opt('Archive', 'archive'),
+    });
+    await page.fill('[data-block-id="acts"] input[type="date"]', '2025-01-31');
+    expect(await actionFor('[data-block-id="acts"] input[type="date"]')).toMatchObject({
+      type: 'datepicker',
+      action_id: 'from',
+      block_id: 'acts',
+      selected_date: '2025-01-31',
+    });
+    await page.selectOption('[data-block-id="acts"] [data-bk-element="users_select"]', 'U0REQUESTER');
+    expect(await actionFor('[data-block-id="acts"] [data-bk-element="users_select"]')).toMatchObject({
+      type: 'users_select',
+      selected_user: 'U0REQUESTER',
+    });
+    expect(
+      await page.textContent('[data-block-id="acts"] [data-bk-element="users_select"] option:checked'),
+    ).toBe('@ria');
     // From an element inside the root too: a checkbox's <input> finds its checkboxes element.
     expect(await actionFor('[data-block-id="checks"] input[value="c1"]')).toMatchObject({
       type: 'checkboxes',
