@@ -385,7 +385,7 @@ export function renderMrkdwn(text, ctx = NO_CONTEXT) {
   const expand = (/** @type {string} */ html) => html.replace(SLOT, (_w, i) => slots[Number(i)] ?? '');
   let source = str(text).replace(/[\uE000\uE001]/g, '\uFFFD');
   // Tokens first: `<@U…>`, `<#C…>`, `<!…>`, `<url|label>`.
-  source = source.replace(/<([^<>]*)>/g, (_whole, inner) => keep(tokenHtml(inner, ctx)));
+  source = source.replace(/<([^<>\n]*)>/g, (_whole, inner) => keep(tokenHtml(inner, ctx)));
   // Preformatted blocks and inline code: escaped, nothing else applied inside.
   source = source.replace(/```([\s\S]*?)```/g, (_whole, inner) =>
     keep(`<pre class="bk-pre">${expand(textHtml(inner.replace(/^\n/, '')))}</pre>`),

@@ -113,6 +113,8 @@ describe('renderMrkdwn', () => {
   it('decodes Slack’s own escapes exactly once and escapes everything for HTML', () => {
     expect(md('&lt;script&gt;alert(1)&lt;/script&gt;')).toBe('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(visible(md('&amp;lt; &amp;amp; &lt;b&gt;'))).toBe('&lt; &amp; <b>');
+    // A token never spans lines: an unmatched bracket is text.
+    expect(md('<@U123\nx> <https://x.example')).toBe('&lt;@U123<br>x&gt; &lt;https://x.example');
     expect(md(`"quotes" 'single' & bare < and >`)).toBe(
       '&quot;quotes&quot; &#39;single&#39; &amp; bare &lt; and &gt;',
     );
