@@ -145,9 +145,13 @@ const envSchema = z.object({
     (v) => v === undefined || v.startsWith('xapp-'),
     'must start with xapp- (an app-level token from Basic Information → App-Level Tokens)',
   ),
-  SLACK_API_URL: url(['https:', 'http:'], 'Slack Web API base')
-    .optional()
-    .transform((v) => (v ? (v.endsWith('/') ? v : `${v}/`) : undefined)),
+  // Empty (`SLACK_API_URL=` as .env.example shows it) is unset: Slack's own.
+  SLACK_API_URL: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    url(['https:', 'http:'], 'Slack Web API base')
+      .optional()
+      .transform((v) => (v ? (v.endsWith('/') ? v : `${v}/`) : undefined)),
+  ),
   PORT: integer(0, 65_535, 3000),
   SLACK_TIMEOUT_MS: integer(500, 120_000, 10_000),
   START_TIMEOUT_MS: integer(1000, 600_000, 30_000),

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
@@ -7,6 +9,7 @@ import { FakeSlack } from '../fakes/slack/server.js';
 import { FakeSocketServer } from '../fakes/slack/socket-server.js';
 import { type SpawnedApp, spawnApp } from '../helpers/app-process.js';
 import { freePort } from '../helpers/ports.js';
+import { repoRoot } from '../helpers/shared.js';
 
 // The real entry point (src/main.ts) in a child process, one start-up mistake each: the message it
 // prints names the system, the URL and the setting; exit 1; no secret in the output; nothing in Redis.
@@ -93,6 +96,40 @@ function expectNoSecret(output: string, settings: Record<string, string>): void 
   expect(output).not.toMatch(/\n\s+at /); // no stack trace
 }
 
+describe('settings, before anything connects', () => {
+  it('`cp .env.example .env`: every placeholder refused by name, all at once', async () => {
+    const copied = Object.fromEntries(
+      readFileSync(path.join(repoRoot, '.env.example'), 'utf8')
+        .split('\n')
+        .flatMap((line) => {
+          const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+          return match?.[1] ? [[match[1], match[2] ?? '']] : [];
+        }),
+    );
+    const { code, output } = await start(copied);
+    expect(code, output).toBe(1);
+    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'CIPHERSCALE_API_TOKEN']) {
+      expect(output).toContain(`  - ${name}: still holds the example value from .env.example; put in`);
+    }
+    expect(output).toContain(
+      '  - APPROVER_USER_IDS: still holds the example value "U0123456789" from .env.example: put in real Slack user ids',
+    );
+    expect(output).toContain('Configuration is not valid');
+    expect(output).not.toMatch(/Cannot reach|refused|started/);
+  });
+
+  it('a value that is not a Slack id is quoted and named', async () => {
+    const settings = env({ APPROVER_USER_IDS: 'U1,UAPPROVER1', REQUESTER_USERGROUP_IDS: 'S0OK,#secops' });
+    const { code, output } = await start(settings);
+    expect(code, output).toBe(1);
+    expect(output).toContain(
+      '  - APPROVER_USER_IDS: "U1" is not a Slack user id (U or W and 2+ capital letters',
+    );
+    expect(output).toContain('  - REQUESTER_USERGROUP_IDS: "#secops" is not a Slack user group id');
+    expectNoSecret(output, settings);
+  });
+});
+
 describe('a start that passes every check', () => {
   it('starts, and only then writes (the control for every "writes nothing" below)', async () => {
     const settings = env();
@@ -105,6 +142,22 @@ describe('a start that passes every check', () => {
     expect(read).toMatchObject({ method: 'GET', operation: 'getUser' });
     expect(Object.values(SEED_IDS)).not.toContain(read?.userId);
     expect(await keysOf(settings.REDIS_KEY_PREFIX ?? '')).not.toEqual([]);
+    await app.signal('SIGTERM');
+    expect(await app.exited).toBe(0);
+  });
+});
+
+describe('a quorum only some requests can reach', () => {
+  it('anyone may request and deletes need every approver: it starts, and warns with the numbers', async () => {
+    const settings = env({ APPROVER_USER_IDS: 'UAPPROVER1,UAPPROVER2', REQUIRED_APPROVALS_DELETE: '2' });
+    const app = spawnApp(settings);
+    spawned.push(app);
+    await app.waitForOutput(/"msg":"cipher-user started"/);
+    expect(app.output()).toContain('"level":"warn","time":');
+    expect(app.output()).toContain(
+      'REQUIRED_APPROVALS_DELETE=2 and 2 approvers (APPROVER_USER_IDS: 2 users, APPROVER_USERGROUP_IDS: 0 members): a delete requested by one of the 2 approvers who may also request can get at most 1 approval, since nobody approves their own request',
+    );
+    expect(app.output()).not.toContain('REQUIRED_APPROVALS_EDIT');
     await app.signal('SIGTERM');
     expect(await app.exited).toBe(0);
   });
