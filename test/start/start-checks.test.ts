@@ -9,6 +9,7 @@ import { FakeSlack } from '../fakes/slack/server.js';
 import { FakeSocketServer } from '../fakes/slack/socket-server.js';
 import { type SpawnedApp, spawnApp } from '../helpers/app-process.js';
 import { freePort } from '../helpers/ports.js';
+import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { repoRoot } from '../helpers/shared.js';
 
 // The real entry point (src/main.ts) in a child process, one start-up mistake each: the message it
@@ -247,6 +248,31 @@ describe('Redis at start', () => {
     expect(output).toContain('Check REDIS_URL');
     expect(output).not.toContain(`hunter2-${port}`);
     expectNoSecret(output, settings);
+  });
+});
+
+describe('Redis refusing the password (its own throwaway server, with requirepass)', () => {
+  let secured: RedisServer;
+  const password = `redis-pw-${randomBytes(6).toString('hex')}`;
+  beforeAll(async () => {
+    secured = await startRedisServer(['--requirepass', password]);
+  });
+  afterAll(() => secured.stop());
+
+  it('a wrong password or none: says Redis refused the credentials in REDIS_URL, never the password', async () => {
+    const port = new URL(secured.url).port;
+    for (const [url, shown] of [
+      [`redis://:wrong-${password}@127.0.0.1:${port}`, `redis://:***@127.0.0.1:${port}`],
+      [`redis://127.0.0.1:${port}`, `redis://127.0.0.1:${port}`],
+    ] as const) {
+      const settings = env({ REDIS_URL: url });
+      const { code, output } = await start(settings);
+      expect(code, output).toBe(1);
+      expect(output).toContain(`Redis at ${shown} refused the connection's credentials (`);
+      expect(output).toContain('put the right user and password in REDIS_URL');
+      expect(output).not.toContain(password);
+      expectNoSecret(output, settings);
+    }
   });
 });
 
