@@ -114,3 +114,20 @@ describe('values that are wrong are named', () => {
     expect(problems).not.toContain('redis-password-secret');
   });
 });
+
+describe('the README Settings tables', () => {
+  it('give every whole-number setting the range the start enforces', () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const checked: string[] = [];
+    for (const { name } of exampleAssignments()) {
+      const [problem] = problemsOf({ ...VALID, [name]: '0.5' });
+      const range = /must be a whole number from (\d+) to (\d+)/.exec(problem ?? '');
+      if (!range) continue;
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
+      expect(row, name).toBeDefined();
+      expect(row, name).toContain(`${range[1]}–${range[2]}`);
+      checked.push(name);
+    }
+    expect(checked.length).toBeGreaterThan(15);
+  });
+});

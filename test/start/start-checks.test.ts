@@ -238,6 +238,32 @@ describe('Cipherscale at start', () => {
   });
 });
 
+describe('Cipherscale answering oddly at start', () => {
+  it('something that is not the API (a page for every path): names CIPHERSCALE_API_URL; writes nothing', async () => {
+    cipher.script([{ status: 200, body: '<html>welcome</html>', headers: { 'content-type': 'text/html' } }]);
+    const settings = env();
+    const { code, output } = await start(settings);
+    expect(code, output).toBe(1);
+    expect(output).toContain(
+      `Cipherscale at ${cipher.url} does not answer like the Cipherscale API (HTTP 200 to GET /tenants/users/{id}): check CIPHERSCALE_API_URL`,
+    );
+    expectNoSecret(output, settings);
+    expect(await keysOf(settings.REDIS_KEY_PREFIX ?? '')).toEqual([]);
+  });
+
+  it('an outage (503): it starts anyway and warns that the token could not be confirmed', async () => {
+    cipher.script([{ status: 503 }]);
+    const app = spawnApp(env());
+    spawned.push(app);
+    await app.waitForOutput(/"msg":"cipher-user started"/);
+    expect(app.output()).toContain(
+      `Cipherscale at ${cipher.url} could not confirm CIPHERSCALE_API_TOKEN: Cipherscale had a server error (HTTP 503).`,
+    );
+    await app.signal('SIGTERM');
+    expect(await app.exited).toBe(0);
+  });
+});
+
 describe('Redis at start', () => {
   it('unreachable: names REDIS_URL without its password', async () => {
     const port = await freePort();
