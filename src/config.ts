@@ -97,12 +97,7 @@ const EXAMPLE_HINTS: Readonly<Record<string, string>> = {
   CIPHERSCALE_API_TOKEN: 'put in your Cipherscale API token (with `npm run sandbox`: sandbox-token)',
 };
 /** The example ids of .env.example: well-formed, so refused by value in every id setting. */
-const EXAMPLE_IDS: ReadonlySet<string> = new Set([
-  'U0123456789',
-  'S0123456789',
-  'C0123456789',
-  'T0123456789',
-]);
+const EXAMPLE_IDS: ReadonlySet<string> = new Set(['U0123456789', 'S0123456789', 'C0123456789']);
 
 // Comma/space separated Slack ids, e.g. "U012ABC, U034DEF"; each checked against its kind's shape.
 const idList = (pattern: RegExp, kind: string, shape: string) =>
