@@ -191,6 +191,17 @@ describe('Slack at start', () => {
     expect(await keysOf(settings.REDIS_KEY_PREFIX ?? '')).toEqual([]);
   });
 
+  it('a revoked bot token: says so, and what to do', async () => {
+    slack.failNext('auth.test', { error: 'token_revoked' });
+    const settings = env();
+    const { code, output } = await start(settings);
+    expect(code, output).toBe(1);
+    expect(output).toContain(
+      `Slack refused SLACK_BOT_TOKEN (token_revoked) on auth.test at ${slack.apiUrl}: the token was revoked (the app was uninstalled, or the token was regenerated). Copy the Bot User OAuth Token`,
+    );
+    expectNoSecret(output, settings);
+  });
+
   it('refusing the app token (Socket Mode): names SLACK_APP_TOKEN, not the bot token; writes nothing', async () => {
     const sockets = await FakeSocketServer.start();
     slack.socketUrl = sockets.url;
@@ -350,6 +361,17 @@ describe('an approval policy nobody can satisfy', () => {
     expect(output).toContain(
       'REQUIRED_APPROVALS_DELETE=2 and 2 approvers (APPROVER_USER_IDS: 2 users, APPROVER_USERGROUP_IDS: 0 members), but every requester is an approver: a delete request can get at most 1 approval',
     );
+  });
+
+  it('a requester group the bot may not read: names REQUESTER_USERGROUP_IDS, the group and the scope', async () => {
+    slack.failNext('usergroups.users.list', { error: 'missing_scope' });
+    const settings = env({ REQUESTER_USERGROUP_IDS: 'S0REQUESTERS' });
+    const { code, output } = await start(settings);
+    expect(code, output).toBe(1);
+    expect(output).toContain(
+      'REQUESTER_USERGROUP_IDS: Slack cannot list the members of user group "S0REQUESTERS" (missing_scope): the bot lacks the usergroups:read scope',
+    );
+    expectNoSecret(output, settings);
   });
 
   it('an unknown approver group: names APPROVER_USERGROUP_IDS and the group', async () => {
