@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -107,8 +108,22 @@ describe('settings, before anything connects', () => {
           return match?.[1] ? [[match[1], match[2] ?? '']] : [];
         }),
     );
-    const { code, output } = await start(copied);
+    // Redis, Slack and Cipherscale pointed at one listener that counts connections: none may come.
+    let connections = 0;
+    const listener = net.createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as net.AddressInfo).port;
+    const { code, output } = await start({
+      ...copied,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      SLACK_API_URL: `http://127.0.0.1:${port}/api/`,
+      CIPHERSCALE_API_URL: `http://127.0.0.1:${port}/qa`,
+    }).finally(() => new Promise<void>((resolve) => listener.close(() => resolve())));
     expect(code, output).toBe(1);
+    expect(connections).toBe(0);
     for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'CIPHERSCALE_API_TOKEN']) {
       expect(output).toContain(`  - ${name}: still holds the example value from .env.example; put in`);
     }
