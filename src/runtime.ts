@@ -208,7 +208,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         requesterGroups: groups.get('REQUESTER_USERGROUP_IDS') ?? new Map(),
         botUserId: identity.user_id,
       });
-      if (quorum.errors.length > 0) throw new StartCheckError(quorum.errors);
+      // A quorum problem and a Cipherscale one are reported together: one start shows both.
+      const problems = [...quorum.errors];
       for (const warning of quorum.warnings) logger.warn(warning);
       const cipherscaleUrl = redactUrl(config.cipherscale.baseUrl);
       const checked = await gate.step(
@@ -217,9 +218,17 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           check: 'Check CIPHERSCALE_API_URL, and any proxy or firewall between here and Cipherscale.',
         },
         // No budget: a budget slot is a Redis write.
-        () => checkCipherscale(createCipherscaleClient(config.cipherscale), config.cipherscale.baseUrl),
+        () =>
+          checkCipherscale(createCipherscaleClient(config.cipherscale), config.cipherscale.baseUrl).catch(
+            (err: unknown) => {
+              if (!(err instanceof StartCheckError)) throw err;
+              problems.push(...err.problems);
+              return { warning: undefined };
+            },
+          ),
       );
       if (checked.warning) logger.warn(checked.warning);
+      if (problems.length > 0) throw new StartCheckError(problems);
     }
     const bullPrefix = `${config.redisKeyPrefix}-bull`;
     const store = new RequestStore({

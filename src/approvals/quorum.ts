@@ -50,11 +50,12 @@ export function checkQuorum(input: QuorumInput): QuorumReport {
       const most = `at most ${plural(n - 1, 'approval')}, since nobody approves their own request`;
       if (onlyApproversRequest) {
         report.errors.push(
-          `${setting}=${required} and ${plural(n, 'approver')} ${who}, but every requester is an approver: a ${action} request can get ${most}. ${fix(setting, n - 1)}`,
+          `${setting}=${required} and ${plural(n, 'approver')} ${who}, but every requester is an approver: ${article(action)} request can get ${most}. ${fix(setting, n - 1)}`,
         );
       } else {
+        const lower = n > 1 ? `, or set ${setting}=${n - 1}` : '';
         report.warnings.push(
-          `${setting}=${required} and ${plural(n, 'approver')} ${who}: a ${action} requested by one of the ${approverRequesters} approvers who may also request can get ${most}; add an approver, or set ${setting}=${n - 1} if that is wanted`,
+          `${setting}=${required} and ${plural(n, 'approver')} ${who}: ${article(action)} requested by ${approverRequesters === 1 ? 'the approver, who may also request,' : `one of the ${approverRequesters} approvers who may also request`} can get ${most}; if that is not wanted, add an approver${lower}`,
         );
       }
     }
@@ -66,6 +67,10 @@ function fix(setting: string, most: number): string {
   return most >= 1
     ? `Set ${setting}=${most} or less, or add approvers (APPROVER_USER_IDS, APPROVER_USERGROUP_IDS).`
     : 'Add approvers (APPROVER_USER_IDS, APPROVER_USERGROUP_IDS).';
+}
+
+function article(action: Action): string {
+  return `${action === 'edit' ? 'an' : 'a'} ${action}`;
 }
 
 function plural(count: number, noun: string): string {

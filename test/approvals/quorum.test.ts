@@ -21,8 +21,23 @@ describe('checkQuorum', () => {
     const report = checkQuorum({ ...base, requesterUserIds: ['UA', 'UREQ'] });
     expect(report.errors).toEqual([]);
     expect(report.warnings).toEqual([
-      expect.stringContaining('a delete requested by one of the 1 approvers who may also request'),
+      expect.stringContaining(
+        'a delete requested by the approver, who may also request, can get at most 1 approval, since nobody approves their own request; if that is not wanted, add an approver, or set REQUIRED_APPROVALS_DELETE=1',
+      ),
     ]);
+  });
+
+  it('a single approver who may also request: warned for every action it alone can approve, never told to set 0', () => {
+    const report = checkQuorum({
+      ...base,
+      approverUserIds: ['UA'],
+      requiredApprovals: { edit: 1, deactivate: 1, delete: 1 },
+    });
+    expect(report.errors).toEqual([]);
+    expect(report.warnings).toHaveLength(3);
+    expect(report.warnings[0]).toBe(
+      'REQUIRED_APPROVALS_EDIT=1 and 1 approver (APPROVER_USER_IDS: 1 user, APPROVER_USERGROUP_IDS: 0 members): an edit requested by the approver, who may also request, can get at most 0 approvals, since nobody approves their own request; if that is not wanted, add an approver',
+    );
   });
 
   it('requesters who are never approvers: nothing to say', () => {

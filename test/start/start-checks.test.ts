@@ -174,6 +174,7 @@ describe('a quorum only some requests can reach', () => {
       'REQUIRED_APPROVALS_DELETE=2 and 2 approvers (APPROVER_USER_IDS: 2 users, APPROVER_USERGROUP_IDS: 0 members): a delete requested by one of the 2 approvers who may also request can get at most 1 approval, since nobody approves their own request',
     );
     expect(app.output()).not.toContain('REQUIRED_APPROVALS_EDIT');
+    expect(app.output()).not.toContain('REQUIRED_APPROVALS_DEACTIVATE');
     await app.signal('SIGTERM');
     expect(await app.exited).toBe(0);
   });
@@ -344,7 +345,9 @@ describe('an approval policy nobody can satisfy', () => {
       'REQUIRED_APPROVALS_DEACTIVATE=3 but only 1 approver (APPROVER_USER_IDS: 1 user, APPROVER_USERGROUP_IDS: 0 members) could approve',
     );
     expect(output).toContain('Set REQUIRED_APPROVALS_DELETE=1 or less, or add approvers');
-    expect(output).not.toContain('REQUIRED_APPROVALS_EDIT');
+    // Edits need one: no error, only the warning that the approver's own edits cannot be approved.
+    expect(output).not.toContain('  - REQUIRED_APPROVALS_EDIT');
+    expect(output).toContain('"msg":"REQUIRED_APPROVALS_EDIT=1 and 1 approver');
     expectNoSecret(output, settings);
     expect(await keysOf(settings.REDIS_KEY_PREFIX ?? '')).toEqual([]);
   });
@@ -363,6 +366,18 @@ describe('an approval policy nobody can satisfy', () => {
       'REQUIRED_APPROVALS_DELETE=3 but only 2 approvers (APPROVER_USER_IDS: 1 user, APPROVER_USERGROUP_IDS: 1 member besides those) could approve',
     );
     expect(slack.callsTo('usergroups.users.list').map((c) => c.args.usergroup)).toEqual(['S0SECOPS']);
+  });
+
+  it('a quorum problem and a refused Cipherscale token are both listed by one start', async () => {
+    const settings = env({
+      APPROVER_USER_IDS: 'UAPPROVER1',
+      CIPHERSCALE_API_TOKEN: `cs-wrong-${randomBytes(6).toString('hex')}`,
+    });
+    const { code, output } = await start(settings);
+    expect(code, output).toBe(1);
+    expect(output).toContain('  - REQUIRED_APPROVALS_DELETE=2 but only 1 approver');
+    expect(output).toContain(`  - Cipherscale at ${cipher.url} refused CIPHERSCALE_API_TOKEN (HTTP 401)`);
+    expectNoSecret(output, settings);
   });
 
   it('when every requester is an approver, a quorum of all of them cannot be met (nobody approves their own request)', async () => {
