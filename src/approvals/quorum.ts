@@ -55,7 +55,7 @@ export function checkQuorum(input: QuorumInput): QuorumReport {
       } else {
         const lower = n > 1 ? `, or set ${setting}=${n - 1}` : '';
         report.warnings.push(
-          `${setting}=${required} and ${plural(n, 'approver')} ${who}: ${article(action)} requested by ${approverRequesters === 1 ? 'the approver, who may also request,' : `one of the ${approverRequesters} approvers who may also request`} can get ${most}; if that is not wanted, add an approver${lower}`,
+          `${setting}=${required} and ${plural(n, 'approver')} ${who}: ${article(action)} requested by ${by(approverRequesters, n)} can get ${most}; if that is not wanted, add an approver${lower}`,
         );
       }
     }
@@ -67,6 +67,13 @@ function fix(setting: string, most: number): string {
   return most >= 1
     ? `Set ${setting}=${most} or less, or add approvers (APPROVER_USER_IDS, APPROVER_USERGROUP_IDS).`
     : 'Add approvers (APPROVER_USER_IDS, APPROVER_USERGROUP_IDS).';
+}
+
+/** Who makes the request that cannot be approved: an approver who may also request. */
+function by(approverRequesters: number, approvers: number): string {
+  if (approvers === 1) return 'the approver, who may also request,';
+  if (approverRequesters === 1) return 'the 1 approver who may also request';
+  return `one of the ${approverRequesters} approvers who may also request`;
 }
 
 function article(action: Action): string {

@@ -22,7 +22,7 @@ describe('checkQuorum', () => {
     expect(report.errors).toEqual([]);
     expect(report.warnings).toEqual([
       expect.stringContaining(
-        'a delete requested by the approver, who may also request, can get at most 1 approval, since nobody approves their own request; if that is not wanted, add an approver, or set REQUIRED_APPROVALS_DELETE=1',
+        'a delete requested by the 1 approver who may also request can get at most 1 approval, since nobody approves their own request; if that is not wanted, add an approver, or set REQUIRED_APPROVALS_DELETE=1',
       ),
     ]);
   });
