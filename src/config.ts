@@ -39,49 +39,119 @@ const integer = (min: number, max: number, fallback: number) =>
       if (value === undefined || value === '') return fallback;
       const parsed = Number(value);
       if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a whole number from ${min} to ${max}, not ${quoted([value])}`,
+        });
         return z.NEVER;
       }
       return parsed;
     });
 
+// One of a few words; the value (never a secret) is quoted back.
+const choice = <const T extends string, const F extends T | undefined>(
+  values: readonly [T, ...T[]],
+  fallback: F,
+) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx): T | F => {
+      if (value === undefined || value === '') return fallback;
+      if ((values as readonly string[]).includes(value)) return value as T;
+      const words = `${values.slice(0, -1).join(', ')}${values.length > 1 ? ' or ' : ''}${values.at(-1)}`;
+      ctx.addIssue({ code: 'custom', message: `must be ${words}, not ${quoted([value])}` });
+      return z.NEVER;
+    });
+
+const MAX_QUOTED = 5;
+const MAX_QUOTED_CHARS = 24;
+/** Non-secret values as `"a", "b" and 3 more`: each cut short, control characters replaced. */
+function quoted(values: readonly string[]): string {
+  const shown = values.slice(0, MAX_QUOTED).map((value) => {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escapes are what it removes
+    const clean = value.replace(/[\u0000-\u001f\u007f"\\]/g, '?');
+    return `"${clean.length > MAX_QUOTED_CHARS ? `${clean.slice(0, MAX_QUOTED_CHARS)}…` : clean}"`;
+  });
+  const more = values.length - shown.length;
+  const list = shown.length > 1 ? `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}` : (shown[0] ?? '');
+  return more > 0 ? `${shown.join(', ')} and ${more} more` : list;
+}
+
+/**
+ * The placeholders .env.example holds (test/config-examples.test.ts keeps the two together): a start
+ * with one of them is refused by name, before anything connects. Secrets' values are never printed.
+ */
+export const EXAMPLE_VALUES: Readonly<Record<string, string>> = {
+  SLACK_BOT_TOKEN: 'xoxb-your-bot-token',
+  SLACK_SIGNING_SECRET: 'your-signing-secret',
+  SLACK_APP_TOKEN: 'xapp-your-app-token',
+  CIPHERSCALE_API_TOKEN: 'your-cipherscale-token',
+};
+const EXAMPLE_HINTS: Readonly<Record<string, string>> = {
+  SLACK_BOT_TOKEN: 'put in the Bot User OAuth Token (api.slack.com/apps → your app → OAuth & Permissions)',
+  SLACK_SIGNING_SECRET: 'put in the Signing Secret (your app → Basic Information → App Credentials)',
+  SLACK_APP_TOKEN:
+    'put in an app-level token with connections:write (Basic Information → App-Level Tokens), or unset it for HTTP mode',
+  CIPHERSCALE_API_TOKEN: 'put in your Cipherscale API token (with `npm run sandbox`: sandbox-token)',
+};
+/** The example ids of .env.example: well-formed, so refused by value in every id setting. */
+const EXAMPLE_IDS: ReadonlySet<string> = new Set(['U0123456789', 'S0123456789', 'C0123456789']);
+
 // Comma/space separated Slack ids, e.g. "U012ABC, U034DEF"; each checked against its kind's shape.
-const idList = (pattern: RegExp, kind: string) =>
+const idList = (pattern: RegExp, kind: string, shape: string) =>
   z
     .string()
     .optional()
     .transform((value, ctx) => {
       const ids = (value ?? '').split(/[\s,]+/).filter(Boolean);
+      const examples = ids.filter((id) => EXAMPLE_IDS.has(id));
+      if (examples.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `still holds the example value ${quoted(examples)} from .env.example: put in real Slack ${kind} ids`,
+        });
+      }
       const bad = ids.filter((id) => !pattern.test(id));
       if (bad.length > 0) {
-        ctx.addIssue({ code: 'custom', message: `${bad.length} value(s) are not Slack ${kind} ids` });
-        return z.NEVER;
+        const verb = bad.length === 1 ? `is not a Slack ${kind} id` : `are not Slack ${kind} ids`;
+        ctx.addIssue({ code: 'custom', message: `${quoted(bad)} ${verb} (${shape})` });
       }
+      if (examples.length > 0 || bad.length > 0) return z.NEVER;
       return [...new Set(ids)];
     });
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const USERGROUP_ID = /^S[A-Z0-9]{2,}$/;
 const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
 const TEAM_ID = /^T[A-Z0-9]{2,}$/;
+const USER_SHAPE = 'U or W and 2+ capital letters or digits: a profile → ⋮ → Copy member ID';
+const USERGROUP_SHAPE =
+  "S and 2+ capital letters or digits: the end of the group's link in People → User groups";
+const CHANNEL_SHAPE = "C, G or D and 2+ capital letters or digits: the end of the channel's link";
 
 const envSchema = z.object({
   SLACK_BOT_TOKEN: nonEmpty('the bot token, xoxb-…').refine(
     (v) => v.startsWith('xoxb-'),
-    'must start with xoxb-',
+    'must start with xoxb- (the Bot User OAuth Token from OAuth & Permissions; a user token xoxp- or an app token xapp- does not work here)',
   ),
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_APP_TOKEN: optionalText.refine(
     (v) => v === undefined || v.startsWith('xapp-'),
-    'must start with xapp-',
+    'must start with xapp- (an app-level token from Basic Information → App-Level Tokens)',
   ),
-  SLACK_API_URL: url(['https:', 'http:'], 'Slack Web API base')
-    .optional()
-    .transform((v) => (v ? (v.endsWith('/') ? v : `${v}/`) : undefined)),
+  // Empty (`SLACK_API_URL=` as .env.example shows it) is unset: Slack's own.
+  SLACK_API_URL: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    url(['https:', 'http:'], 'Slack Web API base')
+      .optional()
+      .transform((v) => (v ? (v.endsWith('/') ? v : `${v}/`) : undefined)),
+  ),
   PORT: integer(0, 65_535, 3000),
   SLACK_TIMEOUT_MS: integer(500, 120_000, 10_000),
   START_TIMEOUT_MS: integer(1000, 600_000, 30_000),
-  SLACK_RATE_TIERS: z.enum(['kept', 'off'], { error: 'must be kept or off' }).default('kept'),
-  ALLOWED_TEAM_IDS: idList(TEAM_ID, 'team (workspace, T…)'),
+  SLACK_RATE_TIERS: choice(['kept', 'off'], 'kept'),
+  ALLOWED_TEAM_IDS: idList(TEAM_ID, 'team', 'T and 2+ capital letters or digits, e.g. T0A1B2C3D'),
   CIPHERSCALE_API_URL: url(['https:', 'http:'], 'Cipherscale API base')
     .default('https://public-api.cipherscale.com/qa')
     .transform((v) => v.replace(/\/+$/, '')),
@@ -94,15 +164,24 @@ const envSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . - only (1-40)')
     .default('cipher-user'),
-  APPROVER_USER_IDS: idList(USER_ID, 'user'),
-  APPROVER_USERGROUP_IDS: idList(USERGROUP_ID, 'user group'),
-  REQUESTER_USER_IDS: idList(USER_ID, 'user'),
-  REQUESTER_USERGROUP_IDS: idList(USERGROUP_ID, 'user group'),
-  ALLOWED_CHANNEL_IDS: idList(CHANNEL_ID, 'channel'),
-  APPROVALS_CHANNEL_ID: optionalText.refine(
-    (v) => v === undefined || CHANNEL_ID.test(v),
-    'must be a channel id (C…)',
-  ),
+  APPROVER_USER_IDS: idList(USER_ID, 'user', USER_SHAPE),
+  APPROVER_USERGROUP_IDS: idList(USERGROUP_ID, 'user group', USERGROUP_SHAPE),
+  REQUESTER_USER_IDS: idList(USER_ID, 'user', USER_SHAPE),
+  REQUESTER_USERGROUP_IDS: idList(USERGROUP_ID, 'user group', USERGROUP_SHAPE),
+  ALLOWED_CHANNEL_IDS: idList(CHANNEL_ID, 'channel', CHANNEL_SHAPE),
+  APPROVALS_CHANNEL_ID: optionalText.superRefine((v, ctx) => {
+    if (v === undefined) return;
+    if (EXAMPLE_IDS.has(v))
+      ctx.addIssue({
+        code: 'custom',
+        message: `still holds the example value ${quoted([v])} from .env.example`,
+      });
+    else if (!CHANNEL_ID.test(v))
+      ctx.addIssue({
+        code: 'custom',
+        message: `${quoted([v])} is not a Slack channel id (${CHANNEL_SHAPE})`,
+      });
+  }),
   REQUIRED_APPROVALS_EDIT: integer(1, 10, 1),
   REQUIRED_APPROVALS_DEACTIVATE: integer(1, 10, 1),
   REQUIRED_APPROVALS_DELETE: integer(1, 10, 2),
@@ -122,8 +201,8 @@ const envSchema = z.object({
   USERGROUP_CACHE_SECONDS: integer(0, 3600, 60),
   MAX_OPEN_REQUESTS_PER_REQUESTER: integer(1, 1000, 10),
   MAX_BULK_PRECHECKS_PER_REQUESTER: integer(1, 20, 2),
-  NOTIFY_APPROVERS: z.enum(['off', 'dm'], { error: 'must be off or dm' }).default('off'),
-  BULK_APPROVE_AFTER_FULL_LIST: z.enum(['off', 'on'], { error: 'must be off or on' }).default('off'),
+  NOTIFY_APPROVERS: choice(['off', 'dm'], 'off'),
+  BULK_APPROVE_AFTER_FULL_LIST: choice(['off', 'on'], 'off'),
   JOB_ATTEMPTS: integer(1, 20, 5),
   JOB_BACKOFF_MS: integer(10, 600_000, 2000),
   RETENTION_DAYS: integer(1, 3650, 30),
@@ -133,15 +212,11 @@ const envSchema = z.object({
   NOTIFY_BACKOFF_MS: integer(10, 600_000, 2000),
   SWEEP_INTERVAL_MS: integer(100, 3_600_000, 30_000),
   SWEEP_GRACE_MS: integer(100, 3_600_000, 60_000),
-  ROLE: z.enum(['both', 'listener', 'worker'], { error: 'must be both, listener or worker' }).default('both'),
+  ROLE: choice(['both', 'listener', 'worker'], 'both'),
   METRICS_TOKEN: optionalText,
-  LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).optional(),
+  LOG_FORMAT: choice(['json', 'pretty'], undefined),
   NODE_ENV: optionalText,
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
-    })
-    .default('info'),
+  LOG_LEVEL: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
 });
 
 export interface Config {
@@ -225,9 +300,19 @@ export class ConfigError extends Error {
 /** Parses settings once; throws ConfigError listing every problem, never echoing a value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'}: ${issue.message}`);
+  // A placeholder is named as such, instead of whatever else is wrong with it.
+  const examples = new Set(
+    Object.keys(EXAMPLE_VALUES).filter((name) => env[name]?.trim() === EXAMPLE_VALUES[name]),
+  );
+  const problems = [...examples].map(
+    (name) => `${name}: still holds the example value from .env.example; ${EXAMPLE_HINTS[name]}`,
+  );
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.join('.') || 'settings';
+      if (!examples.has(name)) problems.push(`${name}: ${issue.message}`);
+    }
+  }
   const listens = env.ROLE?.trim() !== 'worker';
   if (listens && !env.SLACK_APP_TOKEN?.trim() && !env.SLACK_SIGNING_SECRET?.trim()) {
     problems.push('SLACK_SIGNING_SECRET: required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');

@@ -44,7 +44,14 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
     redis.disconnect();
     const reason = cause ?? err;
     const message = reason instanceof Error ? `${reason.message}${tlsHint(reason)}` : String(reason);
-    throw new RedisUnavailableError(`Cannot reach Redis at ${redactUrl(url)}: ${message}`);
+    if (/NOAUTH|WRONGPASS|invalid (username-)?password|AUTH <password>/i.test(message)) {
+      throw new RedisUnavailableError(
+        `Redis at ${redactUrl(url)} refused the connection's credentials (${message.split('\n')[0]}): put the right user and password in REDIS_URL (redis://user:password@host:port, or redis://:password@host:port).`,
+      );
+    }
+    throw new RedisUnavailableError(
+      `Cannot reach Redis at ${redactUrl(url)}: ${message}. Check REDIS_URL (default redis://127.0.0.1:6379) and that Redis is running and reachable from here.`,
+    );
   } finally {
     redis.off('error', remember);
   }

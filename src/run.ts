@@ -2,6 +2,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { writeLines } from './output.js';
 import { type Runtime, startRuntime } from './runtime.js';
 import type { StopSignals } from './signals.js';
+import { StartCheckError } from './start-checks.js';
 import { StartGate, StartStoppedError } from './start-gate.js';
 
 /** Everything after the entry's signal handlers: parse the config, start, stop on the first signal. */
@@ -74,6 +75,8 @@ function roleFlag(args: readonly string[]): { ROLE?: string } {
 
 function startFailure(err: unknown): string {
   if (err instanceof ConfigError) return `${err.message}\nSee .env.example and the README for every setting.`;
+  if (err instanceof StartCheckError)
+    return `${err.problems.map((p) => `  - ${p}`).join('\n')}\nSee "Troubleshooting" in the README.`;
   const { name, message } = errorSummary(err);
   return `${name}: ${message}`;
 }

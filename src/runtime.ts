@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { Policy } from './approvals/policy.js';
 import { PRECHECK_LEASE_MS, PrecheckLimits } from './approvals/prechecks.js';
+import { checkQuorum } from './approvals/quorum.js';
 import { RequestStore } from './approvals/store/store.js';
 import { Workflow } from './approvals/workflow/index.js';
 import { RedisCallBudget } from './cipherscale/budget.js';
@@ -32,6 +33,13 @@ import { SlackNotifier } from './slack/outbound/notifier.js';
 import { SlackRateTiers, TIERS_KEPT } from './slack/outbound/rate-tiers.js';
 import { redactingFetch } from './slack/outbound/redaction.js';
 import { SlackUsergroupDirectory } from './slack/outbound/usergroups.js';
+import {
+  checkCipherscale,
+  DEFAULT_SLACK_API_URL,
+  resolveUsergroups,
+  StartCheckError,
+  slackStartFailure,
+} from './start-checks.js';
 import { StartGate, type StartStep } from './start-gate.js';
 
 export interface RuntimeOptions {
@@ -46,6 +54,12 @@ export interface RuntimeOptions {
   now?: () => number;
   /** The start's deadline and stop signal (the entry's); by default START_TIMEOUT_MS alone. */
   gate?: StartGate;
+  /**
+   * `all` (default): Redis, Slack's tokens, the approver groups and quorums, and Cipherscale's token.
+   * `connections`: Redis and Slack's tokens only, for in-process tests that set group members and count
+   * Cipherscale calls after the start (test/start/ runs the rest against the real entry point).
+   */
+  startChecks?: 'all' | 'connections';
 }
 
 export interface Runtime {
@@ -65,7 +79,9 @@ const DEFAULT_RETRY: RetryOptions = { retries: 3, factor: 2, minTimeout: 500, ma
 
 /**
  * Builds every dependency from the config and starts listening and working, in this order: the HTTP
- * port (/healthz at once), Redis, Slack (auth.test, then the socket in Socket Mode), and only then the
+ * port (/healthz at once), the checks — Redis (reads only), Slack's bot token (auth.test), the approver
+ * groups and quorums, Cipherscale's token (one read) — then everything that writes to Redis, the socket
+ * in Socket Mode (which checks the app token; nothing has written until it is open), and only then the
  * workers. Each step is bounded by the gate; throws on the first thing that cannot start.
  */
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -136,24 +152,102 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         ? { limits: Object.fromEntries(Object.keys(TIERS_KEPT).map((name) => [name, 1_000_000])) }
         : {}),
     });
+    const slackFetch = redactingFetch(metrics.slackFetch());
     const clientOptions: WebClientOptions = {
       // Every Web API call gives up after SLACK_TIMEOUT_MS (each try): a silent Slack holds nothing for long.
       timeout: config.slack.timeoutMs,
       retryConfig: options.slackRetryConfig ?? DEFAULT_RETRY,
       logger: slackLogger(logger, 'web-api'),
-      fetch: tiers.fetch(redactingFetch(metrics.slackFetch())),
+      fetch: tiers.fetch(slackFetch),
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     };
+    // The start's own calls keep off the tiers: their budgets are Redis writes, and nothing is written yet.
+    const checkingWeb = new WebClient(config.slack.botToken, { ...clientOptions, fetch: slackFetch });
     const web = new WebClient(config.slack.botToken, clientOptions);
+    const slackApiUrl = config.slack.apiUrl ?? DEFAULT_SLACK_API_URL;
+    const slackUrl = redactUrl(slackApiUrl);
+    // Slack's checks before any worker takes a job: a process that cannot reach Slack changes nobody.
+    const identity = await gate.step(
+      {
+        what: `Slack (auth.test at ${slackUrl})`,
+        check:
+          'Check SLACK_API_URL (unset: https://slack.com/api/), any proxy or firewall between here and Slack, and https://slack-status.com.',
+      },
+      () =>
+        checkingWeb.auth.test().catch((err: unknown) => {
+          throw (
+            slackStartFailure(err, {
+              setting: 'SLACK_BOT_TOKEN',
+              method: 'auth.test',
+              apiUrl: slackApiUrl,
+            }) ?? err
+          );
+        }),
+    );
+    readiness.slackChecked();
+    if ((options.startChecks ?? 'all') === 'all') {
+      const groups = await gate.step(
+        {
+          what: `Slack (usergroups.users.list at ${slackUrl})`,
+          check:
+            'Check APPROVER_USERGROUP_IDS and REQUESTER_USERGROUP_IDS, and the bot scope usergroups:read.',
+        },
+        () =>
+          resolveUsergroups(
+            checkingWeb,
+            [
+              { setting: 'APPROVER_USERGROUP_IDS', ids: config.approvals.approverUsergroupIds },
+              { setting: 'REQUESTER_USERGROUP_IDS', ids: config.approvals.requesterUsergroupIds },
+            ],
+            slackApiUrl,
+          ),
+      );
+      const quorum = checkQuorum({
+        ...config.approvals,
+        approverGroups: groups.get('APPROVER_USERGROUP_IDS') ?? new Map(),
+        requesterGroups: groups.get('REQUESTER_USERGROUP_IDS') ?? new Map(),
+        botUserId: identity.user_id,
+      });
+      // A quorum problem and a Cipherscale one are reported together: one start shows both.
+      const problems = [...quorum.errors];
+      for (const warning of quorum.warnings) logger.warn(warning);
+      const cipherscaleUrl = redactUrl(config.cipherscale.baseUrl);
+      const checked = await gate.step(
+        {
+          what: `Cipherscale (GET /tenants/users/{id} at ${cipherscaleUrl})`,
+          check: 'Check CIPHERSCALE_API_URL, and any proxy or firewall between here and Cipherscale.',
+        },
+        // No budget: a budget slot is a Redis write.
+        () =>
+          checkCipherscale(createCipherscaleClient(config.cipherscale), config.cipherscale.baseUrl).catch(
+            (err: unknown) => {
+              if (!(err instanceof StartCheckError)) throw err;
+              problems.push(...err.problems);
+              return { warning: undefined };
+            },
+          ),
+      );
+      if (checked.warning) logger.warn(checked.warning);
+      if (problems.length > 0) throw new StartCheckError(problems);
+    }
     const bullPrefix = `${config.redisKeyPrefix}-bull`;
     const store = new RequestStore({
       redis,
       prefix,
       retentionMs: config.approvals.retentionMs,
     });
-    const queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix });
+    // BullMQ writes a queue's meta hash when it is made: here only once every start check passed.
+    const queue = new Queue(QUEUE_NAME, {
+      connection: queueRedis,
+      prefix: bullPrefix,
+      skipMetasUpdate: true,
+    });
     closers.push(() => queue.close());
-    const itemsQueue = new Queue(ITEMS_QUEUE_NAME, { connection: queueRedis, prefix: bullPrefix });
+    const itemsQueue = new Queue(ITEMS_QUEUE_NAME, {
+      connection: queueRedis,
+      prefix: bullPrefix,
+      skipMetasUpdate: true,
+    });
     closers.push(() => itemsQueue.close());
     const flows = new FlowProducer({ connection: queueRedis, prefix: bullPrefix });
     closers.push(() => flows.close());
@@ -233,21 +327,19 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       backoffMs: config.jobs.backoffMs,
       lockMs: config.jobs.lockMs,
     };
-    // Slack's checks before any worker takes a job: a process that cannot reach Slack changes nobody.
-    const slackUrl = redactUrl(config.slack.apiUrl ?? 'https://slack.com/api/');
-    const identity = await gate.step(
-      {
-        what: `Slack (auth.test at ${slackUrl})`,
-        check:
-          'Check SLACK_API_URL (unset: https://slack.com/api/), any proxy or firewall between here and Slack, and https://slack-status.com.',
-      },
-      () => web.auth.test(),
-    );
-    readiness.slackChecked();
+    // Socket Mode: the socket's own apps.connections.open is the app token's check, kept off the tiers
+    // (a Redis write) until it has passed; its reconnects later keep Tier 1 with every other process.
+    let socketOpened = false;
+    const tieredFetch = clientOptions.fetch ?? slackFetch;
+    const socketClientOptions: WebClientOptions = {
+      ...clientOptions,
+      fetch: (url, init) => (socketOpened ? tieredFetch : slackFetch)(url, init),
+    };
     if (listens) {
       const app = await createSlackApp({
         ctx,
         clientOptions,
+        socketClientOptions,
         identity,
         onSocket: (open) => readiness.socketConnected(open),
         onAnswered: (ms) => metrics.slackAnswered(ms),
@@ -262,9 +354,21 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           check:
             'Check SLACK_APP_TOKEN (connections:write), Socket Mode enabled for the app, and that outbound WebSocket (wss://) connections are allowed from here.',
         },
-        () => app.start(),
+        () =>
+          app.start().catch((err: unknown) => {
+            throw (
+              slackStartFailure(err, {
+                setting: 'SLACK_APP_TOKEN',
+                method: 'apps.connections.open',
+                apiUrl: slackApiUrl,
+              }) ?? err
+            );
+          }),
       );
     }
+    socketOpened = true;
+    // Every check passed: from here on the start writes to Redis.
+    await gate.step(redisStep, () => Promise.all([queue, itemsQueue].map(writeQueueMeta)));
     if (config.role !== 'listener') {
       const workers = [
         createWorker(workerDeps, workerOptions),
@@ -347,6 +451,12 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
 }
 
 const CLEANUP_MS = 2000;
+
+/** What BullMQ writes when a queue is made without `skipMetasUpdate` (its version, the events stream's cap). */
+async function writeQueueMeta(queue: Queue): Promise<void> {
+  await queue.waitUntilReady();
+  await queue.backend.setQueueMeta(queue.metaValues);
+}
 
 function within(ms: number, work: Promise<unknown>): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;

@@ -142,6 +142,7 @@ describe('starting', () => {
         CIPHERSCALE_API_URL: cipher.url,
         CIPHERSCALE_API_TOKEN: cipher.token,
         APPROVER_USER_IDS: 'UAPPROVER1',
+        REQUIRED_APPROVALS_DELETE: '1',
         REDIS_KEY_PREFIX: `test-main-${process.pid}`,
         REDIS_URL: inject('redisUrl'),
       },
@@ -262,6 +263,8 @@ function appEnv(extra: Record<string, string>): Record<string, string> {
     SLACK_SIGNING_SECRET: 'secret',
     PORT: '0',
     APPROVER_USER_IDS: 'UAPPROVER1',
+    // One approver: deletes need one too, or the start refuses the quorum.
+    REQUIRED_APPROVALS_DELETE: '1',
     REDIS_KEY_PREFIX: `test-main-${process.pid}-${spawned.length}`,
     REDIS_URL: inject('redisUrl'),
     ...extra,

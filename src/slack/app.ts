@@ -23,6 +23,8 @@ export interface SlackAppDeps {
   /** Wait for handlers before answering Slack (tests); production answers (acks) first. */
   processBeforeResponse?: boolean;
   clientOptions: WebClientOptions;
+  /** Socket Mode: the socket client's own (default clientOptions). */
+  socketClientOptions?: WebClientOptions;
 }
 
 export interface SlackApp {
@@ -45,7 +47,7 @@ export async function createSlackApp(deps: SlackAppDeps): Promise<SlackApp> {
       appToken: config.slack.appToken ?? '',
       // An unreachable socket URL fails every 5 s: one line a minute says so, not twelve.
       logger: quietRepeats(logger),
-      installerOptions: { clientOptions },
+      installerOptions: { clientOptions: deps.socketClientOptions ?? clientOptions },
     });
     const { onSocket } = deps;
     if (onSocket) {

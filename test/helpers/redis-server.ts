@@ -7,10 +7,10 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** A throwaway redis-server on a free port (nothing on disk), ready when this resolves. */
-export async function startRedisServer(): Promise<RedisServer> {
+/** A throwaway redis-server on a free port (nothing on disk), ready when this resolves; `extra`: more flags. */
+export async function startRedisServer(extra: readonly string[] = []): Promise<RedisServer> {
   const port = await freePort();
-  const server: ChildProcess = spawn('redis-server', throwawayRedisArgs(port), {
+  const server: ChildProcess = spawn('redis-server', [...throwawayRedisArgs(port), ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {

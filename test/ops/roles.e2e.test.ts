@@ -95,6 +95,8 @@ describe('roles', () => {
         CIPHERSCALE_API_URL: cipher.url,
         CIPHERSCALE_API_TOKEN: cipher.token,
         APPROVER_USER_IDS: 'UAPPROVER1',
+        // One approver: deletes need one too, or the start refuses the quorum.
+        REQUIRED_APPROVALS_DELETE: '1',
         REDIS_URL: inject('redisUrl'),
         REDIS_KEY_PREFIX: `${keyPrefix}-proc`,
       },
