@@ -252,6 +252,8 @@ export interface Config {
     readonly allowedChannelIds: readonly string[];
     readonly approvalsChannelId: string | undefined;
     readonly requiredApprovals: Readonly<Record<'edit' | 'deactivate' | 'delete', number>>;
+    /** The actions whose REQUIRED_APPROVALS_* is set, not defaulted. */
+    readonly quorumsSet: readonly ('edit' | 'deactivate' | 'delete')[];
     readonly ttlMs: number;
     readonly usergroupCacheMs: number;
     /** `dm`: each approver gets a direct message about a new request. */
@@ -358,6 +360,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         deactivate: e.REQUIRED_APPROVALS_DEACTIVATE,
         delete: e.REQUIRED_APPROVALS_DELETE,
       }),
+      quorumsSet: Object.freeze(
+        (['edit', 'deactivate', 'delete'] as const).filter(
+          (action) => (env[`REQUIRED_APPROVALS_${action.toUpperCase()}`] ?? '').trim() !== '',
+        ),
+      ),
       ttlMs: Math.round(e.APPROVAL_TTL_MINUTES * 60_000),
       usergroupCacheMs: e.USERGROUP_CACHE_SECONDS * 1000,
       notify: e.NOTIFY_APPROVERS,

@@ -165,6 +165,16 @@ export async function checkCipherscale(
         warning: `Cipherscale at ${url} could not confirm CIPHERSCALE_API_TOKEN: ${describeFailure(failure)}`,
       };
     case 'invalid_response':
+      // JSON that is not a user, with a success status: the token was taken; the body's shape is for the
+      // lookups to report (a stand-in, or an API that changed). A page, a redirect, no JSON: not the API.
+      if (failure.status >= 200 && failure.status < 300 && failure.detail.startsWith('unexpected ')) {
+        return {
+          warning: `Cipherscale at ${url} accepted CIPHERSCALE_API_TOKEN, but its answer to GET /tenants/users/{id} is not a user (${failure.detail}): if lookups fail, check CIPHERSCALE_API_URL.`,
+        };
+      }
+      throw new StartCheckError([
+        `Cipherscale at ${url} does not answer like the Cipherscale API (HTTP ${failure.status} to GET /tenants/users/{id}): check CIPHERSCALE_API_URL (the API base with its environment path, default https://public-api.cipherscale.com/qa).`,
+      ]);
     case 'client_error':
       throw new StartCheckError([
         `Cipherscale at ${url} does not answer like the Cipherscale API (HTTP ${failure.status} to GET /tenants/users/{id}): check CIPHERSCALE_API_URL (the API base with its environment path, default https://public-api.cipherscale.com/qa).`,

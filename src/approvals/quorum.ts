@@ -12,6 +12,12 @@ export interface QuorumInput {
   requiredApprovals: Readonly<Record<Action, number>>;
   /** The app's own bot user: never an approver, even when listed. */
   botUserId: string | undefined;
+  /**
+   * The actions whose REQUIRED_APPROVALS_* was set; all when not given. A quorum nobody can meet is a start
+   * error when it was set, and a warning when it is the default (an install that never deletes, with one
+   * approver, keeps starting; its delete requests are refused when made, see Policy.quorumReachable).
+   */
+  quorumsSet?: readonly Action[];
 }
 
 export interface QuorumReport {
@@ -42,14 +48,26 @@ export function checkQuorum(input: QuorumInput): QuorumReport {
   for (const action of ACTIONS) {
     const required = input.requiredApprovals[action];
     const setting = `REQUIRED_APPROVALS_${action.toUpperCase()}`;
+    const set = input.quorumsSet?.includes(action) ?? true;
+    // A default nobody can meet: said at start, every such request refused when made.
+    const impossible = (text: string) =>
+      set
+        ? report.errors.push(text)
+        : report.warnings.push(
+            `${text.replace(`${setting}=${required}`, `${setting} is ${required} (the default)`)} ${
+              input.approverGroups.size > 0
+                ? `Until then ${article(action)} request waits unapproved until it expires.`
+                : `Until then every ${action} request is refused when made, with these numbers.`
+            }`,
+          );
     if (required > n) {
-      report.errors.push(
+      impossible(
         `${setting}=${required} but only ${plural(n, 'approver')} ${who} could approve: every ${action} request would wait forever. ${fix(setting, n)}`,
       );
     } else if (required === n && approverRequesters > 0) {
       const most = `at most ${plural(n - 1, 'approval')}, since nobody approves their own request`;
       if (onlyApproversRequest) {
-        report.errors.push(
+        impossible(
           `${setting}=${required} and ${plural(n, 'approver')} ${who}, but every requester is an approver: ${article(action)} request can get ${most}. ${fix(setting, n - 1)}`,
         );
       } else {

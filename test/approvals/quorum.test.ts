@@ -76,4 +76,31 @@ describe('checkQuorum', () => {
     expect(report.warnings).toEqual([]);
     expect(report.errors).toEqual([expect.stringContaining('but every requester is an approver')]);
   });
+
+  it('a default quorum nobody can meet is a warning, with the numbers; written out, the same quorum is an error', () => {
+    const one = {
+      ...base,
+      approverUserIds: ['UA'],
+      requiredApprovals: { edit: 1, deactivate: 1, delete: 2 },
+    };
+    const defaulted = checkQuorum({ ...one, quorumsSet: [] });
+    expect(defaulted.errors).toEqual([]);
+    expect(defaulted.warnings).toContainEqual(
+      expect.stringMatching(
+        /^REQUIRED_APPROVALS_DELETE is 2 \(the default\) but only 1 approver .* Until then every delete request is refused when made, with these numbers\.$/,
+      ),
+    );
+    expect(checkQuorum({ ...one, quorumsSet: ['delete'] }).errors).toEqual([
+      expect.stringMatching(/^REQUIRED_APPROVALS_DELETE=2 but only 1 approver/),
+    ]);
+    // With approver groups the app cannot refuse such requests without asking Slack: it says so.
+    const grouped = checkQuorum({
+      ...one,
+      approverGroups: new Map([['SG', new Set<string>()]]),
+      quorumsSet: [],
+    });
+    expect(grouped.warnings).toContainEqual(
+      expect.stringContaining('Until then a delete request waits unapproved'),
+    );
+  });
 });

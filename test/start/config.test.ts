@@ -47,7 +47,14 @@ describe('.env.example and the placeholders the start refuses', () => {
         // Accepted: then it is what an unset setting gives (the default), never a value nobody chose.
         const rest: Record<string, string> = { ...VALID };
         delete rest[name];
-        expect(loadConfig({ ...VALID, [name]: value }), `${name}=${value}`).toEqual(loadConfig(rest));
+        // (A quorum written out is remembered as set: impossible, it stops the start rather than warn.)
+        const same = (c: ReturnType<typeof loadConfig>) => ({
+          ...c,
+          approvals: { ...c.approvals, quorumsSet: [] },
+        });
+        expect(same(loadConfig({ ...VALID, [name]: value })), `${name}=${value}`).toEqual(
+          same(loadConfig(rest)),
+        );
       }
     }
     expect(refused.sort()).toEqual([

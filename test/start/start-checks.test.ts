@@ -180,6 +180,20 @@ describe('a quorum only some requests can reach', () => {
   });
 });
 
+describe('a default quorum nobody can meet', () => {
+  it('one approver and the default delete quorum of 2: it starts, warns with the numbers, and says deletes are refused when made', async () => {
+    const settings = env({ APPROVER_USER_IDS: 'UAPPROVER1' });
+    const app = spawnApp(settings);
+    spawned.push(app);
+    await app.waitForOutput(/"msg":"cipher-user started"/);
+    expect(app.output()).toContain(
+      'REQUIRED_APPROVALS_DELETE is 2 (the default) but only 1 approver (APPROVER_USER_IDS: 1 user, APPROVER_USERGROUP_IDS: 0 members) could approve: every delete request would wait forever. Set REQUIRED_APPROVALS_DELETE=1 or less, or add approvers (APPROVER_USER_IDS, APPROVER_USERGROUP_IDS). Until then every delete request is refused when made, with these numbers.',
+    );
+    await app.signal('SIGTERM');
+    expect(await app.exited).toBe(0);
+  });
+});
+
 describe('Slack at start', () => {
   it('unreachable (a closed port): names Slack, the URL and SLACK_API_URL, says to check the network; writes nothing', async () => {
     const url = `http://127.0.0.1:${await freePort()}/api/`;
@@ -278,6 +292,19 @@ describe('Cipherscale answering oddly at start', () => {
     expect(await keysOf(settings.REDIS_KEY_PREFIX ?? '')).toEqual([]);
   });
 
+  it('JSON that is not a user, with 200: the token was taken; it starts and warns, naming CIPHERSCALE_API_URL', async () => {
+    cipher.script([{ status: 200, body: { ok: true } }]);
+    const app = spawnApp(env());
+    spawned.push(app);
+    await app.waitForOutput(/"msg":"cipher-user started"/);
+    expect(app.output()).toContain(
+      `Cipherscale at ${cipher.url} accepted CIPHERSCALE_API_TOKEN, but its answer to GET /tenants/users/{id} is not a user (unexpected `,
+    );
+    expect(app.output()).toContain('if lookups fail, check CIPHERSCALE_API_URL.');
+    await app.signal('SIGTERM');
+    expect(await app.exited).toBe(0);
+  });
+
   it('an outage (503): it starts anyway and warns that the token could not be confirmed', async () => {
     cipher.script([{ status: 503 }]);
     const app = spawnApp(env());
@@ -371,6 +398,7 @@ describe('an approval policy nobody can satisfy', () => {
   it('a quorum problem and a refused Cipherscale token are both listed by one start', async () => {
     const settings = env({
       APPROVER_USER_IDS: 'UAPPROVER1',
+      REQUIRED_APPROVALS_DELETE: '2',
       CIPHERSCALE_API_TOKEN: `cs-wrong-${randomBytes(6).toString('hex')}`,
     });
     const { code, output } = await start(settings);
