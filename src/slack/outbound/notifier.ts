@@ -70,8 +70,9 @@ export class SlackNotifier implements Notifier {
     if (!request.messageTs) return;
     const { channelId, messageTs } = request;
     // The message first, so that when the thread note appears the message already says the same.
+    let message = approvalMessage(request);
     for (let render = 0; render < MAX_RENDERS; render++) {
-      await this.client.chat.update({ channel: channelId, ts: messageTs, ...approvalMessage(request) });
+      await this.client.chat.update({ channel: channelId, ts: messageTs, ...message });
       // A final state is the message's last: nothing can move it on (an older render in another process
       // re-checks after its own update and renders this one). One waiting in this process renders after.
       if (TERMINAL_STATES.includes(request.state) || this.nextInLine(request.id)) break;
@@ -79,7 +80,11 @@ export class SlackNotifier implements Notifier {
       if (!latest || latest.version <= request.version) break;
       // A job holds a running request and renders it when its attempt ends: not worth a render here.
       if (latest.state === 'running') break;
+      // approved → queued while Slack was called: the message reads the same, so no second update.
+      const next = approvalMessage(latest);
+      if (JSON.stringify(next) === JSON.stringify(message)) break;
       request = latest;
+      message = next;
       if (render === MAX_RENDERS - 1)
         this.logger.warn({ requestId: request.id }, 'request message may lag behind its state');
     }
