@@ -85,7 +85,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       PORT: String(appPort),
       CIPHERSCALE_API_URL: cipher.url,
       CIPHERSCALE_API_TOKEN: cipher.token,
-      CIPHERSCALE_RATE_LIMIT_PER_SECOND: String(options.cipherscaleRatePerSecond ?? 5),
+      CIPHERSCALE_RATE_LIMIT_PER_SECOND: String(options.cipherscaleRatePerSecond ?? 4),
       REDIS_URL: redis.url,
       APPROVER_USER_IDS: APPROVER_IDS.join(','),
       REQUESTER_USER_IDS: [REQUESTER_ID, ...APPROVER_IDS].join(','),

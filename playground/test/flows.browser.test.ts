@@ -88,6 +88,9 @@ const threadReplies = (ts: string) =>
 const cipherCalls = (operation: string, userId?: string) =>
   pg.cipher.calls.filter((c) => c.operation === operation && (userId === undefined || c.userId === userId));
 
+const staffDeactivated = () =>
+  new Set(cipherCalls('deactivateUser').flatMap((c) => (c.userId?.startsWith('e1a5e000') ? [c.userId] : [])));
+
 async function typeInModal(blockId: string, text: string): Promise<void> {
   const input = modal().locator(`[data-bk-element][data-block-id="${blockId}"]`);
   await input.fill(text);
@@ -240,37 +243,36 @@ describe('the playground in a browser', () => {
     await messageAt(request.ts).locator('[data-pg-thread]').waitFor({ timeout: 15_000 });
     await messageAt(request.ts).locator('[data-pg-thread]').click();
     const thread = page.locator('#pg-thread-body');
-    const stop = button(thread, ACTION_IDS.batchStop);
-    await stop.waitFor({ timeout: 15_000 });
-    // Under way: some users done, most not started.
-    await eventually(
-      () => cipherCalls('deactivateUser').filter((c) => c.userId?.startsWith('e1a5e000')).length >= 3,
-      20_000,
+    // Under way: a few users done, most not started.
+    await eventually(() => staffDeactivated().size >= 1, 20_000);
+    const summary = await pg.slack.waitFor(
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.args.thread_ts === request.ts &&
+        /^Deactivating/.test(String(c.args.text)),
+      { answered: true, timeoutMs: 10_000 },
     );
-    const summary = threadReplies(request.ts).find((c) =>
-      JSON.stringify(c.args.blocks).includes(ACTION_IDS.batchStop),
-    );
-    const summaryTs = String(summary?.response?.ts);
-    await expectShows(thread.locator(`[data-pg-ts="${summaryTs}"]`), latestBlocks(pg.slack.calls, summaryTs));
+    const summaryTs = String(summary[0]?.response?.ts);
+    const summaryShown = thread.locator(`[data-pg-ts="${summaryTs}"]`);
+    await expectShows(summaryShown, latestBlocks(pg.slack.calls, summaryTs));
+    expect(await shownText(summaryShown)).toMatch(/\d+\/\d+ done/);
     await shoot('bulk-summary');
 
-    await stop.click();
+    // Stop sits on the request message (here the thread's first message), behind Slack's confirm.
+    await button(thread.locator(`[data-pg-ts="${request.ts}"]`), ACTION_IDS.batchStop).click();
     const dialog = page.locator('#pg-confirm-layer .pg-confirm');
     await dialog.waitFor();
     expect(await shownText(dialog)).toContain('Stop this batch?');
     await dialog.locator('[data-pg-confirm]').click();
-    const stopped = thread.locator(`[data-pg-ts="${summaryTs}"]`);
-    await eventually(async () => /stopped/i.test(await shownText(stopped)), 20_000);
-    await pg.slack.waitFor(
-      (c) =>
-        c.method === 'chat.update' &&
-        c.args.ts === summaryTs &&
-        /Stopped|stopped/.test(JSON.stringify(c.args.blocks)),
+    const [stopped] = await pg.slack.waitFor(
+      (c) => c.method === 'chat.update' && c.args.ts === summaryTs && /stopped/.test(String(c.args.text)),
       { answered: true, timeoutMs: 20_000 },
     );
-    await expectShows(stopped, latestBlocks(pg.slack.calls, summaryTs));
-    const deactivated = new Set(cipherCalls('deactivateUser').map((c) => c.userId));
-    expect(deactivated.size).toBeLessThan(STAFF_USERS.length - 3);
+    await expectShows(summaryShown, stopped?.args.blocks);
+    expect(await shownText(summaryShown)).toContain('Stopped by');
+    await expectShows(summaryShown, latestBlocks(pg.slack.calls, summaryTs));
+    // Users not started were never called.
+    expect(staffDeactivated().size).toBeLessThan(STAFF_USERS.length - 3);
     await page.locator('#pg-thread-close').click();
   });
 
