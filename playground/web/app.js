@@ -401,7 +401,10 @@ document.addEventListener('change', (event) => {
   // Inside an input block Slack sends nothing until submit (no dispatch_action here).
   const block = el.closest('[data-block-id]:not([data-bk-element])');
   if (block?.classList.contains('bk-input')) return;
-  void sendAction(el);
+  void sendAction(el).finally(() => {
+    // An overflow menu is a <select> showing ⋯: back to it once chosen.
+    if (el.dataset.bkElement === 'overflow' && 'selectedIndex' in el) el.selectedIndex = 0;
+  });
 });
 
 document.addEventListener('keydown', (event) => {
