@@ -293,6 +293,23 @@ describe('the playground in a browser', () => {
     await shoot('home');
   });
 
+  it("an approver's DM about a request, and its link back to the request", async () => {
+    await actAs(APPROVER_2);
+    const [dm] = await pg.slack.waitFor(
+      (c) => c.method === 'chat.postMessage' && c.args.channel === APPROVER_2,
+      {
+        answered: true,
+      },
+    );
+    await page.locator('#pg-go-dm').click();
+    const shown = page.locator(`#pg-timeline [data-pg-ts="${String(dm?.response?.ts)}"]`);
+    await expectShows(shown, dm?.args.blocks);
+    await shown.locator('a[href*="/archives/"]').first().click();
+    await page.locator('#pg-go-channel.pg-current').waitFor();
+    const linked = /\/p(\d+)(\d{6})/.exec(JSON.stringify(dm?.args.blocks));
+    await messageAt(`${linked?.[1]}.${linked?.[2]}`).waitFor();
+  });
+
   it('sent Slack nothing it would refuse', () => {
     const refused = pg.slack.calls.filter((c) => c.problems.length > 0 || c.response?.ok === false);
     expect(refused.map((c) => `${c.method}: ${c.problems.join('; ') || String(c.response?.error)}`)).toEqual(

@@ -328,6 +328,27 @@ function flash(text) {
   setTimeout(() => note.remove(), 4000);
 }
 
+// A link to a message (chat.getPermalink's …/archives/<channel>/p<ts>) opens it here, as Slack does.
+function openPermalink(href) {
+  const match = /\/archives\/([A-Z0-9]+)\/p(\d+)(\d{6})(?:\?thread_ts=([\d.]+))?/.exec(href ?? '');
+  const s = ui.state;
+  if (!match || !s) return false;
+  const [, channel, seconds, micros, threadTs] = match;
+  const ts = `${seconds}.${micros}`;
+  const message = s.messages.find((m) => m.channel === channel && m.ts === ts);
+  if (!message) return false;
+  go(channel === s.dmChannel ? 'dm' : 'channel');
+  const parent = threadTs ?? message.threadTs;
+  if (parent) {
+    ui.thread = { ts: parent, channel };
+    render();
+  }
+  document
+    .querySelector(`#pg-timeline [data-pg-ts="${CSS.escape(parent ?? ts)}"]`)
+    ?.scrollIntoView({ block: 'center' });
+  return true;
+}
+
 function go(pane) {
   ui.pane = pane;
   ui.thread = null;
@@ -365,7 +386,12 @@ document.addEventListener('click', (event) => {
   if (submit) {
     const form = $('pg-modal-layer').querySelector('.pg-modal-body');
     submit.disabled = true;
-    return void api('submit', { viewId: submit.dataset.pgSubmit, values: readViewState(form).values });
+    return void api('submit', {
+      viewId: submit.dataset.pgSubmit,
+      values: readViewState(form).values,
+    }).finally(() => {
+      submit.disabled = false;
+    });
   }
   const example = t.closest('[data-pg-example]');
   if (example) {
@@ -373,6 +399,11 @@ document.addEventListener('click', (event) => {
     return void sendCommand(`/cipher-user ${example.dataset.pgExample}`);
   }
   if (t.closest('#pg-menu')) return document.body.classList.toggle('pg-menu-open');
+  const link = t.closest('a[href]');
+  if (link && openPermalink(link.getAttribute('href'))) {
+    event.preventDefault();
+    return;
+  }
   const el = t.closest('[data-bk-element]');
   if (el && (el.dataset.bkElement === 'button' || el.dataset.bkElement === 'workflow_button')) {
     event.preventDefault();
