@@ -14,7 +14,13 @@ const playground = await startPlayground({
   port,
   onAppOutput: (chunk) => process.stdout.write(chunk),
 }).catch((error: unknown) => {
-  console.error(`The playground did not start: ${error instanceof Error ? error.message : String(error)}`);
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = /EADDRINUSE/.test(message)
+    ? `port ${port} is taken: set PLAYGROUND_PORT to another one (0 picks a free one)`
+    : /redis-server/.test(message)
+      ? 'it needs a redis-server binary on the PATH (Debian: apt-get install redis-server)'
+      : message;
+  console.error(`The playground did not start: ${hint}`);
   process.exit(1);
 });
 

@@ -30,6 +30,8 @@ export interface PageServer {
 
 type Json = Record<string, unknown>;
 
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
+
 export async function startPageServer(options: {
   bridge: Bridge;
   examples: readonly Example[];
@@ -48,6 +50,12 @@ export async function startPageServer(options: {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // Only this machine's pages: a loopback Host (no DNS rebinding) and, for input, a JSON body (a form
+    // another site posts cannot send one without a CORS preflight, which is never answered).
+    if (!LOOPBACK_HOST.test(req.headers.host ?? '')) return sendJson(res, 403, { error: 'loopback only' });
+    if (req.method === 'POST' && !/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
+      return sendJson(res, 415, { error: 'JSON only' });
+    }
     if (req.method === 'GET' && url.pathname === '/api/state') {
       return sendJson(res, 200, bridge.snapshot(url.searchParams.get('as') ?? ''));
     }
