@@ -310,6 +310,40 @@ describe('the playground in a browser', () => {
     await messageAt(`${linked?.[1]}.${linked?.[2]}`).waitFor();
   });
 
+  it('works on a phone: the switch, the composer, a lookup card that fits the width', async () => {
+    const phone = await page
+      .context()
+      .browser()
+      ?.newContext({ viewport: { width: 390, height: 844 }, timezoneId: 'UTC' });
+    const small = await phone?.newPage();
+    if (!phone || !small) throw new Error('no second browser context');
+    try {
+      await small.goto(`${pg.url}?as=${REQUESTER_ID}`);
+      await small.locator(`button[data-pg-as="${STRANGER_ID}"]`).click();
+      await small.waitForFunction(`document.body.dataset.pgWho === ${JSON.stringify(STRANGER_ID)}`);
+      await small.locator(`button[data-pg-as="${REQUESTER_ID}"]`).click();
+      await small.waitForFunction(`document.body.dataset.pgWho === ${JSON.stringify(REQUESTER_ID)}`);
+      const since = pg.slack.calls.length;
+      await small.locator('#pg-composer-input').fill(`/cipher-user lookup ${SEED_IDS.alice}`);
+      await small.locator('#pg-composer-input').press('Enter');
+      const [answer] = await pg.slack.waitFor(
+        (c) =>
+          c.method === 'response_url' && pg.slack.calls.indexOf(c) >= since && Array.isArray(c.args.blocks),
+        { answered: true, timeoutMs: 10_000 },
+      );
+      const card = small.locator('#pg-timeline .pg-ephemeral').last();
+      await expectShows(card, answer?.args.blocks);
+      // Nothing wider than the screen: no sideways scrolling.
+      expect(await small.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+      // The channels are behind the menu button.
+      await small.locator('#pg-menu').click();
+      await small.locator('#pg-go-home').click();
+      await small.locator('#pg-home [data-pg-view]').waitFor();
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('sent Slack nothing it would refuse', () => {
     const refused = pg.slack.calls.filter((c) => c.problems.length > 0 || c.response?.ok === false);
     expect(refused.map((c) => `${c.method}: ${c.problems.join('; ') || String(c.response?.error)}`)).toEqual(
