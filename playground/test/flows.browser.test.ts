@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
-import { ACTION_IDS, BLOCK_IDS } from '../../src/blocks/ids.js';
+import { ACTION_IDS, BLOCK_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
 import { SEED_IDS } from '../../test/fakes/cipherscale/seed.js';
 import { STAFF_USERS } from '../../test/fakes/cipherscale/staff.js';
 import type { SlackCall } from '../../test/fakes/slack/server.js';
@@ -277,6 +277,31 @@ describe('the playground in a browser', () => {
     await expectShows(summaryShown, latestBlocks(pg.slack.calls, summaryTs));
     // Users not started were never called.
     expect(staffDeactivated().size).toBeLessThan(STAFF_USERS.length - 3);
+
+    // "Show all N users" opens the full list in a modal (read from the stored request); × closes it.
+    const before = pg.slack.calls.length;
+    await button(thread.locator(`[data-pg-ts="${request.ts}"]`), ACTION_IDS.batchShowAll).click();
+    await pg.slack.waitFor(
+      (c) =>
+        (c.method === 'views.open' || c.method === 'views.update') &&
+        pg.slack.calls.indexOf(c) >= before &&
+        (c.args.view as { callback_id?: string } | undefined)?.callback_id === CALLBACK_IDS.batchList,
+      { answered: true, timeoutMs: 10_000 },
+    );
+    // What the fake Slack holds for the modal on screen now (its views.open, then any update).
+    const viewId = String(await modal().getAttribute('data-view-id'));
+    const listView = pg.slack.viewState(viewId) as {
+      blocks?: unknown[];
+      title?: unknown;
+      callback_id?: string;
+    };
+    expect(listView.callback_id).toBe(CALLBACK_IDS.batchList);
+    await expectShows(modal(), [{ text: listView.title }, ...(listView.blocks ?? [])]);
+    for (const user of STAFF_USERS.filter((u) => u.status !== 'inactive')) {
+      expect(await shownText(modal())).toContain(user.id);
+    }
+    await modal().locator('.pg-modal-head [data-pg-close]').click();
+    await modal().waitFor({ state: 'detached' });
     await page.locator('#pg-thread-close').click();
   });
 
