@@ -149,6 +149,15 @@ describe('the playground in a browser', () => {
     const card = timeline().locator('.pg-ephemeral').last();
     await button(card, ACTION_IDS.openDeactivate).click();
     await modal().locator(`[data-bk-element][data-block-id="${BLOCK_IDS.reason}"]`).waitFor();
+    // Submitted without a reason: the app answers response_action errors, shown under that input.
+    await submitModal();
+    const error = modal().locator(
+      `[data-block-id="${BLOCK_IDS.reason}"]:not([data-bk-element]) .pg-input-error`,
+    );
+    await error.waitFor();
+    const answered = pg.bridge.snapshot(REQUESTER_ID).modals.at(-1)?.errors ?? {};
+    expect(Object.keys(answered)).toEqual([BLOCK_IDS.reason]);
+    expect(await shownText(error)).toBe(answered[BLOCK_IDS.reason]);
     await typeInModal(BLOCK_IDS.reason, 'laptop stolen at the airport');
     await submitModal();
     deactivation = await requestPosted(since);
