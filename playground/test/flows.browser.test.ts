@@ -314,7 +314,19 @@ describe('the playground in a browser', () => {
     await page.locator('#pg-thread-close').click();
   });
 
-  it('opens the Home tab: what the app published for this person', async () => {
+  it('opens the Home tab: what the app published for this person, a pending request included', async () => {
+    // One request left pending, so the approver's Home has something waiting.
+    await actAs(REQUESTER_ID);
+    const before = pg.slack.calls.length;
+    await page
+      .locator('#pg-composer-input')
+      .fill(`/cipher-user deactivate ${SEED_IDS.minimal} -- contractor left`);
+    await page.locator('#pg-composer-input').press('Enter');
+    await modal().locator('[data-pg-submit]').waitFor();
+    await submitModal();
+    await requestPosted(before);
+    await modal().waitFor({ state: 'detached' });
+
     await actAs(APPROVER_1);
     const since = pg.slack.calls.length;
     await page.locator('#pg-go-home').click();
@@ -324,6 +336,7 @@ describe('the playground in a browser', () => {
       { answered: true, timeoutMs: 10_000 },
     );
     await expectShows(page.locator('#pg-home'), (published?.args.view as { blocks?: unknown })?.blocks);
+    expect(await shownText(page.locator('#pg-home'))).toContain('contractor left');
     await shoot('home');
   });
 
