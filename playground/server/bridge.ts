@@ -161,6 +161,11 @@ export class Bridge {
       const acked = parseJson(answer.text);
       if (acked?.response_action === 'errors' && typeof acked.errors === 'object' && acked.errors !== null) {
         this.viewErrors.set(viewId, acked.errors as Record<string, string>);
+      } else if (acked?.response_action === 'push') {
+        // The fake Slack keeps no pushed views (the app pushes none): say so rather than drop it.
+        this.viewErrors.set(viewId, {
+          '': 'The app pushed a view (response_action push): the playground cannot show it.',
+        });
       } else this.slack.submissionAnswered(viewId, answer.text, since);
     } else {
       this.viewErrors.set(viewId, { '': 'We had some trouble connecting. Try again?' });
