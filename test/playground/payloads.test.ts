@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   appHomeOpenedPayload,
   blockActionsPayload,
+  sign,
   slashCommandFields,
   viewClosedPayload,
   viewSubmissionPayload,
 } from '../../playground/server/payloads.js';
 import { PEOPLE } from '../../playground/server/people.js';
 import { sharedPath } from '../helpers/shared.js';
+import { slackSignature } from '../helpers/slack-request.js';
 
 // The playground's requests hold Slack's real key sets (../shared), so the app sees nothing Slack would not send.
 type Json = Record<string, unknown>;
@@ -22,6 +24,16 @@ const who = PEOPLE[0];
 const view: Json = json('slack/interactions/view_submission/bolt_python_plain_text.json').view as Json;
 
 describe('playground payloads against the real ones', () => {
+  it("signs as Slack does: v0=HMAC-SHA256 of v0:{ts}:{body}, the test suite's own signature", () => {
+    const now = 1_764_000_000_123;
+    const signed = sign('s3cret', 'payload=%7B%7D', 'application/x-www-form-urlencoded', now);
+    expect(signed.headers['x-slack-request-timestamp']).toBe('1764000000');
+    expect(signed.headers['x-slack-signature']).toBe(
+      slackSignature('s3cret', 'payload=%7B%7D', 1_764_000_000),
+    );
+    expect(signed.body).toBe('payload=%7B%7D');
+  });
+
   it('slash command: the fields of a real one (no Enterprise Grid), and is_enterprise_install', () => {
     const real = [
       [
