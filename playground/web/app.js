@@ -35,7 +35,12 @@ async function api(path, body) {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ as: ui.as, ...body }),
     });
-    return await response.json();
+    const answer = await response.json();
+    // As Slack does when an app fails to answer: say so (a command's failure is shown as its answer).
+    if (!response.ok) flash(`The playground could not send that: ${answer.error ?? response.status}`);
+    else if (path !== 'command' && answer.status !== 200)
+      flash(`cipher-user did not answer (HTTP ${answer.status})`);
+    return answer;
   } finally {
     ui.pending -= 1;
     if (ui.pending === 0) delete document.body.dataset.pgBusy;
