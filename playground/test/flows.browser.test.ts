@@ -239,6 +239,54 @@ describe('the playground in a browser', () => {
     await expectShows(message, latestBlocks(pg.slack.calls, request.ts));
   });
 
+  it('an approver rejects with a reason: the reason modal, the message and thread say so, nothing runs', async () => {
+    await actAs(REQUESTER_ID);
+    const since = pg.slack.calls.length;
+    await page
+      .locator('#pg-composer-input')
+      .fill(`/cipher-user deactivate ${SEED_IDS.manyDevices} -- too many laptops`);
+    await page.locator('#pg-composer-input').press('Enter');
+    await modal().locator('[data-pg-submit]').waitFor();
+    await submitModal();
+    const request = await requestPosted(since);
+    await modal().waitFor({ state: 'detached' });
+
+    await actAs(APPROVER_2);
+    await button(messageAt(request.ts), ACTION_IDS.reject).click();
+    await modal().locator(`[data-bk-element][data-block-id="${BLOCK_IDS.rejectReason}"]`).waitFor();
+    await typeInModal(BLOCK_IDS.rejectReason, 'ask the owner first');
+    await submitModal();
+    const [rejected] = await pg.slack.waitFor(
+      (c) =>
+        c.method === 'chat.postMessage' &&
+        c.args.thread_ts === request.ts &&
+        /Rejected/i.test(JSON.stringify(c.args)),
+      { answered: true, timeoutMs: 15_000 },
+    );
+    // Decided in time, the app's empty ack closes the modal; later, its notice replaces it (then closed here).
+    await eventually(async () => {
+      const id = await modal()
+        .getAttribute('data-view-id', { timeout: 500 })
+        .catch(() => null);
+      if (id === null) return true;
+      const view = pg.slack.viewState(id) as { callback_id?: string; blocks?: unknown[] } | undefined;
+      if (view?.callback_id !== CALLBACK_IDS.notice || !/Rejected/.test(JSON.stringify(view.blocks)))
+        return false;
+      await expectShows(modal(), view.blocks);
+      await modal().locator('.pg-modal-head [data-pg-close]').click();
+      return true;
+    }, 10_000);
+    await modal().waitFor({ state: 'detached' });
+    await expectShows(messageAt(request.ts), latestBlocks(pg.slack.calls, request.ts));
+    await messageAt(request.ts).locator('[data-pg-thread]').click();
+    const reply = page.locator(`#pg-thread-body [data-pg-ts="${String(rejected?.response?.ts)}"]`);
+    await expectShows(reply, rejected?.args.blocks);
+    expect(await shownText(reply)).toContain('ask the owner first');
+    expect(await button(messageAt(request.ts), ACTION_IDS.approve).count()).toBe(0);
+    expect(cipherCalls('deactivateUser', SEED_IDS.manyDevices)).toHaveLength(0);
+    await page.locator('#pg-thread-close').click();
+  });
+
   it('a bulk run shows its live summary, and Stop stops it', async () => {
     await actAs(REQUESTER_ID);
     const since = pg.slack.calls.length;
