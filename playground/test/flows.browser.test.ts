@@ -287,6 +287,29 @@ describe('the playground in a browser', () => {
     await page.locator('#pg-thread-close').click();
   });
 
+  it('an edit: the modal pre-filled, the request showing before → after, one PUT with that field only', async () => {
+    await actAs(REQUESTER_ID);
+    const since = pg.slack.calls.length;
+    await page.locator('#pg-composer-input').fill(`/cipher-user edit ${SEED_IDS.manyDevices}`);
+    await page.locator('#pg-composer-input').press('Enter');
+    const firstName = modal().locator(`[data-bk-element][data-block-id="${BLOCK_IDS.firstName}"]`);
+    await firstName.waitFor();
+    const before = await firstName.inputValue();
+    expect(before).not.toBe('');
+    await firstName.fill(`${before}ine`);
+    await submitModal();
+    const request = await requestPosted(since);
+    await modal().waitFor({ state: 'detached' });
+    const message = messageAt(request.ts);
+    await expectShows(message, latestBlocks(pg.slack.calls, request.ts));
+    expect(await shownText(message)).toMatch(new RegExp(`${before}[\\s\\S]*→[\\s\\S]*${before}ine`));
+
+    await actAs(APPROVER_1);
+    await button(message, ACTION_IDS.approve).click();
+    await eventually(() => cipherCalls('updateUser', SEED_IDS.manyDevices).length === 1, 15_000);
+    expect(cipherCalls('updateUser', SEED_IDS.manyDevices)[0]?.body).toEqual({ firstName: `${before}ine` });
+  });
+
   it('a bulk run shows its live summary, and Stop stops it', async () => {
     await actAs(REQUESTER_ID);
     const since = pg.slack.calls.length;
