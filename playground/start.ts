@@ -65,8 +65,8 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     stops.push(() => redis.stop());
     const cipher = await FakeCipherscale.start({ users: [...SEED_USERS, ...STAFF_USERS], latencyMs: 40 });
     stops.push(() => cipher.close());
-    // No rate tiers: one person clicks here, and Slack's per-channel pace would only hold a bulk run's
-    // replies back; the app is told so (SLACK_RATE_TIERS=off), as the bench does.
+    // The stand-in answers no 429s; the app still keeps Slack's tiers itself (SLACK_RATE_TIERS unset, kept),
+    // so a bulk run's replies come at the pace they would in a real channel.
     const slack = await FakeSlack.start({
       checkBlocks: checkingBlocks,
       tiers: false,
@@ -81,7 +81,6 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       SLACK_BOT_TOKEN: slack.botToken,
       SLACK_SIGNING_SECRET: signingSecret,
       SLACK_API_URL: slack.apiUrl,
-      SLACK_RATE_TIERS: 'off',
       PORT: String(appPort),
       CIPHERSCALE_API_URL: cipher.url,
       CIPHERSCALE_API_TOKEN: cipher.token,
