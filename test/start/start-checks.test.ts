@@ -11,6 +11,7 @@ import { FakeSocketServer } from '../fakes/slack/socket-server.js';
 import { type SpawnedApp, spawnApp } from '../helpers/app-process.js';
 import { freePort } from '../helpers/ports.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
+import { fragmentsIn } from '../helpers/secret-fragments.js';
 import { repoRoot } from '../helpers/shared.js';
 
 // The real entry point (src/main.ts) in a child process, one start-up mistake each: the message it
@@ -93,7 +94,8 @@ function expectNoSecret(output: string, settings: Record<string, string>): void 
     'CIPHERSCALE_API_TOKEN',
   ]) {
     const value = settings[name];
-    if (value) expect(output, name).not.toContain(value);
+    // Not the value, nor any 8 characters of it (a secret cut in half is still a leak).
+    if (value) expect(fragmentsIn(output, value), name).toEqual([]);
   }
   expect(output).not.toMatch(/\n\s+at /); // no stack trace
 }
@@ -252,6 +254,43 @@ describe('Slack at start', () => {
     } finally {
       slack.socketUrl = undefined;
       await sockets.close();
+    }
+  });
+});
+
+describe('every role checks before it writes', () => {
+  for (const role of ['worker', 'listener'] as const) {
+    it(`ROLE=${role}: Cipherscale refusing its token stops it the same way, nothing written`, async () => {
+      const settings = env({
+        ROLE: role,
+        CIPHERSCALE_API_TOKEN: `cs-wrong-${randomBytes(8).toString('hex')}`,
+      });
+      const { code, output } = await start(settings);
+      expect(code, output).toBe(1);
+      expect(output).toContain(`Cipherscale at ${cipher.url} refused CIPHERSCALE_API_TOKEN (HTTP 401)`);
+      expectNoSecret(output, settings);
+      expect(await keysOf(settings.REDIS_KEY_PREFIX ?? '')).toEqual([]);
+    });
+  }
+
+  it('Socket Mode: the token accepted but the WebSocket never connects: bounded by START_TIMEOUT_MS, nothing written', async () => {
+    // apps.connections.open hands out a URL where nothing listens.
+    slack.socketUrl = `ws://127.0.0.1:${await freePort()}/link`;
+    try {
+      const settings = env({
+        SLACK_SIGNING_SECRET: '',
+        SLACK_APP_TOKEN: slack.appToken,
+        START_TIMEOUT_MS: '3000',
+      });
+      const { code, output } = await start(settings);
+      expect(code, output).toBe(1);
+      expect(output).toContain(
+        'Slack Socket Mode (apps.connections.open, then the WebSocket it names) did not answer within 3 s',
+      );
+      expectNoSecret(output, settings);
+      expect(await keysOf(settings.REDIS_KEY_PREFIX ?? '')).toEqual([]);
+    } finally {
+      slack.socketUrl = undefined;
     }
   });
 });
