@@ -9,6 +9,7 @@ import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';
 import { FakeSocketServer } from '../fakes/slack/socket-server.js';
 import { type SpawnedApp, spawnApp } from '../helpers/app-process.js';
+import { until } from '../helpers/poll.js';
 import { freePort } from '../helpers/ports.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { fragmentsIn } from '../helpers/secret-fragments.js';
@@ -254,6 +255,41 @@ describe('Slack at start', () => {
     } finally {
       slack.socketUrl = undefined;
       await sockets.close();
+    }
+  });
+});
+
+describe('a signal during the checks', () => {
+  it('SIGTERM while Cipherscale accepts the connection and never answers: exit 0 at once, says what it waited for, nothing written', async () => {
+    let accepted = 0;
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      accepted += 1;
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const settings = env({ CIPHERSCALE_API_URL: `http://127.0.0.1:${port}/qa`, START_TIMEOUT_MS: '20000' });
+      const app = spawnApp(settings);
+      spawned.push(app);
+      await until(
+        'the Cipherscale check to connect',
+        async () => accepted,
+        (n) => n > 0,
+        15_000,
+      );
+      await app.signal('SIGTERM');
+      expect(await app.exited).toBe(0);
+      expect(app.output()).toContain(
+        `cipher-user stopped by SIGTERM while starting (waiting for Cipherscale (GET /tenants/users/{id} at http://127.0.0.1:${port}/qa))`,
+      );
+      expect(app.output()).not.toContain('cipher-user started');
+      expect(await keysOf(settings.REDIS_KEY_PREFIX ?? '')).toEqual([]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 });
