@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { RequestStore } from '../../approvals/store/store.js';
+import { TERMINAL_STATES } from '../../approvals/types.js';
 import { batchReport, batchSummary } from '../../blocks/batch.js';
 import type { BatchReporter } from '../../queue/ports.js';
 import type { SlackRateTiers } from './rate-tiers.js';
@@ -27,6 +28,9 @@ export class SlackBatchReporter implements BatchReporter {
   private async render(requestId: string, progress: boolean): Promise<void> {
     const request = await this.store.get(requestId);
     if (!request?.batch || !request.messageTs) return;
+    // Finished: the final summary is the batch job's (or the sweeper's) to post. A progress refresh that
+    // comes late (retried through a Slack outage) would race it and post a second summary.
+    if (progress && TERMINAL_STATES.includes(request.state)) return;
     const message = batchSummary(request, await this.store.itemResults(requestId));
     if (request.summaryTs) {
       const update = () =>

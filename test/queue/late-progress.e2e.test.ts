@@ -1,0 +1,85 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CALLBACK_IDS } from '../../src/blocks/ids.js';
+import { QUEUE_NAME } from '../../src/queue/registry.js';
+import { visibleText } from '../helpers/blocks-text.js';
+import { approvalPosted, approveBy, mark, submit, threadNotes, viewShown } from '../helpers/flows.js';
+import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
+import { makeUsers } from '../helpers/make-users.js';
+import { until } from '../helpers/poll.js';
+
+// A batch that finished in a Slack outage: its final summary is the batch job's (or the sweeper's) to post.
+// A progress refresh retried through the outage that runs once Slack is back must not post a summary of
+// its own: two would race, and the channel would show "Finished" twice (one then deleted).
+const [A] = APPROVERS;
+let h: Harness;
+let redis: Redis;
+let queue: Queue;
+
+beforeAll(async () => {
+  // The sweeper looks late (default grace): nothing but the jobs below posts here.
+  h = await startHarness({
+    processBeforeResponse: true,
+    env: { NOTIFY_ATTEMPTS: '2', NOTIFY_BACKOFF_MS: '20' },
+  });
+  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+  queue = new Queue(QUEUE_NAME, { connection: redis, prefix: `${h.config.redisKeyPrefix}-bull` });
+});
+afterAll(async () => {
+  await queue.close();
+  redis.disconnect();
+  await h.close();
+});
+
+const jobState = async (jobId: string) => (await (await queue.getJob(jobId))?.getState()) ?? 'missing';
+
+describe('a progress refresh after the batch finished', () => {
+  it('posts nothing: the finished batch waits for its own final post, which is the only summary', async () => {
+    const users = makeUsers(3, 'dededede');
+    for (const user of users) h.cipher.setUser(user);
+    const start = mark(h);
+    await h.command(`deactivate ${users.map((u) => u.id).join(' ')} -- outage drill`);
+    const review = await viewShown(h, CALLBACK_IDS.bulkReview, start);
+    await submit(h, review, {});
+    const posted = await approvalPosted(h, start);
+
+    h.slack.failUntilRecovered('chat.postMessage', { error: 'internal_error' });
+    h.slack.failUntilRecovered('chat.update', { error: 'internal_error' });
+    await approveBy(h, posted, A);
+    await until(
+      'the batch job to give up',
+      () => jobState(`batch-${posted.requestId}`),
+      (s) => s === 'failed',
+      20_000,
+    );
+    const stored = await h.runtime.ctx.store.get(posted.requestId);
+    expect(stored).toMatchObject({ state: 'succeeded' });
+    expect(stored?.summaryTs).toBeUndefined();
+    h.slack.recover('chat.postMessage');
+    h.slack.recover('chat.update');
+
+    // The late refresh, as a retried `summary` job brings it: run it, and wait until no summary job is left
+    // to run and one has finished since.
+    const since = Date.now();
+    await h.runtime.ctx.producer.scheduleSummary(posted.requestId);
+    const summaries = async () => ({
+      pending: (await queue.getJobs(['delayed', 'waiting', 'active'])).filter((j) => j.name === 'summary'),
+      done: (await queue.getJobs(['completed', 'failed'])).filter(
+        (j) => j.name === 'summary' && (j.finishedOn ?? 0) >= since,
+      ),
+    });
+    await until(
+      'the summary jobs to have run',
+      summaries,
+      ({ pending, done }) => pending.length === 0 && done.length > 0,
+      10_000,
+    );
+    const finished = threadNotes(h, posted).filter(
+      (c) => c.response?.ok === true && /Finished/.test(visibleText(c.args.blocks)),
+    );
+    expect(finished).toEqual([]);
+    expect(h.slack.callsTo('chat.delete')).toEqual([]);
+    expect((await h.runtime.ctx.store.get(posted.requestId))?.summaryTs).toBeUndefined();
+  });
+});
