@@ -9,6 +9,8 @@ import { slackFailure } from './approver-messenger.js';
 import type { HomeRefreshQueue } from './home/refresh-queue.js';
 
 const MAX_RENDERS = 3;
+/** Requests whose last shown version a process remembers. */
+const MAX_REMEMBERED = 10_000;
 /** A render waits this long at most for the one before it (a Slack that never answers holds no queue). */
 const MAX_WAIT_FOR_TURN_MS = 10_000;
 
@@ -29,6 +31,8 @@ export class SlackNotifier implements Notifier {
 
   /** Renders of one request in this process, one at a time (so an older one never lands after a newer one). */
   private readonly queues = new Map<string, { tail: Promise<unknown>; waiting: number; inside: number }>();
+  /** The newest version of each request message this process has shown (bounded: the oldest go first). */
+  private readonly shown = new Map<string, number>();
 
   async transitioned(request: ApprovalRequest, event?: RequestEvent): Promise<NotifyResult> {
     // Whether Slack takes it or not, the state in Redis changed: the Homes that list it follow ("running"
@@ -72,7 +76,11 @@ export class SlackNotifier implements Notifier {
     // The message first, so that when the thread note appears the message already says the same.
     let message = approvalMessage(request);
     for (let render = 0; render < MAX_RENDERS; render++) {
+      // Already shown by this process (a catch-up render of an earlier turn got here first): the note only.
+      const shownKey = `${request.id}:${messageTs}`;
+      if ((this.shown.get(shownKey) ?? -1) >= request.version) break;
       await this.client.chat.update({ channel: channelId, ts: messageTs, ...message });
+      this.remember(shownKey, request.version);
       // A final state is the message's last: nothing can move it on (an older render in another process
       // re-checks after its own update and renders this one). One waiting in this process renders after.
       if (TERMINAL_STATES.includes(request.state) || this.nextInLine(request.id)) break;
@@ -96,6 +104,15 @@ export class SlackNotifier implements Notifier {
         unfurl_media: false,
         ...threadNote(request, event),
       });
+    }
+  }
+
+  private remember(key: string, version: number): void {
+    this.shown.delete(key);
+    this.shown.set(key, version);
+    if (this.shown.size > MAX_REMEMBERED) {
+      const oldest = this.shown.keys().next().value;
+      if (oldest !== undefined) this.shown.delete(oldest);
     }
   }
 }
