@@ -80,7 +80,7 @@ function quoted(values: readonly string[]): string {
 }
 
 /**
- * The placeholders .env.example holds (test/config-examples.test.ts keeps the two together): a start
+ * The placeholders .env.example holds (test/start/config.test.ts keeps the two together): a start
  * with one of them is refused by name, before anything connects. Secrets' values are never printed.
  */
 export const EXAMPLE_VALUES: Readonly<Record<string, string>> = {
@@ -106,21 +106,26 @@ const idList = (pattern: RegExp, kind: string, shape: string) =>
     .optional()
     .transform((value, ctx) => {
       const ids = (value ?? '').split(/[\s,]+/).filter(Boolean);
-      const examples = ids.filter((id) => EXAMPLE_IDS.has(id));
-      if (examples.length > 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `still holds the example value ${quoted(examples)} from .env.example: put in real Slack ${kind} ids`,
-        });
-      }
-      const bad = ids.filter((id) => !pattern.test(id));
-      if (bad.length > 0) {
-        const verb = bad.length === 1 ? `is not a Slack ${kind} id` : `are not Slack ${kind} ids`;
-        ctx.addIssue({ code: 'custom', message: `${quoted(bad)} ${verb} (${shape})` });
-      }
-      if (examples.length > 0 || bad.length > 0) return z.NEVER;
-      return [...new Set(ids)];
+      const issues = idIssues(ids, pattern, kind, shape);
+      for (const message of issues) ctx.addIssue({ code: 'custom', message });
+      return issues.length > 0 ? z.NEVER : [...new Set(ids)];
     });
+
+/** What is wrong with some Slack ids: example ones from .env.example, then ones of the wrong shape. */
+function idIssues(ids: readonly string[], pattern: RegExp, kind: string, shape: string): string[] {
+  const issues: string[] = [];
+  const examples = ids.filter((id) => EXAMPLE_IDS.has(id));
+  if (examples.length > 0)
+    issues.push(
+      `still holds the example value ${quoted(examples)} from .env.example: put in real Slack ${kind} ids`,
+    );
+  const bad = ids.filter((id) => !EXAMPLE_IDS.has(id) && !pattern.test(id));
+  if (bad.length > 0) {
+    const verb = bad.length === 1 ? `is not a Slack ${kind} id` : `are not Slack ${kind} ids`;
+    issues.push(`${quoted(bad)} ${verb} (${shape})`);
+  }
+  return issues;
+}
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const USERGROUP_ID = /^S[A-Z0-9]{2,}$/;
 const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
@@ -171,16 +176,8 @@ const envSchema = z.object({
   ALLOWED_CHANNEL_IDS: idList(CHANNEL_ID, 'channel', CHANNEL_SHAPE),
   APPROVALS_CHANNEL_ID: optionalText.superRefine((v, ctx) => {
     if (v === undefined) return;
-    if (EXAMPLE_IDS.has(v))
-      ctx.addIssue({
-        code: 'custom',
-        message: `still holds the example value ${quoted([v])} from .env.example`,
-      });
-    else if (!CHANNEL_ID.test(v))
-      ctx.addIssue({
-        code: 'custom',
-        message: `${quoted([v])} is not a Slack channel id (${CHANNEL_SHAPE})`,
-      });
+    for (const message of idIssues([v], CHANNEL_ID, 'channel', CHANNEL_SHAPE))
+      ctx.addIssue({ code: 'custom', message });
   }),
   REQUIRED_APPROVALS_EDIT: integer(1, 10, 1),
   REQUIRED_APPROVALS_DEACTIVATE: integer(1, 10, 1),

@@ -170,8 +170,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const identity = await gate.step(
       {
         what: `Slack (auth.test at ${slackUrl})`,
-        check:
-          'Check SLACK_API_URL (unset: https://slack.com/api/), any proxy or firewall between here and Slack, and https://slack-status.com.',
+        check: `Check SLACK_API_URL (unset: ${DEFAULT_SLACK_API_URL}), any proxy or firewall between here and Slack, and https://slack-status.com.`,
       },
       () =>
         checkingWeb.auth.test().catch((err: unknown) => {

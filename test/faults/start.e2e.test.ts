@@ -6,7 +6,7 @@ import { RequestStore } from '../../src/approvals/store/store.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';
-import { type SpawnedApp, spawnApp, startAppProcess } from '../helpers/app-process.js';
+import { killAll, type SpawnedApp, spawnApp, startAppProcess } from '../helpers/app-process.js';
 import { visibleText } from '../helpers/blocks-text.js';
 import { approveBy, makeRequest, type PostedRequest } from '../helpers/flows.js';
 import { APPROVERS, slackDriver } from '../helpers/harness.js';
@@ -67,10 +67,7 @@ beforeEach(() => {
   store = new RequestStore({ redis, prefix: `${prefix}:`, retentionMs: 60_000 });
 });
 afterEach(async () => {
-  for (const app of spawned.splice(0)) {
-    if (app.child.exitCode === null && app.child.signalCode === null) app.kill('SIGKILL');
-    await app.exited;
-  }
+  await killAll(spawned);
 });
 
 function env(extra: Record<string, string> = {}): Record<string, string> {

@@ -121,3 +121,11 @@ function childOf(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** Kills (SIGKILL) every app still running and waits for each to exit; empties the list. */
+export async function killAll(apps: SpawnedApp[]): Promise<void> {
+  for (const app of apps.splice(0)) {
+    if (app.child.exitCode === null && app.child.signalCode === null) app.kill('SIGKILL');
+    await app.exited;
+  }
+}

@@ -1,11 +1,9 @@
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALLBACK_IDS } from '../../src/blocks/ids.js';
-import { QUEUE_NAME } from '../../src/queue/registry.js';
 import { visibleText } from '../helpers/blocks-text.js';
 import { approvalPosted, approveBy, mark, submit, threadNotes, viewShown } from '../helpers/flows.js';
 import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
+import { type WatchedQueue, watchQueue } from '../helpers/job-queue.js';
 import { makeUsers } from '../helpers/make-users.js';
 import { until } from '../helpers/poll.js';
 
@@ -14,8 +12,7 @@ import { until } from '../helpers/poll.js';
 // its own: two would race, and the channel would show "Finished" twice (one then deleted).
 const [A] = APPROVERS;
 let h: Harness;
-let redis: Redis;
-let queue: Queue;
+let jobs: WatchedQueue;
 
 beforeAll(async () => {
   // The sweeper looks late (default grace): nothing but the jobs below posts here.
@@ -23,16 +20,12 @@ beforeAll(async () => {
     processBeforeResponse: true,
     env: { NOTIFY_ATTEMPTS: '2', NOTIFY_BACKOFF_MS: '20' },
   });
-  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  queue = new Queue(QUEUE_NAME, { connection: redis, prefix: `${h.config.redisKeyPrefix}-bull` });
+  jobs = watchQueue(h);
 });
 afterAll(async () => {
-  await queue.close();
-  redis.disconnect();
+  await jobs.close();
   await h.close();
 });
-
-const jobState = async (jobId: string) => (await (await queue.getJob(jobId))?.getState()) ?? 'missing';
 
 describe('a progress refresh after the batch finished', () => {
   it('posts nothing: the finished batch waits for its own final post, which is the only summary', async () => {
@@ -49,7 +42,7 @@ describe('a progress refresh after the batch finished', () => {
     await approveBy(h, posted, A);
     await until(
       'the batch job to give up',
-      () => jobState(`batch-${posted.requestId}`),
+      () => jobs.jobState(`batch-${posted.requestId}`),
       (s) => s === 'failed',
       20_000,
     );
@@ -64,8 +57,10 @@ describe('a progress refresh after the batch finished', () => {
     const since = Date.now();
     await h.runtime.ctx.producer.scheduleSummary(posted.requestId);
     const summaries = async () => ({
-      pending: (await queue.getJobs(['delayed', 'waiting', 'active'])).filter((j) => j.name === 'summary'),
-      done: (await queue.getJobs(['completed', 'failed'])).filter(
+      pending: (await jobs.queue.getJobs(['delayed', 'waiting', 'active'])).filter(
+        (j) => j.name === 'summary',
+      ),
+      done: (await jobs.queue.getJobs(['completed', 'failed'])).filter(
         (j) => j.name === 'summary' && (j.finishedOn ?? 0) >= since,
       ),
     });

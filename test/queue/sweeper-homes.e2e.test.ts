@@ -1,29 +1,24 @@
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keys } from '../../src/keys.js';
-import { QUEUE_NAME } from '../../src/queue/registry.js';
 import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
+import { type WatchedQueue, watchQueue } from '../helpers/job-queue.js';
 import { until } from '../helpers/poll.js';
 
 // The sweeper completes App Home refreshes a process left recorded without their job. A harness of its own, so
 // no other test's leftover work (a summary retried against a fake that forgot its message) holds the sweep up.
 const [A] = APPROVERS;
 let h: Harness;
-let redis: Redis;
-let queue: Queue;
+let jobs: WatchedQueue;
 
 beforeAll(async () => {
   h = await startHarness({
     processBeforeResponse: true,
     env: { SWEEP_INTERVAL_MS: '200', SWEEP_GRACE_MS: '300' },
   });
-  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  queue = new Queue(QUEUE_NAME, { connection: redis, prefix: `${h.config.redisKeyPrefix}-bull` });
+  jobs = watchQueue(h);
 });
 afterAll(async () => {
-  await queue.close();
-  redis.disconnect();
+  await jobs.close();
   await h.close();
 });
 
@@ -35,13 +30,13 @@ describe('App Homes left without their refresh job', () => {
     await until(
       'no home job left to run',
       async () =>
-        (await queue.getJobs(['delayed', 'waiting', 'active', 'prioritized'])).filter(
+        (await jobs.queue.getJobs(['delayed', 'waiting', 'active', 'prioritized'])).filter(
           (j) => j.name === 'home',
         ),
       (jobs) => jobs.length === 0,
       10_000,
     );
-    await redis.hset(keys.homeDeferred, A, '1');
+    await jobs.redis.hset(keys.homeDeferred, A, '1');
     // The next sweep (every 200 ms here) adds the job; the job waits its 1-s window, then publishes.
     const [published] = await h.slack.waitFor((c) => c.method === 'views.publish' && c.args.user_id === A, {
       timeoutMs: 10_000,
@@ -49,7 +44,7 @@ describe('App Homes left without their refresh job', () => {
     expect(published?.args.view).toMatchObject({ type: 'home' });
     await until(
       'the put-off Home to be taken',
-      () => redis.hlen(keys.homeDeferred),
+      () => jobs.redis.hlen(keys.homeDeferred),
       (n) => n === 0,
     );
   });

@@ -1,6 +1,4 @@
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RequestStore } from '../../src/approvals/store/store.js';
 import { CALLBACK_IDS } from '../../src/blocks/ids.js';
 import { QUEUE_NAME } from '../../src/queue/registry.js';
@@ -17,6 +15,7 @@ import {
   viewShown,
 } from '../helpers/flows.js';
 import { APPROVERS, type Harness, REQUESTER, startHarness } from '../helpers/harness.js';
+import { type WatchedQueue, watchQueue } from '../helpers/job-queue.js';
 import { makeUsers } from '../helpers/make-users.js';
 import { until } from '../helpers/poll.js';
 
@@ -32,8 +31,7 @@ const SWEEP_ENV = {
 const DAY = 86_400_000;
 
 let h: Harness;
-let redis: Redis;
-let queue: Queue;
+let jobs: WatchedQueue;
 let clockOffset = 0;
 
 beforeAll(async () => {
@@ -42,12 +40,10 @@ beforeAll(async () => {
     env: SWEEP_ENV,
     now: () => Date.now() + clockOffset,
   });
-  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  queue = new Queue(QUEUE_NAME, { connection: redis, prefix: `${h.config.redisKeyPrefix}-bull` });
+  jobs = watchQueue(h);
 });
 afterAll(async () => {
-  await queue.close();
-  redis.disconnect();
+  await jobs.close();
   await h.close();
 });
 beforeEach(() => {
@@ -86,12 +82,16 @@ const settled = (requestId: string, state: string, timeoutMs = 15_000) =>
     timeoutMs,
   );
 
-const jobState = async (jobId: string) => (await (await queue.getJob(jobId))?.getState()) ?? 'missing';
+const jobState = (jobId: string) => jobs.jobState(jobId);
 
 describe('approved, queued or running without a live job', () => {
   it('an approved request whose job never reached Redis, behind 1100 older open requests, is queued and run once', async () => {
     // A store of the test's own: the app's connection gives up on a command after 1 s.
-    const store = new RequestStore({ redis, prefix: `${h.config.redisKeyPrefix}:`, retentionMs: DAY });
+    const store = new RequestStore({
+      redis: jobs.redis,
+      prefix: `${h.config.redisKeyPrefix}:`,
+      retentionMs: DAY,
+    });
     const old = Date.now() - DAY;
     const older: string[] = [];
     for (let chunk = 0; chunk < 11; chunk++) {
@@ -152,15 +152,15 @@ describe('approved, queued or running without a live job', () => {
     await store.transition(posted.requestId, ['queued'], 'running');
     // Redis trouble: the record cannot be read, so every attempt and the failed handler give up.
     const key = `${h.config.redisKeyPrefix}:request:${posted.requestId}`;
-    await redis.hset(key, 'attempts', 'unreadable');
+    await jobs.redis.hset(key, 'attempts', 'unreadable');
     await h.runtime.ctx.producer.execute(posted.requestId);
     await until(
       'the job to fail for good',
       () => jobState(posted.requestId),
       (s) => s === 'failed',
     );
-    expect((await redis.hget(key, 'state')) ?? '').toBe('running');
-    await redis.hset(key, 'attempts', '0');
+    expect((await jobs.redis.hget(key, 'state')) ?? '').toBe('running');
+    await jobs.redis.hset(key, 'attempts', '0');
 
     const failed = await settled(posted.requestId, 'failed');
     expect(failed?.outcome?.code).toBe('internal_error');
@@ -176,15 +176,15 @@ describe('pending requests', () => {
   it('jobs Redis refused at creation are added later; the request was audited as created anyway', async () => {
     const delayed = `${h.config.redisKeyPrefix}-bull:${QUEUE_NAME}:delayed`;
     const aside = `${delayed}:aside`;
-    const had = (await redis.exists(delayed)) === 1;
-    if (had) await redis.rename(delayed, aside);
-    await redis.set(delayed, 'not a sorted set'); // every delayed add now fails (WRONGTYPE)
+    const had = (await jobs.redis.exists(delayed)) === 1;
+    if (had) await jobs.redis.rename(delayed, aside);
+    await jobs.redis.set(delayed, 'not a sorted set'); // every delayed add now fails (WRONGTYPE)
     let posted: PostedRequest;
     try {
       posted = await makeRequest(h, 'deactivate', SEED_IDS.hostile);
     } finally {
-      await redis.del(delayed);
-      if (had) await redis.rename(aside, delayed);
+      await jobs.redis.del(delayed);
+      if (had) await jobs.redis.rename(aside, delayed);
     }
     expect(auditLines(h, posted.requestId, 'pending')).toHaveLength(1);
 
@@ -203,7 +203,7 @@ describe('pending requests', () => {
 
   it('a pending request whose expiry job is gone expires at its deadline, with one note in its thread', async () => {
     const posted = await makeRequest(h, 'delete', SEED_IDS.oddShapes);
-    await (await queue.getJob(`expire-${posted.requestId}`))?.remove();
+    await (await jobs.queue.getJob(`expire-${posted.requestId}`))?.remove();
     expect(await jobState(`expire-${posted.requestId}`)).toBe('missing');
     clockOffset = DAY + 60_000;
 

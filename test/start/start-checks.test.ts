@@ -8,7 +8,7 @@ import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';
 import { FakeSocketServer } from '../fakes/slack/socket-server.js';
-import { type SpawnedApp, spawnApp } from '../helpers/app-process.js';
+import { killAll, type SpawnedApp, spawnApp } from '../helpers/app-process.js';
 import { until } from '../helpers/poll.js';
 import { freePort } from '../helpers/ports.js';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
@@ -35,10 +35,7 @@ afterAll(async () => {
 afterEach(async () => {
   slack.reset();
   cipher.reset();
-  for (const app of spawned.splice(0)) {
-    if (app.child.exitCode === null && app.child.signalCode === null) app.kill('SIGKILL');
-    await app.exited;
-  }
+  await killAll(spawned);
 });
 
 /** A start that works against the fakes (HTTP mode), with its own key prefix; `extra` breaks one thing. */

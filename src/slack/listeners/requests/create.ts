@@ -12,7 +12,6 @@ import type { Draft } from '../drafts.js';
 import { alreadyOpenRefusal } from './already-open.js';
 import { conversationRefusal } from './conversation.js';
 import { queueApproverNotices } from './notices.js';
-import { quorumCheck } from './quorum.js';
 import { refusalText } from './refusals.js';
 
 export interface CreateArgs {
@@ -43,9 +42,6 @@ export async function createRequest(
     );
     return;
   }
-  // Again at submit (no Slack call): a restart with other settings may have come since the modal opened.
-  const unreachable = quorumCheck(ctx, draft.action, draft.requesterId);
-  if (unreachable) return void (await tell(unreachable));
   const now = ctx.now();
   const channelId = ctx.config.approvals.approvalsChannelId ?? draft.channelId;
   let request: ApprovalRequest;
