@@ -24,6 +24,14 @@ export class Keys {
   seen(id: string, userId: string): string {
     return `${this.prefix}request:${id}:seen:${userId}`;
   }
+  /** The approver DMs of a request: approver user id → `<channel>:<ts>` of the DM the app sent them. */
+  dms(id: string): string {
+    return `${this.prefix}request:${id}:dms`;
+  }
+  /** Every request about one Cipherscale user still in retention (sorted set: request id → createdAt). */
+  history(userId: string): string {
+    return `${this.prefix}user:${userId.toLowerCase()}:requests`;
+  }
   get open(): string {
     return `${this.prefix}requests:open`;
   }

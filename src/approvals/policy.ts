@@ -1,3 +1,4 @@
+import { NO_RULES, type PolicyDocument } from '../policy/document.js';
 import type { Action } from './types.js';
 
 /** Members of a user group; the Slack layer implements it (usergroups.users.list, cached). */
@@ -28,6 +29,8 @@ export class Policy {
   constructor(
     settings: PolicySettings,
     private readonly directory: UsergroupDirectory,
+    /** POLICY_FILE's rules (src/policy/); none: the settings alone are the policy. */
+    readonly document: PolicyDocument = NO_RULES,
   ) {
     for (const [action, count] of Object.entries(settings.requiredApprovals)) {
       if (!Number.isSafeInteger(count) || count < 1) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { updateUserSchema } from '../cipherscale/schemas.js';
+import { needsSchema } from '../policy/needs.js';
 
 // The domain's types, written once: types.ts exports their z.infer. The store parses what Redis holds
 // with these (store/record.ts), so a stored request is checked against the same definition.
@@ -39,7 +40,15 @@ export const targetSchema = z.object({
   isOwner: z.boolean(),
 });
 
-export const approvalSchema = z.object({ userId: z.string(), at: epoch });
+/**
+ * One approval. `groups`: the user groups among the request's `needs` the approver was a member of when they
+ * approved (what they count for; absent when the request needs no groups).
+ */
+export const approvalSchema = z.object({
+  userId: z.string(),
+  at: epoch,
+  groups: z.array(z.string()).optional(),
+});
 
 /** How Cipherscale calls fail (`CipherscaleFailure['kind']`, cipherscale/errors.ts). */
 const FAILURE_KINDS = [
@@ -126,6 +135,10 @@ const requestFields = z.object({
   /** Batch only: ts of the progress summary reply in the thread, once posted. */
   summaryTs: z.string().optional(),
   requiredApprovals: z.number().int().min(1),
+  /** What the policy asked of this request when it was made (src/policy/); absent: the settings' quorum only. */
+  needs: needsSchema.optional(),
+  /** A scheduled change: when it is to run (epoch ms); absent: as soon as it is approved. */
+  runAt: epoch.optional(),
   approvals: z.array(approvalSchema),
   state: requestStateSchema,
   createdAt: epoch,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { updateUserSchema } from '../../cipherscale/schemas.js';
+import { needsSchema } from '../../policy/needs.js';
 import {
   actionSchema,
   batchSchema,
@@ -18,7 +19,10 @@ export class CorruptRequestError extends Error {
 }
 
 export const ID_PATTERN = /^r[a-z2-7]{15}$/;
-/** One hash field per approver: `approval:<userId>` → `<order>:<epoch ms>` (the Lua writes the same). */
+/**
+ * One hash field per approver: `approval:<userId>` → `<order>:<epoch ms>`, or `<order>:<epoch ms>:<group ids,
+ * comma-separated>` when the request has `needs` (the groups the approver counts for). The Lua writes the same.
+ */
 export const APPROVAL_FIELD = 'approval:';
 
 export function isRequestId(id: unknown): id is string {
@@ -38,6 +42,8 @@ export const newRequestSchema = z
     requesterId: z.string().min(1),
     channelId: z.string().min(1),
     requiredApprovals: z.number().int().min(1),
+    needs: needsSchema.optional(),
+    runAt: epoch.optional(),
     createdAt: epoch,
     expiresAt: epoch,
   })
@@ -79,6 +85,8 @@ const recordSchema = z.object({
   channelId: z.string(),
   messageTs: z.string().optional(),
   requiredApprovals: integerText,
+  needs: jsonText(needsSchema).optional(),
+  runAt: integerText.optional(),
   state: requestStateSchema,
   createdAt: integerText,
   expiresAt: integerText,
@@ -94,7 +102,7 @@ const recordSchema = z.object({
   version: integerText,
 });
 
-const approvalValue = /^(\d{1,15}):(\d{1,15})$/;
+const approvalValue = /^(\d{1,15}):(\d{1,15})(?::([A-Za-z0-9,]{0,2000}))?$/;
 
 /** A record from HGETALL (flat field/value list, as a script returns it). */
 export function parseRecord(flat: readonly string[]): ApprovalRequest {
@@ -109,10 +117,12 @@ export function parseRecord(flat: readonly string[]): ApprovalRequest {
     }
     const match = approvalValue.exec(value);
     if (!match) throw new CorruptRequestError(`stored approval ${name} is not "order:at"`);
+    const groups = match[3] === undefined ? undefined : match[3].split(',').filter((g) => g !== '');
     approvals.push({
       userId: name.slice(APPROVAL_FIELD.length),
       order: Number(match[1]),
       at: Number(match[2]),
+      ...(groups ? { groups } : {}),
     });
   }
   const parsed = recordSchema.safeParse(fields);
@@ -122,7 +132,7 @@ export function parseRecord(flat: readonly string[]): ApprovalRequest {
   }
   approvals.sort((a, b) => a.order - b.order);
   const { target, batch, ...rest } = parsed.data;
-  const common = { ...rest, approvals: approvals.map(({ userId, at }) => ({ userId, at })) };
+  const common = { ...rest, approvals: approvals.map(({ order: _order, ...approval }) => approval) };
   if (batch && !target) return { ...common, batch };
   if (target && !batch) return { ...common, target };
   throw new CorruptRequestError(`stored request ${fields.id ?? '?'} needs exactly one of target and batch`);
@@ -147,5 +157,7 @@ export function newRecordFields(checked: z.output<typeof newRequestSchema>): Rec
   if (checked.target !== undefined) fields.target = JSON.stringify(checked.target);
   if (checked.batch !== undefined) fields.batch = JSON.stringify(checked.batch);
   if (checked.changes !== undefined) fields.changes = JSON.stringify(checked.changes);
+  if (checked.needs !== undefined) fields.needs = JSON.stringify(checked.needs);
+  if (checked.runAt !== undefined) fields.runAt = String(checked.runAt);
   return fields;
 }
