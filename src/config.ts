@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NO_RULES, type PolicyDocument } from './policy/document.js';
 
 // The only reader of process.env. Setting names are a public contract (README, .env.example, Docker).
 
@@ -241,6 +242,8 @@ export interface Config {
   };
   readonly redisUrl: string;
   readonly redisKeyPrefix: string;
+  /** POLICY_FILE's rules, read and checked at start; without it, none (the approvals settings are the policy). */
+  readonly policy: PolicyDocument;
   readonly approvals: {
     readonly approverUserIds: readonly string[];
     readonly approverUsergroupIds: readonly string[];
@@ -345,6 +348,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    policy: NO_RULES,
     approvals: Object.freeze({
       approverUserIds: e.APPROVER_USER_IDS,
       approverUsergroupIds: e.APPROVER_USERGROUP_IDS,

@@ -256,6 +256,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         requiredApprovals: config.approvals.requiredApprovals,
       },
       new SlackUsergroupDirectory(web, config.approvals.usergroupCacheMs, tiers),
+      config.policy,
     );
     const viewers = new HomeViewers({ redis, prefix, retentionMs: config.approvals.retentionMs });
     const home = new HomeTab({ store, policy, viewers, client: web, logger, now, tiers });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { type Config, loadConfig } from '../../src/config.js';
+import type { PolicyDocument } from '../../src/policy/document.js';
 import { type Runtime, startRuntime } from '../../src/runtime.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';
@@ -51,6 +52,8 @@ export interface HarnessOptions {
   slackTierWindowMs?: number;
   /** Per-window limits the app keeps for some Slack methods; give the fake the matching `tiers.limits`. */
   slackTierLimits?: Readonly<Record<string, number>>;
+  /** Policy rules in force (as POLICY_FILE would give them, without a file). */
+  policy?: PolicyDocument;
 }
 
 /** Approvers configured for every harness (APPROVER_USER_IDS). */
@@ -63,7 +66,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const cipher = options.cipher ?? (await FakeCipherscale.start());
   const signingSecret = randomBytes(16).toString('hex');
   const logs: string[] = [];
-  const config = loadConfig({
+  const loaded = loadConfig({
     SLACK_BOT_TOKEN: slack.botToken,
     SLACK_SIGNING_SECRET: signingSecret,
     SLACK_API_URL: slack.apiUrl,
@@ -80,6 +83,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     USERGROUP_CACHE_SECONDS: '0',
     ...options.env,
   });
+  const config = options.policy ? { ...loaded, policy: options.policy } : loaded;
   const runtime = await startRuntime(config, {
     logDestination: { write: (line: string) => void logs.push(line) },
     // Tests set group members and count Cipherscale calls after the start; test/start/ checks those.
