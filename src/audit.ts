@@ -9,6 +9,8 @@ export interface AuditFields {
   approvals?: number | undefined;
   /** `approved`: from the request being posted to its quorum. */
   waitedMs?: number | undefined;
+  /** A scheduled change (`scheduled`): when it is to run, ISO 8601 UTC. */
+  runAt?: string | undefined;
   /** A batch user's line: which user. */
   targetId?: string | undefined;
   err?: { name: string; message: string } | undefined;

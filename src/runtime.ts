@@ -32,6 +32,7 @@ import { HomeViewers } from './slack/outbound/home/viewers.js';
 import { SlackNotifier } from './slack/outbound/notifier.js';
 import { SlackRateTiers, TIERS_KEPT } from './slack/outbound/rate-tiers.js';
 import { redactingFetch } from './slack/outbound/redaction.js';
+import { TimeZones } from './slack/outbound/time-zones.js';
 import { SlackUsergroupDirectory } from './slack/outbound/usergroups.js';
 import {
   checkCipherscale,
@@ -306,6 +307,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       homes,
       producer,
       workflow,
+      timeZones: new TimeZones(web, now),
       now,
     };
     const workerDeps = {

@@ -28,6 +28,7 @@ const SCOPE_OF: Record<string, string | null> = {
   'views.update': null,
   'views.publish': null,
   'usergroups.users.list': 'usergroups:read',
+  'users.info': 'users:read',
 };
 
 function sourceFiles(dir: string): string[] {

@@ -3,6 +3,8 @@ export type RequestEvent =
   | { kind: 'created' }
   | { kind: 'approved'; by: string }
   | { kind: 'quorum'; by: string }
+  /** The quorum of a scheduled change: approved, waiting for its time. */
+  | { kind: 'scheduled'; by: string }
   | { kind: 'rejected'; by: string; reason?: string | undefined }
   | { kind: 'cancelled'; by: string }
   | { kind: 'expired' }

@@ -20,6 +20,7 @@ import {
   truncateMrkdwn,
   userMention,
 } from './mrkdwn.js';
+import { runsAtLine, runTime, scheduledForLine, waitingButtons, waitingState } from './schedule.js';
 import { statusLabel, userDisplayName } from './user-card.js';
 import { showValue } from './visible.js';
 
@@ -118,7 +119,9 @@ export function approvalMessage(request: ApprovalRequest): BlockMessage {
   blocks.push(section(`*Reason*\n${quote(request.reason)}`));
   blocks.push(section(peopleText(request)));
   blocks.push(context(`Request ${code(request.id, ID_MAX)}`));
+  const waiting = waitingButtons(request);
   if (request.state === 'pending') blocks.push(decisionButtons(request));
+  else if (waiting) blocks.push(waiting);
   else if (request.batch) {
     const buttons = batchButtons(request, request.outcome?.failed ?? 0);
     if (buttons) blocks.push(buttons);
@@ -165,10 +168,17 @@ function noteLines(request: ApprovalRequest, event: RequestEvent): string[] {
       return [
         `:+1: Approved by ${userMention(event.by)} (${approvalCount(request)}) · ${approvedAt(request, event.by)}`,
       ];
-    case 'quorum':
+    case 'quorum': {
+      const late = request.runAt === undefined ? '' : ` (it was scheduled for ${runTime(request.runAt)})`;
       return [
         `:white_check_mark: Approved by ${userMention(event.by)} (${approvalCount(request)}) — ` +
-          `queued · ${approvedAt(request, event.by)}`,
+          `queued${late} · ${approvedAt(request, event.by)}`,
+      ];
+    }
+    case 'scheduled':
+      return [
+        `:alarm_clock: Approved by ${userMention(event.by)} (${approvalCount(request)}); runs ` +
+          `${runTime(request.runAt ?? 0)} · ${approvedAt(request, event.by)}`,
       ];
     case 'rejected': {
       const first = `:no_entry_sign: Rejected by ${userMention(event.by)} · ${slackDateMs(request.decidedAt)}`;
@@ -200,6 +210,13 @@ function noteLines(request: ApprovalRequest, event: RequestEvent): string[] {
 }
 
 function stateText(request: ApprovalRequest): string {
+  const scheduled = waitingState(request);
+  if (scheduled) return scheduled;
+  const runs = runsAtLine(request) ?? scheduledForLine(request);
+  return runs ? `${stateLine(request)}\n${runs}` : stateLine(request);
+}
+
+function stateLine(request: ApprovalRequest): string {
   switch (request.state) {
     case 'pending': {
       const missing = Math.max(0, request.requiredApprovals - request.approvals.length);

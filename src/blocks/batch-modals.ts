@@ -11,7 +11,7 @@ import {
 } from './ids.js';
 import { button, context, input, plural, section, textInput } from './kit.js';
 import { MAX_MODAL_TITLE, MAX_PLAIN_TEXT_INPUT } from './limits.js';
-import { reasonInput } from './modals.js';
+import { reasonInput, type ScheduleField, scheduleBlocks } from './modals.js';
 import { code, plainText, truncate } from './mrkdwn.js';
 
 /** Characters one id box holds. */
@@ -96,6 +96,7 @@ export function bulkReviewModal(args: {
   reason: string | undefined;
   requiredApprovals: number;
   privateMetadata: string;
+  schedule?: ScheduleField;
 }): ModalView {
   const { action, batch } = args;
   const count = batch.targets.length;
@@ -118,6 +119,7 @@ export function bulkReviewModal(args: {
   blocks.push(
     section(`${happens}\nNeeds *${approvals}* before anything happens.`),
     reasonInput(BLOCK_IDS.reason, args.reason, 'e.g. left the company'),
+    ...scheduleBlocks(args.schedule ?? {}),
   );
   if (action === 'delete') {
     blocks.push(

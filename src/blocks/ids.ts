@@ -42,6 +42,8 @@ export const BLOCK_IDS = {
   reason: 'reason',
   confirm: 'confirm',
   rejectReason: 'reject_reason',
+  /** Deactivate / delete (single and bulk): the optional scheduled time (a datetimepicker). */
+  runAt: 'run_at',
 } as const;
 
 /** Bulk paste modal: box n (1-based) is `user_ids_<n>`. */

@@ -1,6 +1,7 @@
 import type {
   Button,
   ContextBlock,
+  DateTimepicker,
   HeaderBlock,
   InputBlock,
   PlainTextInput,
@@ -59,10 +60,19 @@ export function textInput(
   };
 }
 
+/** A date-and-time picker read back under INPUT_ACTION_ID; `initialMs` pre-selects a time (whole seconds). */
+export function dateTimePicker(initialMs?: number): DateTimepicker {
+  return {
+    type: 'datetimepicker',
+    action_id: INPUT_ACTION_ID,
+    ...(initialMs === undefined ? {} : { initial_date_time: Math.floor(initialMs / 1000) }),
+  };
+}
+
 export function input(
   blockId: string,
   label: string,
-  element: PlainTextInput,
+  element: PlainTextInput | DateTimepicker,
   options: { optional?: boolean; hint?: string } = {},
 ): InputBlock {
   return {

@@ -1,3 +1,4 @@
+import { MAX_SCHEDULE_AHEAD_MS, SCHEDULE_GRACE_MS } from '../approvals/schedule.js';
 import type { TargetSnapshot } from '../approvals/types.js';
 import type { EditField } from '../approvals/validate.js';
 import type { UpdateUser } from '../cipherscale/schemas.js';
@@ -133,4 +134,24 @@ export function validateReason(
 export function confirmsDelete(text: string | null | undefined): boolean {
   // Case-exact on purpose: typing the capitals is the deliberate act (surrounding spaces are forgiven).
   return (text ?? '').trim() === DELETE_CONFIRMATION_WORD;
+}
+
+/**
+ * The "Run at" picker's value (epoch seconds, as Slack sends it; null or undefined: left empty, run once
+ * approved). Refused: a time that has passed (beyond a small grace for "now"), or more than 90 days ahead.
+ */
+export function validateRunAt(
+  seconds: number | null | undefined,
+  now: number,
+): { ok: true; runAt: number | undefined } | { ok: false; error: string } {
+  if (seconds === null || seconds === undefined) return { ok: true, runAt: undefined };
+  const runAt = seconds * 1000;
+  if (!Number.isSafeInteger(runAt)) return { ok: false, error: 'Choose a date and a time.' };
+  if (runAt < now - SCHEDULE_GRACE_MS) return { ok: false, error: 'That time has passed.' };
+  const latest = now + MAX_SCHEDULE_AHEAD_MS;
+  if (runAt > latest) {
+    const until = new Date(latest).toISOString().slice(0, 16).replace('T', ' ');
+    return { ok: false, error: `At most 90 days ahead (until ${until} UTC).` };
+  }
+  return { ok: true, runAt };
 }

@@ -22,6 +22,7 @@ import {
   truncateMrkdwn,
   userMention,
 } from './mrkdwn.js';
+import { runAtInput } from './schedule.js';
 import { showValue } from './visible.js';
 
 const CONFIRM_INPUT_MAX = 50;
@@ -105,6 +106,7 @@ export function deactivateModal(
   reason: string | undefined,
   requiredApprovals: number,
   privateMetadata: string,
+  schedule: ScheduleField = {},
 ): ModalView {
   return requestModal(CALLBACK_IDS.deactivate, 'Deactivate user', 'Request deactivation', privateMetadata, [
     section(targetLines(target).join('\n')),
@@ -113,6 +115,7 @@ export function deactivateModal(
         approvalsNeeded(requiredApprovals),
     ),
     reasonInput(BLOCK_IDS.reason, reason, 'e.g. left the company'),
+    ...scheduleBlocks(schedule),
   ]);
 }
 
@@ -122,6 +125,7 @@ export function deleteModal(
   reason: string | undefined,
   requiredApprovals: number,
   privateMetadata: string,
+  schedule: ScheduleField = {},
 ): ModalView {
   return requestModal(CALLBACK_IDS.delete, 'Delete user', 'Request deletion', privateMetadata, [
     section(targetLines(target).join('\n')),
@@ -132,12 +136,24 @@ export function deleteModal(
         approvalsNeeded(requiredApprovals),
     ),
     reasonInput(BLOCK_IDS.reason, reason, 'e.g. retention period over'),
+    ...scheduleBlocks(schedule),
     input(
       BLOCK_IDS.confirm,
       `Type ${DELETE_CONFIRMATION_WORD} to confirm`,
       textInput('', CONFIRM_INPUT_MAX, { placeholder: DELETE_CONFIRMATION_WORD }),
     ),
   ]);
+}
+
+/** The "Run at" picker: pre-filled (`--at`), with a note about how the command's time was read. */
+export interface ScheduleField {
+  initialMs?: number | undefined;
+  /** Trusted mrkdwn, e.g. which of two times an ambiguous local time was taken as. */
+  note?: string | undefined;
+}
+
+export function scheduleBlocks(schedule: ScheduleField): KnownBlock[] {
+  return [runAtInput(schedule.initialMs), ...(schedule.note ? [context(schedule.note)] : [])];
 }
 
 /** The frame the deactivate and delete modals share. */

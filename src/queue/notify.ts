@@ -37,6 +37,7 @@ function toRequestEvent({ kind, by }: NotifyEvent, request: ApprovalRequest): Re
   switch (kind) {
     case 'approved':
     case 'quorum':
+    case 'scheduled':
     case 'cancelled':
     case 'stopped':
       return by ? { kind, by } : undefined;

@@ -107,6 +107,24 @@ export class JobProducer implements Jobs {
     );
   }
 
+  /**
+   * A scheduled change's start, `delayMs` from now by the injected clock (BullMQ counts the delay on the
+   * machine's); the same job id however often it is added (quorum, sweeper). The worker checks the time again.
+   */
+  scheduleStart(requestId: string, delayMs: number): Promise<void> {
+    return this.add(
+      'start',
+      { requestId },
+      { delay: Math.max(0, delayMs), attempts: 10, backoff: { type: 'exponential', delay: 1000 } },
+    );
+  }
+
+  /** Removes a scheduled start that has not run (best effort: a start that runs anyway finds it cancelled). */
+  async unscheduleStart(requestId: string): Promise<void> {
+    const job = await Job.fromId(this.queue, jobIds.start({ requestId }));
+    if (job && !(await job.isActive())) await job.remove();
+  }
+
   /** The one thread reminder, delayed to its time (see `reminderAt`); retried like `notify`. */
   scheduleReminder(requestId: string, delayMs: number): Promise<void> {
     return this.add('remind', { requestId }, { delay: Math.max(0, delayMs), ...this.slackRetried() });

@@ -10,6 +10,8 @@ export const SWEEP_QUEUE_NAME = 'sweeper';
 export interface JobDataByName {
   /** Run an approved request's Cipherscale call. The job carries the id only; the worker reads the rest. */
   execute: { requestId: string };
+  /** A scheduled change's time: queue it (as the quorum click does) if it is still approved and waiting. */
+  start: { requestId: string };
   /** Move a request that is still pending at its expiry time to `expired`. */
   expire: { requestId: string };
   /** Retry a Slack update that failed: re-render the message, add the thread note for `event`. */
@@ -35,6 +37,7 @@ export type JobName = keyof JobDataByName;
 /** One job id per purpose: BullMQ ignores an add whose id it already holds. */
 export const jobIds: { [K in JobName]: (data: JobDataByName[K]) => string } = {
   execute: ({ requestId }) => requestId,
+  start: ({ requestId }) => `start-${requestId}`,
   expire: ({ requestId }) => `expire-${requestId}`,
   notify: ({ requestId, event }) => `notify-${requestId}-${event.kind}${event.by ? `-${event.by}` : ''}`,
   batch: ({ requestId }) => `batch-${requestId}`,

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { isScheduled } from '../approvals/schedule.js';
 import type { RequestStore, SweepIndex } from '../approvals/store/store.js';
 import type { ApprovalRequest } from '../approvals/types.js';
 import type { Notifier, Workflow } from '../approvals/workflow/index.js';
@@ -19,7 +20,7 @@ export interface SweepDeps {
   queue: Pick<Queue, 'getJob'>;
   producer: Pick<
     JobProducer,
-    'execute' | 'executeBatch' | 'scheduleExpiry' | 'scheduleReminder' | 'notifyApprovers'
+    'execute' | 'executeBatch' | 'scheduleExpiry' | 'scheduleReminder' | 'notifyApprovers' | 'scheduleStart'
   >;
   workflow: Workflow;
   notifier: Notifier;
@@ -41,7 +42,7 @@ export interface SweepOptions {
 }
 
 export type SweepReport = Record<
-  'queued' | 'requeued' | 'failed' | 'expired' | 'restored' | 'posted' | 'homes',
+  'queued' | 'requeued' | 'failed' | 'expired' | 'restored' | 'rescheduled' | 'posted' | 'homes',
   string[]
 >;
 
@@ -59,6 +60,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     failed: [],
     expired: [],
     restored: [],
+    rescheduled: [],
     posted: [],
     homes: [],
   };
@@ -81,7 +83,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     if (generation !== undefined) report.homes.push(`generation ${generation}`);
   });
   const due = (index: SweepIndex) => deps.store.sweepDue(index, options.graceMs, options.pageSize);
-  await each(await due('working'), (id) => working(id, deps, report));
+  await each(await due('working'), (id) => working(id, deps, options, report));
   await each(await due('fresh'), (id) => fresh(id, deps, options, report));
   const expiring = await deps.store.dueForExpiry(options.now() - options.graceMs, options.pageSize);
   await each(expiring, async (id) => {
@@ -110,12 +112,18 @@ async function addExecute(request: ApprovalRequest, deps: SweepDeps): Promise<vo
 }
 
 /** Approved, queued or running: its job must exist and be alive. Re-queueing is safe: the worker re-reads first. */
-async function working(id: string, deps: SweepDeps, report: SweepReport): Promise<void> {
+async function working(
+  id: string,
+  deps: SweepDeps,
+  options: SweepOptions,
+  report: SweepReport,
+): Promise<void> {
   const before = await deps.store.get(id);
   if (!before || !['approved', 'queued', 'running'].includes(before.state)) {
     await deps.store.leaveSweep('working', id);
     return;
   }
+  if (isScheduled(before)) return scheduled(before, deps, options, report);
   // The job first, then the request: a job that finishes in between has already moved the request on.
   const state = await jobState(deps.queue, executeJobId(before));
   const request = await deps.store.get(id);
@@ -139,6 +147,32 @@ async function working(id: string, deps: SweepDeps, report: SweepReport): Promis
     return;
   }
   if (await deps.workflow.failInternally(request, { actor: SWEEPER })) report.failed.push(id);
+}
+
+/**
+ * Approved and waiting for its time: never started early. Before `runAt` its `start` job must exist (a
+ * failover that lost it: added again, same id, with the time left); after it, a request whose start job is
+ * gone or ended without starting it is started here.
+ */
+async function scheduled(
+  request: ApprovalRequest,
+  deps: SweepDeps,
+  options: SweepOptions,
+  report: SweepReport,
+): Promise<void> {
+  const left = (request.runAt ?? 0) - options.now();
+  const state = await jobState(deps.queue, jobIds.start({ requestId: request.id }));
+  if (left > 0) {
+    if (state !== 'missing' && LIVE.has(state)) return;
+    if (state !== 'missing')
+      await (await deps.queue.getJob(jobIds.start({ requestId: request.id })))?.remove();
+    await deps.producer.scheduleStart(request.id, left);
+    deps.workflow.note(request, 'schedule-restored', { actor: SWEEPER });
+    report.rescheduled.push(request.id);
+    return;
+  }
+  if (LIVE.has(state)) return;
+  if (await deps.workflow.startScheduled(request.id, SWEEPER)) report.queued.push(request.id);
 }
 
 /** A new pending request: its expiry, reminder and approver DM jobs must exist. */

@@ -10,6 +10,7 @@ import type { ApproverMessenger, BatchReporter } from './ports.js';
 import type { JobProducer } from './producer.js';
 import { ITEMS_QUEUE_NAME, type JobDataByName, type JobName, QUEUE_NAME } from './registry.js';
 import { remindRequest } from './remind.js';
+import { startScheduledRequest } from './scheduled.js';
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -46,7 +47,7 @@ const MAX_THROTTLES = 10;
 export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestWorker {
   const worker: RequestWorker = new Worker(
     QUEUE_NAME,
-    inJobContext(async (job) => {
+    inJobContext(async (job, token) => {
       if (!('requestId' in job.data)) return job.name === 'home' ? deps.homes.refresh() : undefined;
       const { requestId } = job.data;
       switch (job.name) {
@@ -56,6 +57,8 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
             { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 },
             deps,
           );
+        case 'start':
+          return startScheduledRequest(job, token, requestId, deps);
         case 'expire':
           await deps.workflow.expire(requestId);
           return;
@@ -173,11 +176,11 @@ export function createItemsWorker(deps: WorkerDeps, options: ItemsWorkerOptions)
 
 /** Every line a job logs carries a correlation id for this attempt and the request's id. */
 function inJobContext<T extends Job<JobDataByName[JobName], void, JobName>>(
-  process: (job: T) => Promise<void>,
-): (job: T) => Promise<void> {
-  return (job) =>
+  process: (job: T, token?: string) => Promise<void>,
+): (job: T, token?: string) => Promise<void> {
+  return (job, token) =>
     withLogContext('job', 'requestId' in job.data ? { requestId: job.data.requestId } : {}, () =>
-      process(job),
+      process(job, token),
     );
 }
 

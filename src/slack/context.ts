@@ -9,6 +9,7 @@ import type { JobProducer } from '../queue/producer.js';
 import type { DraftStore } from './listeners/drafts.js';
 import type { HomeRefreshQueue } from './outbound/home/refresh-queue.js';
 import type { HomeTab } from './outbound/home/tab.js';
+import type { TimeZones } from './outbound/time-zones.js';
 
 /** What the Slack handlers work with; built once by the runtime. */
 export interface AppContext {
@@ -29,5 +30,7 @@ export interface AppContext {
   producer: JobProducer;
   /** Every transition: the store's change, its audit line, metric, channel update and jobs. */
   workflow: Workflow;
+  /** Requesters' Slack time zones (`--at`), cached a while. */
+  timeZones: Pick<TimeZones, 'of'>;
   now: () => number;
 }

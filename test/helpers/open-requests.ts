@@ -9,6 +9,9 @@ export async function endOpenRequests(h: Harness): Promise<void> {
   const { store, now } = h.runtime.ctx;
   for (const request of await store.listOpen(1000)) {
     if (request.state === 'pending') await store.cancel(request.id, request.requesterId, now());
+    // A scheduled change waiting for its time would not finish on its own.
+    if (request.state === 'approved' && request.runAt !== undefined)
+      await store.cancelScheduled(request.id, request.requesterId, now());
   }
   await until(
     'open requests to finish',

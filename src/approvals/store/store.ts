@@ -59,7 +59,8 @@ type NewFields =
   | 'channelId'
   | 'requiredApprovals'
   | 'createdAt'
-  | 'expiresAt';
+  | 'expiresAt'
+  | 'runAt';
 export type NewRequest =
   | (Pick<ApprovalRequest, NewFields> & { target: TargetSnapshot; batch?: undefined })
   | (Pick<ApprovalRequest, NewFields> & { target?: undefined; batch: Batch });
@@ -106,6 +107,7 @@ const SCRIPTS = LuaScript.beside(import.meta.url, {
   create: 'create',
   approve: 'approve-9',
   decide: 'decide-9',
+  cancelScheduled: 'cancel-scheduled-9',
   transition: 'transition-9',
   setMessage: 'set-message-9',
   markOutcomePosted: 'mark-outcome-posted-9',
@@ -193,7 +195,9 @@ export class RequestStore {
     const fields = newRecordFields(checked);
     if (limits) fields.holds = holds.join(',');
     const holdFields = limits ? holds.map((userId) => Keys.holdField(checked.action, userId)) : [];
-    const ttlMs = Math.max(checked.expiresAt - checked.createdAt, 0) + this.retentionMs;
+    // A scheduled change waits past its expiry: the record lives until its time, then the retention.
+    const lastNeeded = Math.max(checked.expiresAt, checked.runAt ?? 0);
+    const ttlMs = Math.max(lastNeeded - checked.createdAt, 0) + this.retentionMs;
     // Every other record the script reads is read here first, so it can be declared in KEYS.
     const others = await this.createReads(checked.requesterId, holdFields);
     const reply = await SCRIPTS.create.run(
@@ -342,6 +346,23 @@ export class RequestStore {
     now: number,
   ): Promise<DecideResult<'cancelled' | 'not_requester'>> {
     return this.decide(id, 'cancel', userId, '', now, ['cancelled', 'not_requester'] as const);
+  }
+
+  /**
+   * Approved and waiting for its `runAt` → cancelled (the caller checked that `userId` may). Atomic against
+   * the scheduled start (approved → queued): exactly one of the two moves the request.
+   */
+  async cancelScheduled(
+    id: string,
+    userId: string,
+    now: number,
+  ): Promise<{ outcome: 'not_found' } | { outcome: 'cancelled' | 'not_waiting'; request: ApprovalRequest }> {
+    if (!isRequestId(id)) return { outcome: 'not_found' };
+    const [outcome, record] = await this.run(SCRIPTS.cancelScheduled, id, [epochMs(now), userId]);
+    const result = decided(outcome, record, ['cancelled', 'not_waiting'] as const);
+    if (result.outcome === 'cancelled')
+      this.onTransition({ request: result.request, transition: 'cancelled' });
+    return result;
   }
 
   async expire(id: string, now: number): Promise<DecideResult<'expired' | 'not_due'>> {

@@ -1,3 +1,4 @@
+import { waitsToRun } from '../schedule.js';
 import type { ApproveResult, CreateLimits, CreateResult, DecideResult, NewRequest } from '../store/store.js';
 import type { ApprovalRequest } from '../types.js';
 import { Execution } from './execution.js';
@@ -46,6 +47,11 @@ export class Workflow extends Execution {
         const waitedMs = Math.max(...request.approvals.map((a) => a.at)) - request.createdAt;
         this.deps.metrics.transition({ request, transition: 'approved', waitedMs });
         this.audit(request, 'approved', { actor: userId, waitedMs: this.deps.now() - request.createdAt });
+        // A scheduled change waits, approved, for its time; one whose time has passed runs at once.
+        if (waitsToRun(request, this.deps.now())) {
+          await this.waitToRun(request, userId);
+          break;
+        }
         // "approved" is replaced by "queued" at once: only "queued" is rendered.
         const queued = await this.queue(request, { add: true });
         await this.tell(queued ?? request, { kind: 'quorum', by: userId });
@@ -71,6 +77,52 @@ export class Workflow extends Execution {
     if (!moved.ok) return undefined;
     this.transitioned(moved.request, 'queued', options.actor ? { actor: options.actor } : {});
     return moved.request;
+  }
+
+  /** Approved with its time ahead: the delayed `start` job (the sweeper adds it if this add fails), then the note. */
+  private async waitToRun(request: ApprovalRequest, userId: string): Promise<void> {
+    const runAt = request.runAt ?? this.deps.now();
+    this.audit(request, 'scheduled', { actor: userId, runAt: new Date(runAt).toISOString() });
+    await this.deps.jobs
+      .scheduleStart(request.id, runAt - this.deps.now())
+      .catch((err: unknown) => this.warn(request.id, err, 'could not queue the scheduled start'));
+    await this.tell(request, { kind: 'scheduled', by: userId });
+  }
+
+  /**
+   * A scheduled change's time has come (its `start` job, or the sweeper): approved → queued first, then the
+   * job, so a Cancel at the same moment either wins (nothing is queued) or finds it queued. False when the
+   * request was no longer waiting (cancelled, or already started). The caller checked the time.
+   */
+  async startScheduled(id: string, actor?: string): Promise<boolean> {
+    const moved = await this.deps.store.transition(id, ['approved'], 'queued');
+    if (!moved.ok || moved.request.runAt === undefined) return false;
+    const { request } = moved;
+    this.transitioned(request, 'queued', actor ? { actor } : {});
+    // A job that cannot be added now: the sweeper finds the request queued without one and adds it.
+    try {
+      if (request.batch) await this.deps.jobs.executeBatch({ ...request, batch: request.batch });
+      else await this.deps.jobs.execute(request.id);
+    } catch (err) {
+      this.warn(request.id, err, 'could not queue the scheduled change');
+    }
+    await this.tell(request);
+    return true;
+  }
+
+  /**
+   * Cancel a scheduled change that is approved and waiting (the caller checked that `userId` is its requester
+   * or an approver). Its start job is removed if it can be; one that runs anyway finds it cancelled.
+   */
+  async cancelScheduled(id: string, userId: string) {
+    const result = await this.deps.store.cancelScheduled(id, userId, this.deps.now());
+    if (result.outcome !== 'cancelled') return result;
+    this.transitioned(result.request, 'cancelled', { actor: userId });
+    await this.deps.jobs
+      .unscheduleStart(id)
+      .catch((err: unknown) => this.warn(id, err, 'could not remove the scheduled start'));
+    await this.tell(result.request, { kind: 'cancelled', by: userId });
+    return result;
   }
 
   /** `decided` runs between the store's answer and the channel being told (a modal closes first). */

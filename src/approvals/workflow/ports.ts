@@ -23,6 +23,9 @@ export interface Jobs {
   executeBatch(request: BatchRequest): Promise<void>;
   stopBatch(requestId: string): Promise<void>;
   scheduleExpiry(requestId: string, delayMs: number): Promise<void>;
+  /** A scheduled change: its start job, `delayMs` from now. */
+  scheduleStart(requestId: string, delayMs: number): Promise<void>;
+  unscheduleStart(requestId: string): Promise<void>;
   scheduleSummary(requestId: string): Promise<void>;
   notify(requestId: string, event: NotifyEvent): Promise<void>;
 }

@@ -12,6 +12,9 @@ const common = {
   channelId: z.string(),
   responseUrl: z.string().optional(),
   reason: z.string().optional(),
+  /** `--at` as read in the requester's time zone: pre-fills the "Run at" picker, with a note on how it was read. */
+  runAtInitial: z.number().optional(),
+  runAtNote: z.string().optional(),
 };
 const singleDraftSchema = z.object({
   ...common,

@@ -59,6 +59,8 @@ export interface FakeUser {
   id: string;
   is_bot?: boolean;
   deleted?: boolean;
+  /** Their Slack time zone (IANA), as users.info answers it; absent: `user_not_found` from users.info. */
+  tz?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -83,7 +85,7 @@ const MODAL_METHODS = new Set(['views.open', 'views.update']);
 // Form fields that are free text even when they look like JSON.
 const TEXT_FIELDS = new Set(['text', 'markdown_text', 'private_metadata', 'alt_text', 'username']);
 // The bot scopes manifest.yml asks for.
-const SCOPES = 'commands,chat:write,usergroups:read';
+const SCOPES = 'commands,chat:write,usergroups:read,users:read';
 // Methods called with the app-level token instead of the bot token.
 const APP_TOKEN_METHODS = new Set(['apps.connections.open']);
 
@@ -131,6 +133,7 @@ export class FakeSlack {
     'views.publish': (a) => this.publishView(a),
     'usergroups.users.list': (a) => this.usergroupUsers(a),
     'chat.getPermalink': (a) => this.permalink(a),
+    'users.info': (a) => this.userInfo(a),
   };
 
   private constructor(
@@ -694,6 +697,13 @@ export class FakeSlack {
     if (group === undefined) return error('invalid_arguments');
     const users = this.usergroups.get(group);
     return users ? { ok: true, users: [...users] } : error('no_such_subteam');
+  }
+
+  private userInfo(args: Json): Json {
+    const id = stringArg(args.user);
+    const user = id === undefined ? undefined : this.users.get(id);
+    if (!user?.tz) return error('user_not_found');
+    return { ok: true, user: { id: user.id, team_id: this.teamId, deleted: !!user.deleted, tz: user.tz } };
   }
 
   private permalink(args: Json): Json {

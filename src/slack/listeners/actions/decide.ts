@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { isScheduled } from '../../../approvals/schedule.js';
 import type { ApprovalRequest } from '../../../approvals/types.js';
 import { loadingModal, noticeModal, rejectModal } from '../../../blocks/modals.js';
 import { bindRequestId } from '../../../logger.js';
@@ -142,13 +143,17 @@ export function reject(ctx: AppContext) {
 
 const REJECT_TITLE = 'Reject request';
 
-/** Cancel: the requester only, while pending. */
+/**
+ * Cancel: the requester, while pending; the requester or any approver (checked now, server-side), while an
+ * approved change waits for its scheduled time.
+ */
 export function cancel(ctx: AppContext) {
   return async (args: Args): Promise<void> => {
     await args.ack();
     const userId = args.body.user.id;
     const found = await requestFor(args, ctx);
     if ('refusal' in found) return say(args, refusalText(found.refusal));
+    if (isScheduled(found.request)) return cancelScheduled(args, ctx, found.request);
     const result = await ctx.workflow.cancel(found.request.id, userId);
     switch (result.outcome) {
       case 'not_found':
@@ -166,4 +171,26 @@ export function cancel(ctx: AppContext) {
         return;
     }
   };
+}
+
+/** A scheduled change: its requester, or an approver (cannot verify → refuse); the start may win the race. */
+async function cancelScheduled(args: Args, ctx: AppContext, request: ApprovalRequest): Promise<void> {
+  const userId = args.body.user.id;
+  if (request.requesterId !== userId) {
+    const approver = await ctx.policy.isApprover(userId).catch(() => undefined);
+    if (approver === undefined) return say(args, refusalText('cannot_verify'));
+    if (!approver) return say(args, refusalText('only_requester_or_approver_cancels'));
+  }
+  const result = await ctx.workflow.cancelScheduled(request.id, userId);
+  switch (result.outcome) {
+    case 'not_found':
+      return say(args, refusalText('not_found'));
+    case 'not_waiting':
+      return say(
+        args,
+        `:information_source: This request is ${STATE_WORDS[result.request.state]}; it can no longer be cancelled.`,
+      );
+    case 'cancelled':
+      return;
+  }
 }

@@ -62,6 +62,7 @@ export function cipherUserCommand(ctx: AppContext) {
             reason: parsed.reason,
             responseUrl: command.response_url,
             teamId: command.team_id,
+            at: parsed.at,
           },
           ctx,
         );
@@ -76,6 +77,7 @@ export function cipherUserCommand(ctx: AppContext) {
             channelId: command.channel_id,
             reason: parsed.reason,
             responseUrl: command.response_url,
+            at: parsed.at,
           },
           ctx,
         );
@@ -110,5 +112,9 @@ function usageProblem(parsed: Extract<ParsedCommand, { kind: 'usage' }>): string
       return `\`${escapeMrkdwn(truncate(parsed.given ?? '', 60), { singleLine: true })}\` is not a user id (a UUID such as 123e4567-e89b-12d3-a456-426614174000).`;
     case 'over_batch_limit':
       return `One bulk request holds at most ${MAX_BATCH_USERS} users; you gave ${Number(parsed.given)}. Split the list.`;
+    case 'bad_at':
+      return `\`${escapeMrkdwn(truncate(parsed.given ?? '', 40), { singleLine: true })}\` is not a time for \`--at\`: give a date and a 24-hour time in your Slack time zone, such as \`2026-12-04T17:00\`.`;
+    case 'at_not_for_edit':
+      return 'An edit cannot be scheduled: `--at` is for deactivate and delete.';
   }
 }

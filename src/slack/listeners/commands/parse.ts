@@ -6,12 +6,28 @@ export const COMMAND = '/cipher-user';
 export type ParsedCommand =
   | { kind: 'help'; unknown?: string }
   | { kind: 'lookup'; userId: string }
-  | { kind: 'request'; action: Action; userId: string; reason: string | undefined }
-  | ({ kind: 'bulk'; action: BulkAction; reason: string | undefined } & IdList)
+  | { kind: 'request'; action: Action; userId: string; reason: string | undefined; at?: LocalTime }
+  | ({ kind: 'bulk'; action: BulkAction; reason: string | undefined; at?: LocalTime } & IdList)
   | { kind: 'pending' }
   | { kind: 'usage'; usage: string; problem: UsageProblem; given?: string };
 
-export type UsageProblem = 'missing_id' | 'too_many_ids' | 'not_a_user_id' | 'over_batch_limit';
+export type UsageProblem =
+  | 'missing_id'
+  | 'too_many_ids'
+  | 'not_a_user_id'
+  | 'over_batch_limit'
+  | 'bad_at'
+  | 'at_not_for_edit';
+
+/** `--at 2026-12-04T17:00`: a wall-clock time, read later in the requester's Slack time zone. */
+export interface LocalTime {
+  text: string;
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+}
 export type BulkAction = 'deactivate' | 'delete';
 
 /** Ids as pasted: the valid ones once each, in order; the rest as typed. */
@@ -26,6 +42,9 @@ const LOOKUP_ALIASES = new Set(['lookup', 'get', 'show']);
 const REQUEST_ACTIONS = new Set<string>(['edit', 'deactivate', 'delete']);
 // `--` starts the reason; phones often turn it into an en or em dash.
 const REASON_SEPARATOR = /(?:^|\s)(?:--|—|–)(?:\s|$)/;
+// `--at <time>` (or `--at=<time>`) before the reason; the value is checked by readLocalTime.
+const AT_OPTION = /(?:^|\s)(?:--|—|–)at(?:=|\s+|$)(\S*)/i;
+const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/;
 
 /** Reads the text after `/cipher-user`. Pure: no I/O, never throws. */
 export function parseCommand(rawText: string): ParsedCommand {
@@ -35,8 +54,18 @@ export function parseCommand(rawText: string): ParsedCommand {
   const reason = separator
     ? text.slice(separator.index + separator[0].length).trim() || undefined
     : undefined;
-  const [first, ...rest] = head.trim().split(/\s+/).filter(Boolean);
+  const atMatch = AT_OPTION.exec(head);
+  const words = atMatch ? head.slice(0, atMatch.index) + head.slice(atMatch.index + atMatch[0].length) : head;
+  const [first, ...rest] = words.trim().split(/\s+/).filter(Boolean);
   const subcommand = first?.toLowerCase();
+  let at: LocalTime | undefined;
+  if (atMatch && (subcommand === 'deactivate' || subcommand === 'delete' || subcommand === 'edit')) {
+    const usage = `${COMMAND} ${subcommand} <user id> --at YYYY-MM-DDTHH:MM [-- reason]`;
+    if (subcommand === 'edit') return { kind: 'usage', problem: 'at_not_for_edit', usage };
+    at = readLocalTime(atMatch[1] ?? '');
+    if (!at) return { kind: 'usage', problem: 'bad_at', usage, given: atMatch[1] ?? '' };
+  }
+  const withAt = at ? { at } : {};
   if (subcommand === undefined || subcommand === 'help') return { kind: 'help' };
   if (subcommand === 'pending') return { kind: 'pending' };
   if (LOOKUP_ALIASES.has(subcommand)) {
@@ -53,13 +82,13 @@ export function parseCommand(rawText: string): ParsedCommand {
         given: String(list.userIds.length),
       };
     }
-    return { kind: 'bulk', action: subcommand, reason, ...list };
+    return { kind: 'bulk', action: subcommand, reason, ...withAt, ...list };
   }
   if (REQUEST_ACTIONS.has(subcommand)) {
     const id = oneUserId(subcommand, rest, subcommand === 'edit' ? '' : ' [-- reason]');
     return 'problem' in id
       ? id
-      : { kind: 'request', action: subcommand as Action, userId: id.userId, reason };
+      : { kind: 'request', action: subcommand as Action, userId: id.userId, reason, ...withAt };
   }
   return { kind: 'help', unknown: first ?? '' };
 }
@@ -76,6 +105,27 @@ function oneUserId(
   const id = normaliseUserId(given);
   if (id === undefined) return { kind: 'usage', problem: 'not_a_user_id', usage, given };
   return { userId: id };
+}
+
+/** `2026-12-04T17:00` as a calendar date and time that exist (any time zone); undefined otherwise. */
+export function readLocalTime(text: string): LocalTime | undefined {
+  const match = LOCAL_TIME.exec(text);
+  if (!match) return undefined;
+  const [year, month, day, hour, minute] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const probe = new Date(Date.UTC(year, month - 1, day, hour, minute));
+  const real =
+    probe.getUTCFullYear() === year &&
+    probe.getUTCMonth() === month - 1 &&
+    probe.getUTCDate() === day &&
+    hour < 24 &&
+    minute < 60;
+  return real ? { text, year, month, day, hour, minute } : undefined;
 }
 
 /** Ids separated by spaces, commas, semicolons, bars or new lines (a spreadsheet column, an alert). Never throws. */

@@ -8,12 +8,13 @@ import { bulkCheckingModal, bulkListModal, bulkReviewModal } from '../../../bloc
 import { loadingModal, noticeModal } from '../../../blocks/modals.js';
 import { prechecksBusyText } from '../../../blocks/open-request.js';
 import type { AppContext } from '../../context.js';
-import type { BulkAction, IdList } from '../commands/parse.js';
+import type { BulkAction, IdList, LocalTime } from '../commands/parse.js';
 import type { BulkDraft } from '../drafts.js';
 import { alreadyOpenExclusion } from './already-open.js';
 import { fillOrNotice, type ModalScreen, openScreen } from './modal-screen.js';
 import { quorumCheck } from './quorum.js';
 import { permissionRefusal, refusalText } from './refusals.js';
+import { scheduleFromCommand } from './run-at.js';
 
 export interface OpenBulkArgs {
   client: WebClient;
@@ -26,6 +27,8 @@ export interface OpenBulkArgs {
   responseUrl: string | undefined;
   /** Retry failed: the request whose failures these are. */
   retryOf?: string | undefined;
+  /** `--at`: pre-fills the review step's "Run at" picker. */
+  at?: LocalTime | undefined;
 }
 
 export const BULK_TITLES: Record<BulkAction, string> = {
@@ -68,6 +71,9 @@ export async function fillBulkModal(
     if (refusal) return void (await show(noticeModal(TITLES[args.action], refusalText(refusal))));
     const unreachable = quorumCheck(ctx, args.action, args.requesterId);
     if (unreachable) return void (await show(noticeModal(TITLES[args.action], unreachable)));
+    const scheduled = await scheduleFromCommand(args.at, args.requesterId, ctx);
+    if (!scheduled.ok) return void (await show(noticeModal(TITLES[args.action], scheduled.text)));
+    const { initialMs, note } = scheduled.schedule;
     const draft: BulkDraft = {
       kind: 'bulk',
       action: args.action,
@@ -76,6 +82,8 @@ export async function fillBulkModal(
       ...(args.reason ? { reason: args.reason } : {}),
       ...(args.responseUrl ? { responseUrl: args.responseUrl } : {}),
       ...(args.retryOf ? { retryOf: args.retryOf } : {}),
+      ...(initialMs === undefined ? {} : { runAtInitial: initialMs }),
+      ...(note ? { runAtNote: note } : {}),
     };
     if (args.list.userIds.length === 0 && args.list.malformed.length === 0) {
       const draftId = await ctx.drafts.save(draft);
@@ -146,6 +154,7 @@ export async function checkAndReview(
       reason: draft.reason,
       requiredApprovals: ctx.policy.requiredApprovals(draft.action),
       privateMetadata: meta(draftId),
+      schedule: { initialMs: draft.runAtInitial, note: draft.runAtNote },
     }),
   );
 }

@@ -19,6 +19,8 @@ export interface CreateArgs {
   draft: Draft;
   reason: string;
   changes: UpdateUser | undefined;
+  /** A scheduled change: when it runs once approved (checked by the modal); undefined: at once. */
+  runAt?: number | undefined;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface CreateArgs {
  * removed again (nothing is left that nobody can see) and the requester is told how to fix it.
  */
 export async function createRequest(
-  { client, draft, reason, changes }: CreateArgs,
+  { client, draft, reason, changes, runAt }: CreateArgs,
   ctx: AppContext,
 ): Promise<void> {
   const tell = (text: string) => notifyRequester(client, draft, text);
@@ -56,6 +58,7 @@ export async function createRequest(
       requiredApprovals: ctx.policy.requiredApprovals(draft.action),
       createdAt: now,
       expiresAt: now + ctx.config.approvals.ttlMs,
+      ...(runAt !== undefined && draft.action !== 'edit' ? { runAt } : {}),
     };
     const limits = { maxOpenPerRequester: ctx.config.approvals.maxOpenPerRequester };
     let created: CreateResult;

@@ -15,10 +15,12 @@ import { userDisplayName } from '../../../blocks/user-card.js';
 import { describeFailure } from '../../../cipherscale/errors.js';
 import type { User } from '../../../cipherscale/schemas.js';
 import type { AppContext } from '../../context.js';
+import type { LocalTime } from '../commands/parse.js';
 import { alreadyOpenRefusal } from './already-open.js';
 import { fillOrNotice, openScreen } from './modal-screen.js';
 import { quorumCheck } from './quorum.js';
 import { permissionRefusal, refusalText } from './refusals.js';
+import { scheduleFromCommand } from './run-at.js';
 
 export interface OpenModalArgs {
   client: WebClient;
@@ -31,6 +33,8 @@ export interface OpenModalArgs {
   responseUrl: string | undefined;
   /** The requester's Slack team, for the lookup's audit line. */
   teamId?: string | undefined;
+  /** `--at`: pre-fills the "Run at" picker (deactivate and delete). */
+  at?: LocalTime | undefined;
 }
 
 const TITLES: Record<Action, string> = {
@@ -107,6 +111,8 @@ async function fillModal(
   const unmet = precondition(args.action, user);
   if (unmet) return void (await notice(unmet));
 
+  const schedule = await scheduleFromCommand(args.at, args.requesterId, ctx);
+  if (!schedule.ok) return void (await notice(schedule.text));
   const target = snapshot(user);
   const draftId = await ctx.drafts.save({
     kind: 'single',
@@ -123,8 +129,8 @@ async function fillModal(
     args.action === 'edit'
       ? editModal(target, metadata)
       : args.action === 'deactivate'
-        ? deactivateModal(target, args.reason, required, metadata)
-        : deleteModal(target, args.reason, required, metadata),
+        ? deactivateModal(target, args.reason, required, metadata, schedule.schedule)
+        : deleteModal(target, args.reason, required, metadata, schedule.schedule),
   );
 }
 

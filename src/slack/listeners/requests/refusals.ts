@@ -14,6 +14,7 @@ export type Refusal =
   | 'not_found'
   | 'wrong_message'
   | 'only_requester_cancels'
+  | 'only_requester_or_approver_cancels'
   | 'requester_rejects';
 
 const TEXT: Record<Refusal, string> = {
@@ -35,6 +36,8 @@ const TEXT: Record<Refusal, string> = {
     ':warning: This request no longer exists (it may have been cleaned up after its retention period).',
   wrong_message: ':no_entry: That button does not belong to this request. Nothing was changed.',
   only_requester_cancels: ':no_entry: Only the person who made the request can cancel it.',
+  only_requester_or_approver_cancels:
+    ':no_entry: Only the person who made the request or an approver can cancel a scheduled change. Nothing was changed.',
   requester_rejects: ':information_source: You made this request: use *Cancel* to withdraw it.',
 };
 

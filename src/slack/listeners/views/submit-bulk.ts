@@ -2,7 +2,12 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { MAX_BATCH_USERS } from '../../../approvals/types.js';
 import { bulkCheckingModal } from '../../../blocks/batch-modals.js';
 import { BLOCK_IDS, BULK_LIST_BLOCK_PREFIX, bulkListBlockId } from '../../../blocks/ids.js';
-import { CONFIRM_DELETE_ERROR, confirmsDelete, validateReason } from '../../../blocks/modal-input.js';
+import {
+  CONFIRM_DELETE_ERROR,
+  confirmsDelete,
+  validateReason,
+  validateRunAt,
+} from '../../../blocks/modal-input.js';
 import { noticeModal } from '../../../blocks/modals.js';
 import type { AppContext } from '../../context.js';
 import { parseIdList } from '../commands/parse.js';
@@ -10,7 +15,7 @@ import type { BulkDraft } from '../drafts.js';
 import { checkAndReview, withNotice } from '../requests/bulk.js';
 import { createRequest } from '../requests/create.js';
 import { ModalScreen } from '../requests/modal-screen.js';
-import { inputValues, metadata } from './values.js';
+import { inputValues, metadata, pickedTime } from './values.js';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
@@ -68,10 +73,15 @@ export function submitBulkReview(ctx: AppContext) {
     if (!reason.ok) errors[BLOCK_IDS.reason] = reason.error;
     if (draft.action === 'delete' && !confirmsDelete(values[BLOCK_IDS.confirm]))
       errors[BLOCK_IDS.confirm] = CONFIRM_DELETE_ERROR;
-    if (Object.keys(errors).length > 0 || !reason.ok)
+    const when = validateRunAt(pickedTime(args.view.state, BLOCK_IDS.runAt), ctx.now());
+    if (!when.ok) errors[BLOCK_IDS.runAt] = when.error;
+    if (Object.keys(errors).length > 0 || !reason.ok || !when.ok)
       return void (await args.ack({ response_action: 'errors', errors }));
     await args.ack();
     await ctx.drafts.delete(String(metadata(args.view.private_metadata).d)).catch(() => undefined);
-    await createRequest({ client: args.client, draft, reason: reason.reason, changes: undefined }, ctx);
+    await createRequest(
+      { client: args.client, draft, reason: reason.reason, changes: undefined, runAt: when.runAt },
+      ctx,
+    );
   };
 }

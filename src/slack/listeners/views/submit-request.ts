@@ -5,12 +5,13 @@ import {
   confirmsDelete,
   validateEdit,
   validateReason,
+  validateRunAt,
 } from '../../../blocks/modal-input.js';
 import { noticeModal } from '../../../blocks/modals.js';
 import type { AppContext } from '../../context.js';
 import { createRequest, notifyRequester } from '../requests/create.js';
 import { freshTarget } from '../requests/fresh-target.js';
-import { inputValues, metadata } from './values.js';
+import { inputValues, metadata, pickedTime } from './values.js';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
@@ -30,6 +31,7 @@ export function submitRequest(ctx: AppContext) {
     const errors: Record<string, string> = {};
     let changes: Parameters<typeof createRequest>[0]['changes'];
     let reason = draft.reason ?? '';
+    let runAt: number | undefined;
     if (draft.action === 'edit') {
       const edit = validateEdit(
         {
@@ -52,6 +54,9 @@ export function submitRequest(ctx: AppContext) {
       if (draft.action === 'delete' && !confirmsDelete(values[BLOCK_IDS.confirm])) {
         errors[BLOCK_IDS.confirm] = CONFIRM_DELETE_ERROR;
       }
+      const when = validateRunAt(pickedTime(view.state, BLOCK_IDS.runAt), ctx.now());
+      if (when.ok) runAt = when.runAt;
+      else errors[BLOCK_IDS.runAt] = when.error;
     }
     if (Object.keys(errors).length > 0) {
       await ack({ response_action: 'errors', errors });
@@ -62,6 +67,6 @@ export function submitRequest(ctx: AppContext) {
     const fresh =
       draft.action === 'edit' ? await freshTarget(draft, changes, ctx) : { ok: true as const, draft };
     if (!fresh.ok) return void (await notifyRequester(client, draft, fresh.text));
-    await createRequest({ client, draft: fresh.draft, reason, changes }, ctx);
+    await createRequest({ client, draft: fresh.draft, reason, changes, runAt }, ctx);
   };
 }
