@@ -157,7 +157,13 @@ describe('bulkReviewModal', () => {
     );
     expect(shown).not.toContain('Retry of');
     expect(inputIn(view, BLOCK_IDS.reason).element.initial_value).toBe('Offboarding');
-    expect(inputs(view).map((b) => b.block_id)).toEqual([BLOCK_IDS.reason]);
+    // The optional "Run at" picker (a scheduled change), empty unless `--at` gave a time.
+    expect(inputs(view).map((b) => b.block_id)).toEqual([BLOCK_IDS.reason, BLOCK_IDS.runAt]);
+    expect(inputIn(view, BLOCK_IDS.runAt).block).toMatchObject({
+      optional: true,
+      element: { type: 'datetimepicker' },
+    });
+    expect(JSON.stringify(inputIn(view, BLOCK_IDS.runAt).block)).not.toContain('initial_date_time');
   });
 
   it('warns that deletion is permanent, asks for the confirmation word, and names the retried request', () => {
