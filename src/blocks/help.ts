@@ -35,13 +35,13 @@ export const COMMAND_HELP: readonly HelpEntry[] = [
     example: `edit ${COMMAND_EXAMPLE_ID}`,
   },
   {
-    usage: 'deactivate <uuid> [<uuid>…] [-- reason]',
+    usage: 'deactivate <uuid> [<uuid>…] [--at YYYY-MM-DDTHH:MM] [-- reason]',
     description:
-      'Block sign-in and connections until reactivated, once approved. A reason is required. Several ids (or none, to paste a list) make one bulk request of up to 500 users.',
+      "Block sign-in and connections until reactivated, once approved. A reason is required. Several ids (or none, to paste a list) make one bulk request of up to 500 users. `--at` (your time zone) or the form's Run at schedules it.",
     example: `deactivate ${COMMAND_EXAMPLE_ID} -- left the company`,
   },
   {
-    usage: 'delete <uuid> [<uuid>…] [-- reason]',
+    usage: 'delete <uuid> [<uuid>…] [--at YYYY-MM-DDTHH:MM] [-- reason]',
     description:
       'Delete the user for good, once approved (2 approvers by default). Cannot be undone. Several ids make one bulk request.',
     example: `delete ${COMMAND_EXAMPLE_ID} -- retention period over`,

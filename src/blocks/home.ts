@@ -4,6 +4,7 @@ import { ACTION_EMOJI, ACTION_NAMES, approvalCount, requestSubject } from './app
 import { context, header, section } from './kit.js';
 import { MAX_SECTION_TEXT, MAX_VIEW_BLOCKS } from './limits.js';
 import { escapeAndTruncate, mrkdwnList, packText, plainText, slackDateMs, userMention } from './mrkdwn.js';
+import { runTime } from './schedule.js';
 
 /** The Open buttons' action_id: they are links, Slack still sends a click the app has to acknowledge. */
 export const HOME_OPEN_ACTION = 'home_open';
@@ -128,6 +129,10 @@ function progress(request: ApprovalRequest): string {
       return `:hourglass_flowing_sand: ${approvalCount(request)} approvals · expires ${slackDateMs(request.expiresAt)}`;
     case 'running':
       return ':gear: Running…';
+    case 'approved':
+      return request.runAt === undefined
+        ? ':white_check_mark: Approved — queued'
+        : `:alarm_clock: Approved — runs ${runTime(request.runAt)}`;
     default:
       return ':white_check_mark: Approved — queued';
   }

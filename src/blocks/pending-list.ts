@@ -4,6 +4,7 @@ import { ACTION_EMOJI, ACTION_NAMES, approvalCount, requestSubject } from './app
 import { context, plural, section } from './kit.js';
 import { MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT } from './limits.js';
 import { type BlockMessage, packText, slackDateMs, userMention } from './mrkdwn.js';
+import { runTime } from './schedule.js';
 
 export interface PendingEntry {
   request: ApprovalRequest;
@@ -73,6 +74,7 @@ function progress(request: ApprovalRequest): string {
     case 'pending':
       return `${approvalCount(request)} approvals`;
     case 'approved':
+      return request.runAt === undefined ? 'approved, queued' : `approved, runs ${runTime(request.runAt)}`;
     case 'queued':
       return 'approved, queued';
     case 'running':

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { MAX_SCHEDULE_AHEAD_MS, SCHEDULE_GRACE_MS } from '../../src/approvals/schedule.js';
 import type { SingleRequest } from '../../src/approvals/types.js';
 import { approvalMessage, threadNote } from '../../src/blocks/approval-card.js';
+import { homeView } from '../../src/blocks/home.js';
 import { ACTION_IDS } from '../../src/blocks/ids.js';
 import { validateRunAt } from '../../src/blocks/modal-input.js';
+import { pendingList } from '../../src/blocks/pending-list.js';
 import { parseCommand, readLocalTime } from '../../src/slack/listeners/commands/parse.js';
 import { zonedTime } from '../../src/slack/listeners/requests/run-at.js';
 import { blockKitProblems } from '../helpers/block-kit.js';
@@ -164,5 +166,29 @@ describe('the card of a scheduled change', () => {
       { kind: 'scheduled', by: 'UAPPROVER1' },
     );
     expect(JSON.stringify(note.blocks)).toContain(`Approved by <@UAPPROVER1> (1/1); runs ${token}`);
+  });
+});
+
+describe('the lists', () => {
+  const waiting = sampleRequest({
+    runAt: RUN_AT,
+    state: 'approved',
+    approvals: [{ userId: 'UAPPROVER1', at: NOW }],
+  });
+  const token = `<!date^${RUN_AT / 1000}^{date_short_pretty} {time}|2026-12-04 16:00 UTC>`;
+
+  it('/cipher-user pending says when a waiting change runs', () => {
+    const message = pendingList([{ request: waiting, link: undefined, role: 'requester' }], 1);
+    expect(JSON.stringify(message.blocks)).toContain(`approved, runs ${token}`);
+  });
+
+  it('the App Home says when a waiting change runs', () => {
+    const view = homeView({
+      awaiting: { entries: [], total: 0 },
+      mine: { entries: [{ request: waiting, link: undefined }], total: 1 },
+      recent: [],
+      recentScope: 'mine',
+    });
+    expect(JSON.stringify(view.blocks)).toContain(`Approved — runs ${token}`);
   });
 });
