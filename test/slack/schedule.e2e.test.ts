@@ -249,6 +249,33 @@ describe('Cancel while it waits', () => {
     expect(h.cipher.callsTo('deactivateUser', SEED_IDS.alice)).toHaveLength(1);
   });
 
+  it('two Cancel clicks at once (the requester and an approver): one cancel, one note', async () => {
+    const { posted } = await waiting();
+    await Promise.all([cancelBy(h, posted, REQUESTER), cancelBy(h, posted, B as string)]);
+    await until(
+      'cancelled',
+      () => stored(posted),
+      (r) => r?.state === 'cancelled',
+    );
+    await until(
+      'the loser told',
+      async () => [...ephemeralsFor(h, REQUESTER), ...ephemeralsFor(h, B as string)],
+      (t) => t.length > 0,
+    );
+    expect([...ephemeralsFor(h, REQUESTER), ...ephemeralsFor(h, B as string)]).toEqual([
+      expect.stringMatching(/cancelled; it can no longer be cancelled/),
+    ]);
+    await until(
+      'the cancel note',
+      async () => notesText(posted),
+      (n) => n.some((t) => /Cancelled by/.test(t)),
+    );
+    expect(notesText(posted).filter((t) => /Cancelled by/.test(t))).toHaveLength(1);
+    expect(
+      h.logs.filter((l) => l.includes(posted.requestId) && l.includes('"transition":"cancelled"')),
+    ).toHaveLength(1);
+  });
+
   it('racing the start at its time: exactly one wins, at most one call', async () => {
     for (let round = 0; round < 4; round++) {
       h.cipher.reset();
