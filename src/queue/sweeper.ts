@@ -163,7 +163,8 @@ async function scheduled(
   const left = (request.runAt ?? 0) - options.now();
   const state = await jobState(deps.queue, jobIds.start({ requestId: request.id }));
   if (left > 0) {
-    if (state !== 'missing' && LIVE.has(state)) return;
+    if (LIVE.has(state)) return;
+    // One that ended (completed or failed) would keep its id, and the add below would be ignored.
     if (state !== 'missing')
       await (await deps.queue.getJob(jobIds.start({ requestId: request.id })))?.remove();
     await deps.producer.scheduleStart(request.id, left);

@@ -1,11 +1,12 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BLOCK_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
+import { ACTION_IDS, BLOCK_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { visibleText } from '../helpers/blocks-text.js';
 import {
   approvalPosted,
   approveBy,
+  clickPayload,
   ephemeralsFor,
   mark,
   type PostedRequest,
@@ -247,6 +248,22 @@ describe('Cancel while it waits', () => {
       (r) => r?.state === 'succeeded',
     );
     expect(h.cipher.callsTo('deactivateUser', SEED_IDS.alice)).toHaveLength(1);
+  });
+
+  it('refused to an approver id clicking from another workspace', async () => {
+    const { posted } = await waiting();
+    const payload = clickPayload(h, {
+      actionId: ACTION_IDS.cancel,
+      value: posted.requestId,
+      userId: B as string,
+      channel: posted.channel,
+      ts: posted.ts,
+    });
+    const answer = await h.interact({ ...payload, user: { ...payload.user, team_id: 'TOTHER' } });
+    expect(answer.status).toBe(200);
+    expect((await stored(posted))?.state).toBe('approved');
+    expect(h.logs.some((l) => l.includes('outside the allowed workspaces'))).toBe(true);
+    expect(notesText(posted).some((t) => /Cancelled/.test(t))).toBe(false);
   });
 
   it('two Cancel clicks at once (the requester and an approver): one cancel, one note', async () => {

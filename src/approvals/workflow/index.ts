@@ -96,7 +96,7 @@ export class Workflow extends Execution {
    */
   async startScheduled(id: string, actor?: string): Promise<boolean> {
     const moved = await this.deps.store.transition(id, ['approved'], 'queued');
-    if (!moved.ok || moved.request.runAt === undefined) return false;
+    if (!moved.ok) return false;
     const { request } = moved;
     this.transitioned(request, 'queued', actor ? { actor } : {});
     // A job that cannot be added now: the sweeper finds the request queued without one and adds it.
