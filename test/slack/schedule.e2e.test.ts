@@ -376,6 +376,27 @@ describe('the sweeper', () => {
   });
 });
 
+describe('a process that dies at the wrong moment', () => {
+  it('between the start (approved → queued) and its job: the sweeper adds the job, the change runs once', async () => {
+    const runAt = minuteFrom(appNow(), DAY);
+    const posted = await scheduleRequest(h, 'deactivate', SEED_IDS.alice, runAt);
+    await approvedAndWaiting(posted);
+    offset = runAt - Date.now() + 1000;
+    // What the start's first step leaves behind when the process dies before adding the execute job.
+    await (await queue().getJob(`start-${posted.requestId}`))?.remove();
+    expect((await h.runtime.ctx.store.transition(posted.requestId, ['approved'], 'queued')).ok).toBe(true);
+    await until(
+      'the outcome',
+      () => stored(posted),
+      (r) => r?.state === 'succeeded',
+    );
+    expect(h.cipher.callsTo('deactivateUser', SEED_IDS.alice)).toHaveLength(1);
+    expect(h.logs.some((l) => l.includes('"transition":"requeued"') && l.includes(posted.requestId))).toBe(
+      true,
+    );
+  });
+});
+
 describe('the modal', () => {
   async function openModal(action: 'deactivate' | 'delete' = 'deactivate') {
     const start = mark(h);
