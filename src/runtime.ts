@@ -306,6 +306,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       homes,
       producer,
       workflow,
+      slackTeamUrl: identity.url,
       now,
     };
     const workerDeps = {

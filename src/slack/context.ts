@@ -29,5 +29,7 @@ export interface AppContext {
   producer: JobProducer;
   /** Every transition: the store's change, its audit line, metric, channel update and jobs. */
   workflow: Workflow;
+  /** The workspace's URL (auth.test `url` at start, e.g. https://acme.slack.com/): permalinks without a call. */
+  slackTeamUrl: string | undefined;
   now: () => number;
 }
