@@ -79,6 +79,21 @@ describe('a user history index', () => {
     expect(historyTtl).toBeGreaterThan(recordTtl + RETENTION - 5000);
   });
 
+  it('outlives its record when that finishes late: a terminal state gives the record a fresh retention', async () => {
+    const { id } = await store.create(single());
+    // Rejected at once: the record now lives `RETENTION` from now, the history longer.
+    await store.reject(id, 'UAPP', 'no', T0);
+    const recordTtl = await redis.pttl(keys.request(id));
+    expect(recordTtl).toBeGreaterThan(RETENTION - 5000);
+    expect(await redis.pttl(keys.history(ALICE))).toBeGreaterThan(recordTtl + TTL);
+  });
+
+  it('twenty creates at once for one user are all indexed', async () => {
+    const made = await Promise.all(Array.from({ length: 20 }, (_, i) => store.create(single(ALICE, T0 + i))));
+    expect(await redis.zcard(keys.history(ALICE))).toBe(20);
+    expect((await store.historyFor(ALICE)).map((e) => e.request.id)).toEqual(made.map((r) => r.id).reverse());
+  });
+
   it('tryCreate (the app path) indexes too, and a refused create indexes nothing', async () => {
     const first = await store.tryCreate(single(), { maxOpenPerRequester: 5 });
     expect(first.outcome).toBe('created');

@@ -343,6 +343,48 @@ describe('who may see a history', () => {
   });
 });
 
+describe('a history under channel rules (ALLOWED_CHANNEL_IDS)', () => {
+  const ALLOWED = 'C0ALLOWED01';
+  let g: Harness;
+  beforeAll(async () => {
+    g = await startHarness({ processBeforeResponse: true, env: { ALLOWED_CHANNEL_IDS: ALLOWED } });
+  });
+  afterAll(async () => {
+    await g.close();
+  });
+
+  const ask = async (channel: string) => {
+    const ack = await g.command(`history ${'00000000-0000-4000-8000-000000000000'}`, { channel_id: channel });
+    const [call] = await g.slack.waitFor(
+      (c) => c.method === 'response_url' && c.responseUrlId === ack.responseUrlId,
+    );
+    return String(call?.args.text ?? '');
+  };
+  const clickIn = async (channel: string) => {
+    const id = `history-${randomBytes(4).toString('hex')}`;
+    await g.interact(
+      blockActionPayload({
+        actionId: ACTION_IDS.userHistory,
+        value: '00000000-0000-4000-8000-000000000000',
+        userId: REQUESTER,
+        channel,
+        ts: '1717405200.000100',
+        botUserId: g.slack.botUserId,
+        responseUrl: g.slack.responseUrl(id),
+      }),
+    );
+    const [call] = await g.slack.waitFor((c) => c.method === 'response_url' && c.responseUrlId === id);
+    return String(call?.args.text ?? '');
+  };
+
+  it('the same channel refusals as a lookup, for the command and for a click from a DM', async () => {
+    expect(await ask('C0ELSEWHERE')).toContain('lookups cannot be made from this channel');
+    expect(await clickIn('D0SOMEONE1')).toContain('lookups cannot be made from this channel');
+    expect(await ask(ALLOWED)).toContain('No requests about');
+    expect(await clickIn(ALLOWED)).toContain('No requests about');
+  });
+});
+
 describe('what a history shows', () => {
   it('nothing found says so, and that the history covers the retention period', async () => {
     const answer = await historyAs('00000000-0000-4000-8000-00000000abcd');
