@@ -187,6 +187,20 @@ describe('a user history index', () => {
     expect(await store.historyFor(ALICE, 1)).toHaveLength(1);
   });
 
+  it('a batch that stored the user id in upper case still gives this user outcome', async () => {
+    const bulk = await store.create(batch([ALICE.toUpperCase(), BOB]));
+    await store.recordItem(bulk.id, ALICE.toUpperCase(), {
+      ok: true,
+      summary: 'Deleted.',
+      code: 'done',
+      attempts: 1,
+      at: T0 + 10,
+    });
+    const [entry] = await store.historyFor(ALICE);
+    expect(entry?.request.id).toBe(bulk.id);
+    expect(entry?.item).toMatchObject({ summary: 'Deleted.' });
+  });
+
   it('a record that expired is dropped from the answer and from the index; an unreadable one is skipped', async () => {
     const gone = await store.create(single(ALICE, T0));
     const kept = await store.create(single(ALICE, T0 + 1));

@@ -523,8 +523,25 @@ export class RequestStore {
         entries.push({ request, item: item.success ? item.data : undefined });
       } catch {}
     });
-    await this.dropFrom([[index, gone]]);
+    await Promise.all([this.dropFrom([[index, gone]]), this.itemsAsStored(entries, user)]);
     return entries;
+  }
+
+  /** A batch that stored this user's id in another case records their outcome under that id: read it there. */
+  private async itemsAsStored(entries: HistoryEntry[], user: string): Promise<void> {
+    const asked = entries.flatMap((entry) => {
+      const stored = entry.request.batch?.targets.find((t) => holdId(t.id) === user)?.id;
+      return !entry.item && stored && stored !== user ? [{ entry, stored }] : [];
+    });
+    if (asked.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const { entry, stored } of asked) pipeline.hget(this.keys.results(entry.request.id), stored);
+    const replies = await pipeline.exec();
+    throwFirstError(replies);
+    asked.forEach(({ entry }, i) => {
+      const item = itemOutcomeText.safeParse(replies?.[i]?.[1]);
+      if (item.success) entry.item = item.data;
+    });
   }
 
   /** Ids of pending requests whose expiresAt <= now (for a sweeper), soonest first. */
