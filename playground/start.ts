@@ -51,6 +51,7 @@ export const EXAMPLES: readonly Example[] = [
     text: `deactivate ${STAFF_USERS.map((u) => u.id).join(' ')} -- credential leak`,
   },
   { label: 'My pending requests', text: 'pending' },
+  { label: 'Alice’s history', text: `history ${SEED_IDS.alice}` },
   { label: 'Help', text: 'help' },
 ];
 

@@ -308,6 +308,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       producer,
       workflow,
       timeZones: new TimeZones(web, now),
+      slackTeamUrl: identity.url,
       now,
     };
     const workerDeps = {

@@ -151,6 +151,7 @@ export function userCardActions(user: { id: string }): KnownBlock {
       button('Edit…', ACTION_IDS.openEdit, user.id),
       button('Deactivate…', ACTION_IDS.openDeactivate, user.id),
       button('Delete…', ACTION_IDS.openDelete, user.id, 'danger'),
+      button('History', ACTION_IDS.userHistory, user.id),
     ],
   };
 }

@@ -47,6 +47,12 @@ export const COMMAND_HELP: readonly HelpEntry[] = [
     example: `delete ${COMMAND_EXAMPLE_ID} -- retention period over`,
   },
   {
+    usage: 'history <uuid>',
+    description:
+      'Every request about a user still kept (RETENTION_DAYS), newest first: action, state, who asked and approved, reason, outcome, link. Also the *History* button on a lookup.',
+    example: `history ${COMMAND_EXAMPLE_ID}`,
+  },
+  {
     usage: 'pending',
     description: 'List the open requests you asked for or can approve, with links.',
     example: 'pending',

@@ -8,6 +8,8 @@ export const ACTION_IDS = {
   openEdit: 'user_open_edit',
   openDeactivate: 'user_open_deactivate',
   openDelete: 'user_open_delete',
+  /** The lookup card: the user's request history (value: the user id). */
+  userHistory: 'user_history',
   /** Bulk paste modal: one more box for ids. */
   bulkMoreRoom: 'bulk_more_room',
   /** A running batch: stop what has not started. */

@@ -32,5 +32,7 @@ export interface AppContext {
   workflow: Workflow;
   /** Requesters' Slack time zones (`--at`), cached a while. */
   timeZones: Pick<TimeZones, 'of'>;
+  /** The workspace's URL (auth.test `url` at start, e.g. https://acme.slack.com/): permalinks without a call. */
+  slackTeamUrl: string | undefined;
   now: () => number;
 }

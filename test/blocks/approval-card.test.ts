@@ -473,13 +473,14 @@ describe('threadNote', () => {
 });
 
 describe('userCardActions', () => {
-  it('offers Edit…, Deactivate… and Delete… for the user', () => {
+  it('offers Edit…, Deactivate…, Delete… and History for the user', () => {
     const block = userCardActions({ id: TARGET_ID });
     expect(blockKitProblems('message', [block])).toEqual([]);
     expect(buttonsOf([block]).map((b) => [b.text.text, b.action_id, b.value, b.style])).toEqual([
       ['Edit…', ACTION_IDS.openEdit, TARGET_ID, undefined],
       ['Deactivate…', ACTION_IDS.openDeactivate, TARGET_ID, undefined],
       ['Delete…', ACTION_IDS.openDelete, TARGET_ID, 'danger'],
+      ['History', ACTION_IDS.userHistory, TARGET_ID, undefined],
     ]);
   });
 });

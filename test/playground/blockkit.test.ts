@@ -263,7 +263,12 @@ describe('renderBlocks', () => {
     expect(shown).toContain('Last connection Dec 25, 2025 at 12:59 AM');
     expect(html).toContain('<div class="bk-block bk-header" data-block-id="');
     expect(html).toContain('<div class="bk-fields"><div class="bk-field"><b>Email</b>');
-    expect(dataValues(html, 'data-value')).toEqual([SEED_IDS.hostile, SEED_IDS.hostile, SEED_IDS.hostile]);
+    expect(dataValues(html, 'data-value')).toEqual([
+      SEED_IDS.hostile,
+      SEED_IDS.hostile,
+      SEED_IDS.hostile,
+      SEED_IDS.hostile,
+    ]);
     expect(dataValues(html, 'data-style')).toEqual(['danger']);
   });
 

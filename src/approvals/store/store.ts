@@ -76,6 +76,12 @@ export type CreateResult =
   | { outcome: 'already_open'; open: { targetId: string; requestId: string }[] }
   | { outcome: 'requester_cap'; open: number; cap: number };
 
+/** One request of a user's history, and (a batch) how that user ended in it, when recorded. */
+export interface HistoryEntry {
+  request: ApprovalRequest;
+  item: ItemOutcome | undefined;
+}
+
 export type ApproveResult =
   | { outcome: 'not_found' }
   | {
@@ -100,6 +106,11 @@ const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 /** Finished requests the recent index keeps (newest); older ones drop out of it, not out of Redis. */
 export const RECENT_KEPT = 200;
+/**
+ * Requests a user's history keeps (`Keys.history`, the newest by createdAt); older ones drop out of it,
+ * not out of Redis. 50: one ephemeral answer shows them all within Slack's limits.
+ */
+export const HISTORY_KEPT = 50;
 /** Oldest members of the open and pending indexes a create checks, so gone records leave them. */
 const PRUNED_PER_CREATE = 5;
 
@@ -198,11 +209,12 @@ export class RequestStore {
     // A scheduled change waits past its expiry: the record lives until its time, then the retention.
     const lastNeeded = Math.max(checked.expiresAt, checked.runAt ?? 0);
     const ttlMs = Math.max(lastNeeded - checked.createdAt, 0) + this.retentionMs;
+    const histories = holds.map((userId) => this.keys.history(userId));
     // Every other record the script reads is read here first, so it can be declared in KEYS.
     const others = await this.createReads(checked.requesterId, holdFields);
     const reply = await SCRIPTS.create.run(
       this.redis,
-      [...this.keysOf(checked.id), ...others.map((id) => this.keys.request(id))],
+      [...this.keysOf(checked.id), ...histories, ...others.map((id) => this.keys.request(id))],
       [
         checked.id,
         this.retentionMs,
@@ -213,6 +225,9 @@ export class RequestStore {
         checked.requesterId,
         holdFields.length,
         ...holdFields,
+        histories.length,
+        this.historyTtlMs(checked, ttlMs),
+        HISTORY_KEPT,
         ...others,
         ...Object.entries(fields).flat(),
       ],
@@ -244,6 +259,16 @@ export class RequestStore {
         .then(throwFirstError);
     }
     return { outcome: 'created', request: parseRecord(record) };
+  }
+
+  /**
+   * How long a user's history must live from this create on so it outlives the record (../README.md,
+   * Retention): the record's create TTL (or, scheduled, its run time plus the retention), plus the
+   * retention a terminal state gives it when it finishes late (approved near its expiry, or run at its time).
+   */
+  private historyTtlMs(request: { createdAt: number; runAt?: number | undefined }, ttlMs: number): number {
+    const runs = request.runAt === undefined ? 0 : request.runAt - request.createdAt + this.retentionMs;
+    return Math.max(ttlMs, runs) + this.retentionMs;
   }
 
   /**
@@ -298,10 +323,14 @@ export class RequestStore {
 
   async delete(id: string): Promise<void> {
     if (!isRequestId(id)) return;
+    // Its targets' histories lose it too (a history whose last member goes is deleted by Redis).
+    const request = await this.get(id).catch(() => undefined);
+    const targets = request?.batch?.targets ?? (request?.target ? [request.target] : []);
     await this.run(SCRIPTS.release, id, []);
     const { keys } = this;
-    await this.redis
-      .multi()
+    const deleting = this.redis.multi();
+    for (const userId of new Set(targets.map((t) => holdId(t.id)))) deleting.zrem(keys.history(userId), id);
+    await deleting
       .del(keys.request(id), keys.results(id), keys.targets(id))
       .zrem(keys.open, id)
       .zrem(keys.pending, id)
@@ -483,6 +512,56 @@ export class RequestStore {
   /** Finished requests, the most recently finished first, at most `limit`; records gone (TTL) are skipped. */
   async listRecent(limit = DEFAULT_LIMIT): Promise<ApprovalRequest[]> {
     return this.listIndexed(this.keys.recent, 'newest', TERMINAL_STATES, clampLimit(limit));
+  }
+
+  /**
+   * The requests about one Cipherscale user still in retention, newest first (at most `limit`, up to
+   * HISTORY_KEPT), with this user's own outcome in a batch. Members whose record has gone leave the index.
+   */
+  async historyFor(userId: string, limit = HISTORY_KEPT): Promise<HistoryEntry[]> {
+    const user = holdId(userId);
+    const index = this.keys.history(user);
+    const shown = Math.min(HISTORY_KEPT, clampLimit(limit));
+    const ids = (await this.redis.zrevrange(index, 0, shown - 1)).filter(isRequestId);
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keys.request(id)).hget(this.keys.results(id), user);
+    const replies = await pipeline.exec();
+    throwFirstError(replies);
+    const entries: HistoryEntry[] = [];
+    const gone: string[] = [];
+    ids.forEach((id, i) => {
+      const record = z.record(z.string(), z.string()).parse(replies?.[2 * i]?.[1]);
+      if (Object.keys(record).length === 0) {
+        gone.push(id);
+        return;
+      }
+      // One unreadable record must not hide the others.
+      try {
+        const request = parseRecord(Object.entries(record).flat());
+        const item = itemOutcomeText.safeParse(replies?.[2 * i + 1]?.[1]);
+        entries.push({ request, item: item.success ? item.data : undefined });
+      } catch {}
+    });
+    await Promise.all([this.dropFrom([[index, gone]]), this.itemsAsStored(entries, user)]);
+    return entries;
+  }
+
+  /** A batch that stored this user's id in another case records their outcome under that id: read it there. */
+  private async itemsAsStored(entries: HistoryEntry[], user: string): Promise<void> {
+    const asked = entries.flatMap((entry) => {
+      const stored = entry.request.batch?.targets.find((t) => holdId(t.id) === user)?.id;
+      return !entry.item && stored && stored !== user ? [{ entry, stored }] : [];
+    });
+    if (asked.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const { entry, stored } of asked) pipeline.hget(this.keys.results(entry.request.id), stored);
+    const replies = await pipeline.exec();
+    throwFirstError(replies);
+    asked.forEach(({ entry }, i) => {
+      const item = itemOutcomeText.safeParse(replies?.[i]?.[1]);
+      if (item.success) entry.item = item.data;
+    });
   }
 
   /** Ids of pending requests whose expiresAt <= now (for a sweeper), soonest first. */

@@ -1,19 +1,23 @@
 -- Inserts a request; with a cap, refuses when a target is held by another open request or the
 -- requester has that many open already. Variable key count.
--- KEYS: 1-9 as in includes/record.lua; 10.. records of other requests the caller read beforehand
---   (holders of these targets, the requester's open requests, the oldest open and pending members).
+-- Also enters the request in the history of each of its targets (newest kept, TTL kept at least as given).
+-- KEYS: 1-9 as in includes/record.lua; 10..9+h the targets' histories (Keys.history); then records of
+--   other requests the caller read beforehand (holders of these targets, the requester's open requests,
+--   the oldest open and pending members).
 -- ARGV: 1 id, 2 retentionMs, 3 ttlMs, 4 createdAt, 5 expiresAt, 6 requester cap ('' = no limits),
---   7 requesterId, 8 n (hold fields), 9..8+n hold fields `<action>:<userId>`, then one request id per
---   KEYS[10..] (same order), then the record's field/value pairs.
+--   7 requesterId, 8 n (hold fields), 9..8+n hold fields `<action>:<userId>`, 9+n h (histories),
+--   10+n history TTL ms, 11+n history members kept, then one request id per record key after the
+--   histories (same order), then the record's field/value pairs.
 --- @include "record"
 if redis.call('EXISTS', key) == 1 then return {'exists'} end
 local cap, member = ARGV[6], ARGV[7] .. ':' .. id
 local n = tonumber(ARGV[8])
 local fields = {}
 for i = 1, n do fields[i] = ARGV[8 + i] end
+local h, historyTtl, historyKept = tonumber(ARGV[9 + n]), tonumber(ARGV[10 + n]), tonumber(ARGV[11 + n])
 local others = {}
-for i = 10, #KEYS do others[ARGV[8 + n + i - 9]] = KEYS[i] end
-local first = 9 + n + (#KEYS - 9)
+for i = 10 + h, #KEYS do others[ARGV[11 + n + i - 9 - h]] = KEYS[i] end
+local first = 12 + n + (#KEYS - 9 - h)
 
 local openState = {['pending'] = true, ['approved'] = true, ['queued'] = true, ['running'] = true}
 local stateOf = {}
@@ -60,4 +64,10 @@ end
 redis.call('ZADD', KEYS[2], ARGV[4], id)
 redis.call('ZADD', KEYS[3], ARGV[5], id)
 redis.call('ZADD', KEYS[7], clock(), id)
+-- Each target's history: the newest `historyKept` by createdAt, never expiring before its longest-lived record.
+for i = 10, 9 + h do
+  redis.call('ZADD', KEYS[i], ARGV[4], id)
+  redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(historyKept + 1))
+  if redis.call('PTTL', KEYS[i]) < historyTtl then redis.call('PEXPIRE', KEYS[i], historyTtl) end
+end
 return {'created', all()}

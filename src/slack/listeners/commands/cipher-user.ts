@@ -8,6 +8,7 @@ import type { AppContext } from '../../context.js';
 import { openBulkModal } from '../requests/bulk.js';
 import { conversationRefusal } from '../requests/conversation.js';
 import { openRequestModal } from '../requests/open-modal.js';
+import { showHistory } from './history.js';
 import { lookupUser } from './lookup.js';
 import { COMMAND, type ParsedCommand, parseCommand } from './parse.js';
 import { listPending } from './pending.js';
@@ -48,6 +49,19 @@ export function cipherUserCommand(ctx: AppContext) {
           logger: log,
           now: ctx.now,
         });
+      case 'history':
+        return showHistory(
+          {
+            userId: parsed.userId,
+            actorId: command.user_id,
+            channelId: command.channel_id,
+            teamId: command.team_id,
+            via: 'history command',
+            respond,
+            logger: log,
+          },
+          ctx,
+        );
       case 'pending':
         return listPending({ userId: command.user_id, respond, client }, ctx);
       case 'request':

@@ -9,6 +9,7 @@ export type ParsedCommand =
   | { kind: 'request'; action: Action; userId: string; reason: string | undefined; at?: LocalTime }
   | ({ kind: 'bulk'; action: BulkAction; reason: string | undefined; at?: LocalTime } & IdList)
   | { kind: 'pending' }
+  | { kind: 'history'; userId: string }
   | { kind: 'usage'; usage: string; problem: UsageProblem; given?: string };
 
 export type UsageProblem =
@@ -68,6 +69,10 @@ export function parseCommand(rawText: string): ParsedCommand {
   const withAt = at ? { at } : {};
   if (subcommand === undefined || subcommand === 'help') return { kind: 'help' };
   if (subcommand === 'pending') return { kind: 'pending' };
+  if (subcommand === 'history') {
+    const id = oneUserId(subcommand, rest);
+    return 'problem' in id ? id : { kind: 'history', userId: id.userId };
+  }
   if (LOOKUP_ALIASES.has(subcommand)) {
     const id = oneUserId(subcommand, rest);
     return 'problem' in id ? id : { kind: 'lookup', userId: id.userId };

@@ -8,6 +8,13 @@ describe('parseCommand', () => {
     ['', { kind: 'help' }],
     ['  HELP ', { kind: 'help' }],
     ['pending', { kind: 'pending' }],
+    [`history ${ID}`, { kind: 'history', userId: ID }],
+    [`HISTORY \`${ID.toUpperCase()}\``, { kind: 'history', userId: ID }],
+    ['history', { kind: 'usage', problem: 'missing_id', usage: '/cipher-user history <user id>' }],
+    [
+      'history nope',
+      { kind: 'usage', problem: 'not_a_user_id', usage: '/cipher-user history <user id>', given: 'nope' },
+    ],
     [`lookup ${ID}`, { kind: 'lookup', userId: ID }],
     [`show <${ID.toUpperCase()}>`, { kind: 'lookup', userId: ID }],
     [`edit ${ID}`, { kind: 'request', action: 'edit', userId: ID, reason: undefined }],
