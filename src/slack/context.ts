@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { JobProducer } from '../queue/producer.js';
 import type { DraftStore } from './listeners/drafts.js';
+import type { ApproverDms } from './outbound/approver-dms.js';
 import type { HomeRefreshQueue } from './outbound/home/refresh-queue.js';
 import type { HomeTab } from './outbound/home/tab.js';
 
@@ -29,5 +30,7 @@ export interface AppContext {
   producer: JobProducer;
   /** Every transition: the store's change, its audit line, metric, channel update and jobs. */
   workflow: Workflow;
+  /** The approver DMs sent (NOTIFY_APPROVERS=dm): a click there counts as one on the request. */
+  approverDms: Pick<ApproverDms, 'of'>;
   now: () => number;
 }

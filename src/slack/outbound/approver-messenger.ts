@@ -2,7 +2,9 @@ import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { ApprovalRequest } from '../../approvals/types.js';
 import { approverDm } from '../../blocks/approver-dm.js';
 import { reminderNote, type Waiting } from '../../blocks/reminder.js';
-import type { ApproverMessenger, SendResult } from '../../queue/ports.js';
+import type { ApproverMessenger, DmSent, RecordedDm, SendResult } from '../../queue/ports.js';
+import { permalink as messagePermalink } from './permalink.js';
+import type { SlackRateTiers } from './rate-tiers.js';
 
 // Slack errors that say "not now" rather than "never": worth another attempt.
 const TRANSIENT = new Set([
@@ -14,11 +16,17 @@ const TRANSIENT = new Set([
   'request_timeout',
 ]);
 
+/** How long a DM update waits for a chat.update slot (bulk priority: the request messages go first). */
+const DM_UPDATE_WAIT_MS = 2000;
+
 /** Approver DMs (chat.postMessage to the user id: the app's DM, chat:write only) and the thread reminder. */
 export class SlackApproverMessenger implements ApproverMessenger {
-  constructor(private readonly client: WebClient) {}
+  constructor(
+    private readonly client: WebClient,
+    private readonly tiers?: Pick<SlackRateTiers, 'tryCall'>,
+  ) {}
 
-  async directMessage(request: ApprovalRequest, userId: string): Promise<SendResult> {
+  async directMessage(request: ApprovalRequest, userId: string): Promise<DmSent> {
     if (!request.messageTs) return { ok: false, error: 'no_message', retryable: false };
     let permalink: string | undefined;
     try {
@@ -32,14 +40,33 @@ export class SlackApproverMessenger implements ApproverMessenger {
       // Without a link the DM still names the channel; an outage is worth waiting for.
       if (failure.retryable) return failure;
     }
-    return this.send(() =>
-      this.client.chat.postMessage({
+    try {
+      const posted = await this.client.chat.postMessage({
         channel: userId,
         unfurl_links: false,
         unfurl_media: false,
-        ...approverDm(request, permalink),
-      }),
-    );
+        ...approverDm(request, permalink, userId),
+      });
+      if (!posted.channel || !posted.ts) return { ok: false, error: 'no_ts', retryable: false };
+      return { ok: true, place: { channel: posted.channel, ts: posted.ts } };
+    } catch (err) {
+      return slackFailure(err);
+    }
+  }
+
+  /** chat.update of one DM, at bulk priority within chat.update's tier; no slot in time is a retryable failure. */
+  async updateDm(request: ApprovalRequest, dm: RecordedDm, link: string | undefined): Promise<SendResult> {
+    const update = () =>
+      this.client.chat.update({ channel: dm.channel, ts: dm.ts, ...approverDm(request, link, dm.userId) });
+    if (!this.tiers) return this.send(update);
+    const tried = await this.tiers
+      .tryCall('chat.update', () => this.send(update), { priority: 'bulk', maxWaitMs: DM_UPDATE_WAIT_MS })
+      .catch((err: unknown) => ({ ok: true as const, value: slackFailure(err) }));
+    return tried.ok ? tried.value : { ok: false, error: 'ratelimited', retryable: true };
+  }
+
+  permalink(request: ApprovalRequest): Promise<string | undefined> {
+    return messagePermalink(this.client, request.channelId, request.messageTs);
   }
 
   remind(request: ApprovalRequest, waiting: Waiting): Promise<SendResult> {
