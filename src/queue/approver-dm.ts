@@ -58,7 +58,7 @@ export async function sendApproverDm(
   const request = await deps.store.get(requestId);
   if (request?.state !== 'pending' || !request.messageTs || now >= request.expiresAt) return;
   const sent = await deps.messenger.directMessage(request, userId);
-  if (sent.ok) return recorded(request.id, userId, sent.place, request.version, deps);
+  if (sent.ok) return recorded(request.id, userId, sent, request.version, deps);
   const log = { requestId, userId, error: sent.error, attempt: attempt.attempt };
   if (sent.retryable && attempt.attempt < attempt.maxAttempts) {
     deps.logger.warn(log, 'approver DM failed; will retry');
@@ -70,12 +70,12 @@ export async function sendApproverDm(
 async function recorded(
   requestId: string,
   userId: string,
-  place: DmPlace,
+  sent: { place: DmPlace; digest: string },
   version: number,
   deps: DmDeps,
 ): Promise<void> {
   try {
-    if (!(await deps.dms.record(requestId, userId, place, version))) return;
+    if (!(await deps.dms.record(requestId, userId, sent.place, version, sent.digest))) return;
     const latest = await deps.store.get(requestId);
     if (latest && latest.version > version) await deps.producer.updateDms(requestId, latest.version, userId);
   } catch (err) {

@@ -31,14 +31,11 @@ export function changesDms(request: ApprovalRequest): boolean {
   }
 }
 
-/** A pending request's DM reads the same for every version until its reader approves (then "You approved"). */
-function differs(request: ApprovalRequest, userId: string): boolean {
-  return request.state !== 'pending' || request.approvals.some((a) => a.userId === userId);
-}
-
 /**
  * Brings every recorded DM of a request (or only `onlyUserId`'s) to the record as it is now. A DM that
- * already shows this version is skipped (retries and duplicate jobs cost nothing); one whose update landed
+ * already shows this version, or reads the same at it (a pending request's DM, until its reader approves;
+ * the worker's states, which read as the approval did), is not sent again: retries, duplicate jobs and
+ * later versions cost no Slack call. One whose update landed
  * after a newer one (another process) is rendered again, so no DM ends on an older state. A DM Slack will
  * not update (message_not_found, channel gone) is logged and dropped; an outage or a full rate tier throws,
  * so the job retries the DMs not yet updated, until its last attempt, which logs.
@@ -57,28 +54,31 @@ export async function updateApproverDms(
     const due = (await deps.dms.list(requestId)).filter(
       (dm) =>
         (onlyUserId === undefined || dm.userId === onlyUserId) &&
-        (overwritten.has(dm.userId) || (dm.shown < request.version && differs(request, dm.userId))),
+        (overwritten.has(dm.userId) || dm.shown < request.version),
     );
     if (due.length === 0) return;
+    const forced = new Set(overwritten);
     overwritten.clear();
     link ??= { permalink: await deps.messenger.permalink(request) };
-    const retry: string[] = [];
+    const retry: Array<{ userId: string; error: string }> = [];
     for (const dm of due) {
-      const sent = await deps.messenger.updateDm(request, dm, link.permalink);
+      const sent = await deps.messenger.updateDm(request, dm, link.permalink, forced.has(dm.userId));
       if (sent.ok) {
-        if (!(await deps.dms.shown(requestId, dm.userId, request.version))) overwritten.add(dm.userId);
+        const newest = await deps.dms.shown(requestId, dm.userId, request.version, sent.digest);
+        // Not the newest: a newer render landed first, and one sent here may have landed over it.
+        if (!newest && sent.sent) overwritten.add(dm.userId);
         continue;
       }
       const log = { requestId, userId: dm.userId, error: sent.error, attempt: attempt.attempt };
       if (sent.retryable) {
-        retry.push(dm.userId);
+        retry.push({ userId: dm.userId, error: sent.error });
         continue;
       }
       deps.logger.warn(log, 'approver DM not updated; dropped');
       await deps.dms.drop(requestId, dm.userId);
     }
     if (retry.length > 0) {
-      const log = { requestId, userIds: retry, attempt: attempt.attempt };
+      const log = { requestId, dms: retry, attempt: attempt.attempt };
       if (attempt.attempt < attempt.maxAttempts) {
         deps.logger.warn(log, 'approver DMs not updated; will retry');
         throw new Error(`approver DMs not updated: ${retry.length}`);

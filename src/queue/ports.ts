@@ -21,21 +21,34 @@ export interface DmPlace {
   ts: string;
 }
 
-/** A DM as recorded: whose, where, and the record version it shows (-1 when unknown). */
+/**
+ * A DM as recorded: whose, where, the record version it shows (-1 when unknown) and a digest of what it
+ * shows ('' when unknown), so an update that would change nothing is not sent.
+ */
 export interface RecordedDm extends DmPlace {
   userId: string;
   shown: number;
+  digest: string;
 }
 
-/** A DM posted (where Slack put it), or why not. */
-export type DmSent = { ok: true; place: DmPlace } | { ok: false; error: string; retryable: boolean };
+type Failed = { ok: false; error: string; retryable: boolean };
+/** A DM posted (where Slack put it, the digest of what it shows), or why not. */
+export type DmSent = { ok: true; place: DmPlace; digest: string } | Failed;
+/** A DM brought up to date (`sent`: false when it already read so), or why not. */
+export type DmUpdated = { ok: true; digest: string; sent: boolean } | Failed;
 
 /** The approver DMs a request has (slack/outbound/approver-dms.ts). */
 export interface DmRecords {
-  record(requestId: string, userId: string, place: DmPlace, version: number): Promise<boolean>;
+  record(
+    requestId: string,
+    userId: string,
+    place: DmPlace,
+    version: number,
+    digest: string,
+  ): Promise<boolean>;
   list(requestId: string): Promise<RecordedDm[]>;
   /** An update landed showing `version`: false when a newer one had landed before it. */
-  shown(requestId: string, userId: string, version: number): Promise<boolean>;
+  shown(requestId: string, userId: string, version: number, digest: string): Promise<boolean>;
   drop(requestId: string, userId: string): Promise<void>;
 }
 
@@ -43,8 +56,16 @@ export interface DmRecords {
 export interface ApproverMessenger {
   /** DMs one approver about a pending request, with a link to its message. */
   directMessage(request: ApprovalRequest, userId: string): Promise<DmSent>;
-  /** Re-renders one approver's DM from `request` (the buttons go once it is decided). */
-  updateDm(request: ApprovalRequest, dm: RecordedDm, permalink: string | undefined): Promise<SendResult>;
+  /**
+   * Re-renders one approver's DM from `request` (the buttons go once it is decided); not sent when it would
+   * read as the DM already does, unless `force` (an older render may have landed over it).
+   */
+  updateDm(
+    request: ApprovalRequest,
+    dm: RecordedDm,
+    permalink: string | undefined,
+    force: boolean,
+  ): Promise<DmUpdated>;
   /** The request message's permalink for the DMs; undefined when Slack will not say. */
   permalink(request: ApprovalRequest): Promise<string | undefined>;
   /** Posts the reminder in the request's thread, mentioning who it still waits for. */

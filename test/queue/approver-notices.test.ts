@@ -39,10 +39,12 @@ function world(stored: SingleRequest | undefined, answers: SendResult[] = []) {
     async directMessage(_request, userId) {
       sent.push({ kind: 'dm', userId });
       const answer = next();
-      return answer.ok ? { ok: true, place: { channel: `D${userId.slice(1)}`, ts: '1.000001' } } : answer;
+      const place = { channel: `D${userId.slice(1)}`, ts: '1.000001' };
+      return answer.ok ? { ok: true, place, digest: 'd' } : answer;
     },
     async updateDm() {
-      return next();
+      const answer = next();
+      return answer.ok ? { ok: true, digest: 'd', sent: true } : answer;
     },
     async permalink() {
       return undefined;

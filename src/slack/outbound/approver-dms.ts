@@ -5,7 +5,7 @@ import type { DmPlace, DmRecords, RecordedDm } from '../../queue/ports.js';
 
 // Which DM the app sent each approver about a request (`Keys.dms`: approver → `<channel>:<ts>`, from
 // chat.postMessage's answer) and which version of the record each shows (`Keys.dmsShown`). Both expire
-// with the request's record. A click is accepted from the DM recorded for the clicker (decide.ts).
+// with the request's record (`<version>:<digest>`, so an update that changes nothing is not sent). A click is accepted from the DM recorded for the clicker (decide.ts).
 
 const { RECORD, SHOWN } = LuaScript.beside(import.meta.url, {
   RECORD: 'record-dm-3',
@@ -23,10 +23,16 @@ export class ApproverDms implements DmRecords {
   ) {}
 
   /** Records a DM just posted, showing `version`; false when the request's record has gone. */
-  async record(requestId: string, userId: string, place: DmPlace, version: number): Promise<boolean> {
+  async record(
+    requestId: string,
+    userId: string,
+    place: DmPlace,
+    version: number,
+    digest: string,
+  ): Promise<boolean> {
     const value = `${place.channel}:${place.ts}`;
-    const keys = this.keysOf(requestId);
-    return (await RECORD.run(this.redis, keys, [userId, value, version, this.retentionMs])) === 1;
+    const args = [userId, value, version, digest, this.retentionMs];
+    return (await RECORD.run(this.redis, this.keysOf(requestId), args)) === 1;
   }
 
   /** The DM recorded for this approver, if any. */
@@ -44,14 +50,14 @@ export class ApproverDms implements DmRecords {
     return Object.entries(places).flatMap(([userId, value]) => {
       const place = parsePlace(value);
       if (!place) return [];
-      const version = Number(shown[userId] ?? -1);
-      return [{ userId, ...place, shown: Number.isInteger(version) ? version : -1 }];
+      const [, version, digest] = /^(-?\d+):(.*)$/.exec(shown[userId] ?? '') ?? [];
+      return [{ userId, ...place, shown: version ? Number(version) : -1, digest: digest ?? '' }];
     });
   }
 
   /** An update landed showing `version`: true when that is the newest this DM got (see dm-shown-3.lua). */
-  async shown(requestId: string, userId: string, version: number): Promise<boolean> {
-    return (await SHOWN.run(this.redis, this.keysOf(requestId), [userId, version])) === 1;
+  async shown(requestId: string, userId: string, version: number, digest: string): Promise<boolean> {
+    return (await SHOWN.run(this.redis, this.keysOf(requestId), [userId, version, digest])) === 1;
   }
 
   /** Forgets a DM Slack will not update any more (deleted, conversation gone). */
