@@ -1,6 +1,7 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { ApprovalRequest } from '../approvals/types.js';
 import { ACTION_EMOJI, ACTION_NAMES, approvalCount, requestSubject } from './approval-card.js';
+import { showAllButton } from './batch-list.js';
 import { ACTION_IDS } from './ids.js';
 import { button, plural, section } from './kit.js';
 import { MAX_CONFIRM_TEXT } from './limits.js';
@@ -57,7 +58,12 @@ export function approverDm(
     `${needs} · expires ${slackDateMs(request.expiresAt)}`,
     where,
   ];
-  const blocks: KnownBlock[] = [section(lines.join('\n\n')), decisionButtons(request, !approved)];
+  const main = section(lines.join('\n\n'));
+  // A bulk request's users, as on the channel message (and what BULK_APPROVE_AFTER_FULL_LIST asks for first).
+  const summary = request.batch
+    ? { ...main, accessory: showAllButton(request.id, request.batch.targets.length) }
+    : main;
+  const blocks: KnownBlock[] = [summary, decisionButtons(request, !approved)];
   return {
     text: approved
       ? `You approved (${approvalCount(request)}): ${subject}`

@@ -5,6 +5,7 @@ import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeSlack, type SlackCall } from '../fakes/slack/server.js';
 import { visibleText } from '../helpers/blocks-text.js';
 import {
+  approvalPosted,
   approveBy,
   click,
   clickPayload,
@@ -26,7 +27,12 @@ const [A, B, C] = APPROVERS;
 const GROUP = 'S0SECOPS';
 const MEMBER = 'UGROUPMEMBER';
 // Slack outages are retried within a test's patience.
-const DM_ENV = { NOTIFY_APPROVERS: 'dm', APPROVER_USERGROUP_IDS: GROUP, NOTIFY_BACKOFF_MS: '50' };
+const DM_ENV = {
+  NOTIFY_APPROVERS: 'dm',
+  APPROVER_USERGROUP_IDS: GROUP,
+  NOTIFY_BACKOFF_MS: '50',
+  BULK_APPROVE_AFTER_FULL_LIST: 'on',
+};
 const EVERYONE = [A, B, C, MEMBER];
 const TIER_WINDOW_MS = 5000;
 
@@ -174,7 +180,7 @@ describe('deciding from an approver DM', () => {
       expect(buttons.map((b) => b.action_id)).toEqual([ACTION_IDS.approve, ACTION_IDS.reject]);
     }
     // A delete's Approve asks for the same confirmation as in the channel.
-    const approve = (sent[0]?.args.blocks as Array<{ elements?: Array<{ confirm?: unknown }> }>)
+    const approve = ((sent[0]?.args.blocks ?? []) as Array<{ elements?: Array<{ confirm?: unknown }> }>)
       .flatMap((b) => b.elements ?? [])
       .find((e) => e.confirm);
     expect(visibleText(approve)).toContain('will be deleted from Cipherscale');
@@ -354,6 +360,33 @@ describe('deciding from an approver DM', () => {
     expect(h.cipher.calls.filter((c) => c.operation === 'deleteUser')).toHaveLength(1);
     for (const userId of EVERYONE)
       expect(buttonsOf(await dmShows(dms[userId] as Dm, /Approved by/))).toEqual([]);
+  });
+});
+
+describe('a bulk request decided from a DM', () => {
+  it('the full list first: Approve from the DM is refused until Show all (in the DM) was paged through', async () => {
+    const start = mark(h);
+    await h.command(`deactivate ${SEED_IDS.alice} ${SEED_IDS.pending} -- laptop stolen`);
+    const review = await viewShown(h, CALLBACK_IDS.bulkReview, start);
+    expect((await submit(h, review, {})).text).toBe('');
+    const posted = await approvalPosted(h, start);
+    const dms = await dmsOf(posted, [A]);
+    const dm = dms[A] as Dm;
+    const refused = await clickInDm(dm, A, ACTION_IDS.approve, posted.requestId);
+    expect(await answerTo(refused)).toMatch(/Open \*Show all\* on this request .* Nothing was approved/);
+    expect((await stored(posted))?.approvals).toEqual([]);
+
+    const listed = mark(h);
+    await clickInDm(dm, A, ACTION_IDS.batchShowAll, posted.requestId);
+    const list = await viewShown(h, CALLBACK_IDS.batchList, listed);
+    expect(visibleText(list.view.blocks)).toContain(SEED_IDS.pending);
+    await clickInDm(dm, A, ACTION_IDS.approve, posted.requestId);
+    await until(
+      'the batch to finish',
+      () => stored(posted),
+      (r) => r?.state === 'succeeded',
+    );
+    expect(buttonsOf(await dmShows(dm, /Approved by/))).toEqual([]);
   });
 });
 
