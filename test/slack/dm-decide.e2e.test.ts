@@ -296,6 +296,14 @@ describe('deciding from an approver DM', () => {
       expect(text).not.toContain('<@U0VICTIM>');
     }
     expect(h.cipher.calls.filter((c) => c.operation !== 'getUser')).toEqual([]);
+    // The decision shortened the record's life to the retention: the DMs' record follows it.
+    const recordTtl = await h.runtime.redis.pttl(keys().request(posted.requestId));
+    for (const key of [keys().dms(posted.requestId), keys().dmsShown(posted.requestId)]) {
+      const ttl = await h.runtime.redis.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(recordTtl);
+      expect(recordTtl - ttl).toBeLessThan(60_000);
+    }
   });
 
   it('a decision in the channel (the requester cancels) updates the DMs', async () => {
@@ -480,6 +488,26 @@ describe('keeping the DMs in step', () => {
     ]);
   });
 
+  it('a DM update run again (a retry, a duplicate, a restart) sends nothing: every DM already reads so', async () => {
+    const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
+    const dms = await dmsOf(posted);
+    await approveBy(h, posted, A);
+    for (const userId of EVERYONE) await dmShows(dms[userId] as Dm, /Approved by/);
+    const done = await until(
+      'succeeded',
+      () => stored(posted),
+      (r) => r?.state === 'succeeded',
+    );
+    const before = h.slack.callsTo('chat.update').length;
+    await h.runtime.ctx.producer.updateDms(posted.requestId, done?.version ?? 0);
+    await until(
+      'the repeated job to finish',
+      () => h.runtime.redis.hget(dmUpdateJob(posted, done?.version ?? 0), 'finishedOn'),
+      Boolean,
+    );
+    expect(h.slack.callsTo('chat.update')).toHaveLength(before);
+  });
+
   it('a Slack outage on the DM updates is retried; each DM ends on the decision, updated once it landed', async () => {
     const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
     const dms = await dmsOf(posted);
@@ -532,5 +560,52 @@ describe('keeping the DMs in step', () => {
     expect(texts[1]).toContain('You approved');
     expect(texts.at(-1)).toContain('Approved by');
     expect(buttonsOf(landed.at(-1))).toEqual([]);
+  });
+});
+
+describe('DM updates within Slack’s rate tier', () => {
+  it('take at most their share of chat.update per window; the request message does not wait behind them', async () => {
+    const WINDOW = 3000;
+    const slack = await FakeSlack.start({ tiers: { windowMs: WINDOW } });
+    slack.setUsergroupMembers(GROUP, [MEMBER]);
+    const tight = await startHarness({
+      processBeforeResponse: true,
+      env: DM_ENV,
+      slack,
+      slackTierWindowMs: WINDOW,
+      slackTierLimits: { 'chat.update:dms': 2 },
+    });
+    try {
+      const posted = await makeRequest(tight, 'deactivate', SEED_IDS.alice);
+      for (const userId of EVERYONE)
+        await until(
+          `${userId}'s DM recorded`,
+          () =>
+            tight.runtime.redis.hexists(
+              new Keys(`${tight.config.redisKeyPrefix}:`).dms(posted.requestId),
+              userId,
+            ),
+          (n) => n === 1,
+        );
+      await approveBy(tight, posted, A);
+      const isDmUpdate = (c: SlackCall) =>
+        c.method === 'chat.update' && String(c.args.channel).startsWith('D') && c.response?.ok === true;
+      await slack.waitFor(isDmUpdate, { count: EVERYONE.length, answered: true, timeoutMs: 15_000 });
+      const dmUpdates = slack.calls.filter(isDmUpdate);
+      expect(dmUpdates).toHaveLength(EVERYONE.length);
+      // Never more than 2 in any window.
+      for (const [i, call] of dmUpdates.entries()) {
+        const inWindow = dmUpdates.filter((c) => c.at >= call.at && c.at < call.at + WINDOW);
+        expect(inWindow.length, `from update ${i}`).toBeLessThanOrEqual(2);
+      }
+      // The request message was updated to its decision before the DMs had all been done.
+      const message = slack
+        .callsTo('chat.update')
+        .find((c) => c.args.ts === posted.ts && /queued|succeeded/.test(String(c.args.text)));
+      expect(message?.at).toBeLessThan(dmUpdates.at(-1)?.at ?? 0);
+    } finally {
+      await tight.close();
+      await slack.close();
+    }
   });
 });
