@@ -593,11 +593,13 @@ describe('DM updates within Slack’s rate tier', () => {
       await slack.waitFor(isDmUpdate, { count: EVERYONE.length, answered: true, timeoutMs: 15_000 });
       const dmUpdates = slack.calls.filter(isDmUpdate);
       expect(dmUpdates).toHaveLength(EVERYONE.length);
-      // Never more than 2 in any window.
-      for (const [i, call] of dmUpdates.entries()) {
-        const inWindow = dmUpdates.filter((c) => c.at >= call.at && c.at < call.at + WINDOW);
-        expect(inWindow.length, `from update ${i}`).toBeLessThanOrEqual(2);
-      }
+      // At most 2 a window: the third starts a window after the first. (The app counts a slot when it takes
+      // it, the fake when the call arrives, a little later and by varying amounts: hence the margin.)
+      const arrived = dmUpdates.map((c) => c.at).sort((x, y) => x - y);
+      for (let i = 0; i + 2 < arrived.length; i++)
+        expect((arrived[i + 2] ?? 0) - (arrived[i] ?? 0), `updates ${i} and ${i + 2}`).toBeGreaterThan(
+          WINDOW - 1000,
+        );
       // The request message was updated to its decision before the DMs had all been done.
       const message = slack
         .callsTo('chat.update')
