@@ -28,6 +28,10 @@ export class Keys {
   dms(id: string): string {
     return `${this.prefix}request:${id}:dms`;
   }
+  /** The approver DMs of a request: approver user id → the record version their DM shows now. */
+  dmsShown(id: string): string {
+    return `${this.prefix}request:${id}:dms:shown`;
+  }
   /** Every request about one Cipherscale user still in retention (sorted set: request id → createdAt). */
   history(userId: string): string {
     return `${this.prefix}user:${userId.toLowerCase()}:requests`;

@@ -14,6 +14,7 @@ import { Keys } from './keys.js';
 import { createLogger, type Logger, slackLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { type OpsServer, opsRoutes, startOpsServer } from './ops.js';
+import { DmUpdates } from './queue/dm-update.js';
 import { JobProducer } from './queue/producer.js';
 import { ITEMS_QUEUE_NAME, QUEUE_NAME } from './queue/registry.js';
 import { startSweeper } from './queue/sweep-schedule.js';
@@ -24,6 +25,7 @@ import { checkEvictionPolicy, connectRedis, redisAnswers } from './redis.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import type { AppContext } from './slack/context.js';
 import { DraftStore } from './slack/listeners/drafts.js';
+import { ApproverDms } from './slack/outbound/approver-dms.js';
 import { SlackApproverMessenger } from './slack/outbound/approver-messenger.js';
 import { SlackBatchReporter } from './slack/outbound/batch-reporter.js';
 import { HomeRefreshQueue } from './slack/outbound/home/refresh-queue.js';
@@ -287,7 +289,9 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     // App Homes of the people concerned: a debounced `home` job after each change (never awaited).
     const homes = new HomeRefreshQueue({ redis, keys: new Keys(prefix), home, producer, logger, now });
     home.deferTo(homes);
-    const notifier = new SlackNotifier(store, web, homes, logger);
+    const approverDms = new ApproverDms(redis, new Keys(prefix), config.approvals.retentionMs);
+    const dmUpdates = config.approvals.notify === 'dm' ? new DmUpdates(producer, logger) : undefined;
+    const notifier = new SlackNotifier(store, web, homes, logger, dmUpdates);
     const workflow = new Workflow({ store, jobs: producer, notifier, metrics, logger, now });
     const ctx: AppContext = {
       config,
@@ -309,6 +313,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       workflow,
       timeZones: new TimeZones(web, now),
       slackTeamUrl: identity.url,
+      approverDms,
       now,
     };
     const workerDeps = {
@@ -321,7 +326,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       producer,
       logger,
       policy: ctx.policy,
-      messenger: new SlackApproverMessenger(web),
+      messenger: new SlackApproverMessenger(web, tiers),
+      dms: approverDms,
       homes,
     };
     const workerOptions = {

@@ -153,6 +153,12 @@ export class JobProducer implements Jobs {
     );
   }
 
+  /** The approver DMs brought to this version of the request (or one approver's); retried like `notify`. */
+  updateDms(requestId: string, version: number, userId?: string): Promise<void> {
+    const data = userId ? { requestId, version, userId } : { requestId, version };
+    return this.add('dm-update', data, this.slackRetried());
+  }
+
   /** A Slack update that failed, retried in the background (Slack down must not lose the audit trail). */
   notify(requestId: string, event: NotifyEvent): Promise<void> {
     return this.add('notify', { requestId, event }, this.slackRetried());

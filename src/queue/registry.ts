@@ -26,6 +26,11 @@ export interface JobDataByName {
   'approver-dms': { requestId: string };
   /** Direct-message one approver about a pending request. */
   'approver-dm': { requestId: string; userId: string };
+  /**
+   * Re-render the approver DMs of a request once it changed in a way they show (an approval, a decision);
+   * `userId`: that approver's DM only (posted while the request moved on).
+   */
+  'dm-update': { requestId: string; version: number; userId?: string };
   /** The one thread reminder before a pending request expires. */
   remind: { requestId: string };
   /** Republish the App Homes concerned by the changes recorded in `home:dirty` (one job per generation). */
@@ -45,6 +50,8 @@ export const jobIds: { [K in JobName]: (data: JobDataByName[K]) => string } = {
   summary: ({ requestId, second }) => `summary-${requestId}-${second}`,
   'approver-dms': ({ requestId }) => `dms-${requestId}`,
   'approver-dm': ({ requestId, userId }) => `dm-${requestId}-${userId}`,
+  'dm-update': ({ requestId, version, userId }) =>
+    `dm-update-${requestId}-${version}${userId ? `-${userId}` : ''}`,
   remind: ({ requestId }) => `remind-${requestId}`,
   home: ({ generation }) => `home-${generation}`,
 };

@@ -4,9 +4,10 @@ import { withLogContext } from '../logger.js';
 import { fanOutApproverDms, sendApproverDm } from './approver-dm.js';
 import { BACKOFF_TYPE, backoffDelay, RetryableJobError } from './backoff.js';
 import { finalizeBatch, runBatchItem } from './batch.js';
+import { updateApproverDms } from './dm-update.js';
 import { type ExecuteDeps, executeRequest } from './execute.js';
 import { notifyRequest } from './notify.js';
-import type { ApproverMessenger, BatchReporter } from './ports.js';
+import type { ApproverMessenger, BatchReporter, DmRecords } from './ports.js';
 import type { JobProducer } from './producer.js';
 import { ITEMS_QUEUE_NAME, type JobDataByName, type JobName, QUEUE_NAME } from './registry.js';
 import { remindRequest } from './remind.js';
@@ -32,10 +33,12 @@ export type RequestWorker = Worker<JobDataByName[JobName], void, JobName>;
 
 export interface WorkerDeps extends ExecuteDeps {
   reporter: BatchReporter;
-  producer: Pick<JobProducer, 'dmApprovers'>;
+  producer: Pick<JobProducer, 'dmApprovers' | 'updateDms'>;
   /** Who approves: the DMs and the reminder's mentions. */
   policy: Pick<Policy, 'approvers' | 'settings'>;
   messenger: ApproverMessenger;
+  /** The approver DMs each request has (where, and which version each shows). */
+  dms: DmRecords;
   /** The debounced App Home refresh (`home` jobs). */
   homes: { refresh(): Promise<void> };
   now: () => number;
@@ -77,6 +80,13 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
             { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 },
             deps,
             deps.now(),
+          );
+        case 'dm-update':
+          return updateApproverDms(
+            requestId,
+            { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 },
+            deps,
+            (job.data as JobDataByName['dm-update']).userId,
           );
         case 'home':
           return;

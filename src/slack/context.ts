@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { JobProducer } from '../queue/producer.js';
 import type { DraftStore } from './listeners/drafts.js';
+import type { ApproverDms } from './outbound/approver-dms.js';
 import type { HomeRefreshQueue } from './outbound/home/refresh-queue.js';
 import type { HomeTab } from './outbound/home/tab.js';
 import type { TimeZones } from './outbound/time-zones.js';
@@ -34,5 +35,7 @@ export interface AppContext {
   timeZones: Pick<TimeZones, 'of'>;
   /** The workspace's URL (auth.test `url` at start, e.g. https://acme.slack.com/): permalinks without a call. */
   slackTeamUrl: string | undefined;
+  /** The approver DMs sent (NOTIFY_APPROVERS=dm): a click there counts as one on the request. */
+  approverDms: Pick<ApproverDms, 'of'>;
   now: () => number;
 }

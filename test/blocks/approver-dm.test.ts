@@ -43,7 +43,7 @@ const unsafeLeft = (texts: readonly string[]) =>
     also: [
       /<!subteam\^S[A-Z0-9]+>/g,
       /<#C[A-Z0-9]+>/g,
-      /<https:\/\/acme\.slack\.com\/[^|>]+\|Open the request>/g,
+      /<https:\/\/acme\.slack\.com\/[^|>]+\|(?:Open|See) the request>/g,
     ],
   }).filter((text) => /[<>]/.test(text));
 
@@ -102,6 +102,103 @@ describe('approverDm', () => {
     const message = approverDm(request({ reason: long, target: { ...alice, firstName: long } }), PERMALINK);
     expect(blockKitProblems('message', message.blocks)).toEqual([]);
     expect(message.text.length).toBeLessThan(300);
+  });
+});
+
+const buttonIds = (message: { blocks: unknown[] }) =>
+  (message.blocks as Array<{ type: string; elements?: Array<{ action_id?: string; value?: string }> }>)
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements ?? [])
+    .map((e) => `${e.action_id}=${e.value}`);
+
+describe('approverDm: buttons and what follows a decision', () => {
+  const twoNeeded = (overrides: Partial<SingleRequest> = {}) =>
+    request({ action: 'delete', requiredApprovals: 2, ...overrides });
+
+  it('pending: Approve (with the delete confirmation) and Reject, valued with the request id', () => {
+    const message = approverDm(twoNeeded(), PERMALINK, 'UAPPROVER1');
+    expect(blockKitProblems('message', message.blocks)).toEqual([]);
+    expect(buttonIds(message)).toEqual([`request_approve=${REQUEST_ID}`, `request_reject=${REQUEST_ID}`]);
+    expect(visibleText(message.blocks)).toContain('Alice Martin will be deleted from Cipherscale');
+  });
+
+  it('once its reader approved: "You approved (1/2)", the time, how many more; Reject only', () => {
+    const approved = twoNeeded({ approvals: [{ userId: 'UAPPROVER1', at: CREATED + 60_000 }] });
+    const mine = approverDm(approved, PERMALINK, 'UAPPROVER1');
+    expect(blockKitProblems('message', mine.blocks)).toEqual([]);
+    expect(mine.text).toBe('You approved (1/2): Delete Alice Martin');
+    expect(visibleText(mine.blocks)).toContain(
+      `:+1: *You approved* (1/2) · <!date^${(CREATED + 60_000) / 1000}^{date_short_pretty} at {time}|2024-06-03 09:01 UTC> — waiting for 1 more approval`,
+    );
+    expect(buttonIds(mine)).toEqual([`request_reject=${REQUEST_ID}`]);
+    // Another approver's DM reads exactly as before that approval: nothing to update there.
+    expect(approverDm(approved, PERMALINK, 'UAPPROVER2')).toEqual(
+      approverDm(twoNeeded(), PERMALINK, 'UAPPROVER2'),
+    );
+  });
+
+  it.each([
+    [
+      'queued',
+      { state: 'queued' },
+      /^:white_check_mark: \*Approved by <@UAPPROVER1>, <@UAPPROVER2>\* \(2\/2\) · <!date\^/,
+    ],
+    [
+      'rejected',
+      { state: 'rejected', decidedBy: 'UAPPROVER2', decidedAt: CREATED + 120_000, decisionReason: 'not yet' },
+      /^:no_entry_sign: \*Rejected by <@UAPPROVER2>\* · <!date\^\d+\^[^>]+>\n>not yet/,
+    ],
+    [
+      'cancelled',
+      { state: 'cancelled', decidedBy: 'U0REQUESTER', decidedAt: CREATED + 120_000 },
+      /^:heavy_multiplication_x: \*Cancelled by <@U0REQUESTER>\*/,
+    ],
+    ['expired', { state: 'expired' }, /^:hourglass: \*Expired\* <!date\^/],
+    ['succeeded', { state: 'succeeded' }, /^:white_check_mark: \*Approved by/],
+  ] as const)(
+    '%s: no buttons, what was decided, by whom and when, and a link to see the request',
+    (_, overrides, first) => {
+      const approvals = [
+        { userId: 'UAPPROVER1', at: CREATED + 60_000 },
+        { userId: 'UAPPROVER2', at: CREATED + 90_000 },
+      ];
+      const message = approverDm(twoNeeded({ approvals, ...overrides }), PERMALINK, 'UAPPROVER3');
+      expect(blockKitProblems('message', message.blocks)).toEqual([]);
+      expect(buttonIds(message)).toEqual([]);
+      const shown = visibleText(message.blocks);
+      expect(shown).toMatch(first);
+      expect(shown).toContain(`<${PERMALINK}|See the request>`);
+    },
+  );
+
+  it('a scheduled approval says when it runs', () => {
+    const runAt = Date.parse('2024-06-07T17:00:00Z');
+    const message = approverDm(
+      twoNeeded({
+        state: 'queued',
+        runAt,
+        approvals: [
+          { userId: 'UAPPROVER1', at: CREATED },
+          { userId: 'UAPPROVER2', at: CREATED },
+        ],
+      }),
+      PERMALINK,
+    );
+    expect(visibleText(message.blocks)).toContain(`runs <!date^${runAt / 1000}^`);
+  });
+
+  it('a hostile rejection reason pings nobody and stays within Block Kit limits', () => {
+    const message = approverDm(
+      twoNeeded({
+        state: 'rejected',
+        decidedBy: 'UAPPROVER2',
+        decisionReason: `<!channel> <@U999> *x* ${'y'.repeat(5000)}`,
+      }),
+      PERMALINK,
+    );
+    expect(blockKitProblems('message', message.blocks)).toEqual([]);
+    expect(unsafeLeft(parsedTexts(message))).toEqual([]);
+    expect(visibleText(message.blocks)).toContain('&lt;!channel&gt; &lt;@U999&gt;');
   });
 });
 

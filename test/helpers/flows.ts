@@ -89,10 +89,17 @@ export interface PostedRequest {
   channel: string;
 }
 
-/** The approval message the bot posted (the newest with an Approve button). */
+/**
+ * The approval message the bot posted (the newest with an Approve button). Not an approver's DM, which has
+ * one too (NOTIFY_APPROVERS=dm): those are posted to a user id.
+ */
 export async function approvalPosted(h: Driver, after: number | Mark = 0): Promise<PostedRequest> {
   const calls = await h.slack.waitFor(
-    (c) => c.method === 'chat.postMessage' && isAfter(h, c, after) && !!approveValue(c.args),
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      isAfter(h, c, after) &&
+      !/^[UW]/.test(String(c.args.channel)) &&
+      !!approveValue(c.args),
     { answered: true },
   );
   const call = calls.at(-1) as SlackCall;

@@ -4,7 +4,7 @@ import { Policy } from '../../src/approvals/policy.js';
 import type { SingleRequest } from '../../src/approvals/types.js';
 import type { Waiting } from '../../src/blocks/reminder.js';
 import { fanOutApproverDms, MAX_APPROVER_DMS, sendApproverDm } from '../../src/queue/approver-dm.js';
-import type { ApproverMessenger, SendResult } from '../../src/queue/ports.js';
+import type { ApproverMessenger, DmRecords, SendResult } from '../../src/queue/ports.js';
 import { REMINDER_LEAD_MAX_MS, reminderAt, remindRequest } from '../../src/queue/remind.js';
 
 const MINUTE = 60_000;
@@ -38,7 +38,16 @@ function world(stored: SingleRequest | undefined, answers: SendResult[] = []) {
   const messenger: ApproverMessenger = {
     async directMessage(_request, userId) {
       sent.push({ kind: 'dm', userId });
-      return next();
+      const answer = next();
+      const place = { channel: `D${userId.slice(1)}`, ts: '1.000001' };
+      return answer.ok ? { ok: true, place, digest: 'd' } : answer;
+    },
+    async updateDm() {
+      const answer = next();
+      return answer.ok ? { ok: true, digest: 'd', sent: true } : answer;
+    },
+    async permalink() {
+      return undefined;
     },
     async remind(_request, waiting) {
       sent.push({ kind: 'remind', waiting });
@@ -46,7 +55,14 @@ function world(stored: SingleRequest | undefined, answers: SendResult[] = []) {
     },
   };
   const store = { get: async () => stored };
-  return { lines, logger, sent, messenger, store };
+  const dms: DmRecords = {
+    record: async () => true,
+    list: async () => [],
+    shown: async () => true,
+    drop: async () => undefined,
+  };
+  const producer = { updateDms: async () => undefined };
+  return { lines, logger, sent, messenger, store, dms, producer };
 }
 
 const first = { attempt: 1, maxAttempts: 8 };

@@ -90,10 +90,14 @@ const toldAfter = (responseUrlId: string) =>
     .filter((c) => c.responseUrlId === responseUrlId)
     .map((c) => String(c.args.text ?? ''));
 
+/** Request messages posted (an approver DM, posted to a user id, has an Approve button too). */
 const approvalMessages = (): SlackCall[] =>
   slack
     .callsTo('chat.postMessage')
-    .filter((c) => /"action_id":"request_approve"/.test(JSON.stringify(c.args)));
+    .filter(
+      (c) =>
+        !/^[UW]/.test(String(c.args.channel)) && /"action_id":"request_approve"/.test(JSON.stringify(c.args)),
+    );
 
 const permalinkOf = (posted: PostedRequest) =>
   `https://fake.slack.com/archives/${posted.channel}/p${posted.ts.replace('.', '')}`;

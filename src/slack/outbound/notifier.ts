@@ -27,6 +27,8 @@ export class SlackNotifier implements Notifier {
     private readonly client: WebClient,
     private readonly homes: Pick<HomeRefreshQueue, 'changed'>,
     private readonly logger: Logger,
+    /** NOTIFY_APPROVERS=dm: the approver DMs follow the request (src/queue/dm-update.ts). */
+    private readonly dms?: { changed(request: ApprovalRequest): void },
   ) {}
 
   /** Renders of one request in this process, one at a time (so an older one never lands after a newer one). */
@@ -38,6 +40,7 @@ export class SlackNotifier implements Notifier {
     // Whether Slack takes it or not, the state in Redis changed: the Homes that list it follow ("running"
     // shows only on its requester's list).
     this.homes.changed(request.id, request.state === 'running' && !event ? 'requester' : 'all');
+    this.dms?.changed(request);
     try {
       await this.inTurn(request.id, () => this.render(request, event));
       return { ok: true };

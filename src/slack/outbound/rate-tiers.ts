@@ -26,6 +26,8 @@ export const TIERS_KEPT: Readonly<Record<string, { limit: number; perChannel?: b
   'chat.postMessage': { limit: 50, perChannel: true }, // special: about 1/s per channel
   // Not a method: the share of chat.update progress summaries may use, so messages and final summaries always find room.
   'chat.update:progress': { limit: 30 },
+  // Not a method either: the share approver DM updates may use (a decision re-renders up to 50 of them).
+  'chat.update:dms': { limit: 15 },
 };
 
 /**

@@ -23,7 +23,10 @@ export const STATE_WORDS: Record<ApprovalRequest['state'], string> = {
   stopped: 'stopped',
 };
 
-/** Loads the request a button points at, and checks the button sits on that request's own message. */
+/**
+ * Loads the request a button points at, and checks the button sits on that request's own message or on the
+ * DM recorded for the clicker (`Keys.dms`); the caller's checks then run the same for both.
+ */
 export async function requestFor(
   args: Args,
   ctx: AppContext,
@@ -41,8 +44,11 @@ export async function requestFor(
   const container = args.body.container as { message_ts?: string; channel_id?: string } | undefined;
   const ts = args.body.message?.ts ?? container?.message_ts;
   const channel = args.body.channel?.id ?? container?.channel_id;
-  const onItsMessage = ts !== undefined && ts === request.messageTs && channel === request.channelId;
-  return onItsMessage ? { request } : { refusal: 'wrong_message' };
+  if (ts === undefined || channel === undefined) return { refusal: 'wrong_message' };
+  if (ts === request.messageTs && channel === request.channelId) return { request };
+  // Or the DM the app sent the clicker about it (NOTIFY_APPROVERS=dm), never anyone else's.
+  const dm = await ctx.approverDms.of(request.id, args.body.user.id);
+  return dm?.channel === channel && dm.ts === ts ? { request } : { refusal: 'wrong_message' };
 }
 
 const LINK_WAITS = 20;
