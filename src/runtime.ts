@@ -287,7 +287,15 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const homes = new HomeRefreshQueue({ redis, keys: new Keys(prefix), home, producer, logger, now });
     home.deferTo(homes);
     const notifier = new SlackNotifier(store, web, homes, logger);
-    const workflow = new Workflow({ store, jobs: producer, notifier, metrics, logger, now });
+    const workflow = new Workflow({
+      store,
+      jobs: producer,
+      notifier,
+      metrics,
+      logger,
+      now,
+      credits: (userId, needs) => policy.credits(userId, needs),
+    });
     const ctx: AppContext = {
       config,
       logger,

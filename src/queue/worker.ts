@@ -32,8 +32,8 @@ export type RequestWorker = Worker<JobDataByName[JobName], void, JobName>;
 export interface WorkerDeps extends ExecuteDeps {
   reporter: BatchReporter;
   producer: Pick<JobProducer, 'dmApprovers'>;
-  /** Who approves: the DMs and the reminder's mentions. */
-  policy: Pick<Policy, 'approvers' | 'settings'>;
+  /** Who approves: the DMs and the reminder's mentions; the rules' re-check at execution. */
+  policy: Pick<Policy, 'approvers' | 'settings' | 'recheck'>;
   messenger: ApproverMessenger;
   /** The debounced App Home refresh (`home` jobs). */
   homes: { refresh(): Promise<void> };

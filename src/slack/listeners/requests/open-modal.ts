@@ -14,6 +14,8 @@ import { escapeMrkdwn } from '../../../blocks/mrkdwn.js';
 import { userDisplayName } from '../../../blocks/user-card.js';
 import { describeFailure } from '../../../cipherscale/errors.js';
 import type { User } from '../../../cipherscale/schemas.js';
+import { storedNeeds } from '../../../policy/engine.js';
+import { refusalText as policyRefusalText, withNeeds } from '../../../policy/needs-text.js';
 import type { AppContext } from '../../context.js';
 import { alreadyOpenRefusal } from './already-open.js';
 import { fillOrNotice, openScreen } from './modal-screen.js';
@@ -107,6 +109,18 @@ async function fillModal(
   const unmet = precondition(args.action, user);
   if (unmet) return void (await notice(unmet));
 
+  // The rules, against the user as just read, in the channel the request will live in.
+  const answer = await ctx.policy.needsFor({
+    action: args.action,
+    targets: [user],
+    requesterId: args.requesterId,
+    channelId: requestChannel(ctx, args.channelId),
+  });
+  if (!answer.ok) {
+    audit('refused', `policy:${answer.refusal.kind}`);
+    return void (await notice(policyRefusalText(answer.refusal)));
+  }
+  const needs = storedNeeds(answer.needs);
   const target = snapshot(user);
   const draftId = await ctx.drafts.save({
     kind: 'single',
@@ -116,16 +130,25 @@ async function fillModal(
     target,
     ...(args.reason ? { reason: args.reason } : {}),
     ...(args.responseUrl ? { responseUrl: args.responseUrl } : {}),
+    ...(needs ? { needs } : {}),
   });
   const metadata = JSON.stringify({ d: draftId });
-  const required = ctx.policy.requiredApprovals(args.action);
-  await show(
+  const required = answer.needs.quorum;
+  const view =
     args.action === 'edit'
       ? editModal(target, metadata)
       : args.action === 'deactivate'
         ? deactivateModal(target, args.reason, required, metadata)
-        : deleteModal(target, args.reason, required, metadata),
-  );
+        : deleteModal(target, args.reason, required, metadata);
+  await show(withNeeds(view, needs));
+}
+
+/**
+ * The channel the policy's rules see: the one the approval message will live in (APPROVALS_CHANNEL_ID when
+ * set), which the record keeps, so the re-check at execution sees the same one.
+ */
+export function requestChannel(ctx: Pick<AppContext, 'config'>, channelId: string): string {
+  return ctx.config.approvals.approvalsChannelId ?? channelId;
 }
 
 /** Requests refused before anything is stored: the owner, or a deactivation that would change nothing. */
