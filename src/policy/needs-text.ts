@@ -139,7 +139,9 @@ function ruleAsks(
       `approvals from ${needs.distinct.count} different groups of ${mrkdwnList(groups, { maxChars: 300 })}`,
     );
   }
-  const counted = needs.require.some((r) => r.rule === rule && r.count === needs.quorum);
+  const counted =
+    needs.require.some((r) => r.rule === rule && r.count === needs.quorum) ||
+    (needs.distinct?.rule === rule && needs.distinct.count === needs.quorum);
   if (needs.quorumRule === rule && !counted) parts.unshift(`${plural(needs.quorum, 'approval')} in all`);
   return parts.join(', ');
 }
