@@ -55,9 +55,13 @@ export class Workflow extends Execution {
    * version only, so when another approval lands in between it is judged again, a few times, then `busy`.
    * Directory errors propagate (the click is told it could not be verified).
    */
-  async approve(id: string, userId: string): Promise<ApproveAnswer> {
+  async approve(id: string, userId: string, known?: ApprovalRequest): Promise<ApproveAnswer> {
     for (let attempt = 0; attempt < APPROVE_TRIES; attempt++) {
-      const judged = await this.judge(id, userId);
+      // The caller's copy saves a read: `needs` never change, and a stale version is refused by the store.
+      const copy = attempt === 0 ? known : undefined;
+      const judged = await this.judge(id, userId, copy);
+      // A refusal is said from the record as it is now, never from the caller's copy.
+      if ('outcome' in judged && judged.outcome === 'would_not_count' && copy) continue;
       if ('outcome' in judged) return judged;
       const result = await this.deps.store.approve(id, userId, this.deps.now(), judged.judgement);
       if (result.outcome === 'conflict') continue;
@@ -71,11 +75,12 @@ export class Workflow extends Execution {
   private async judge(
     id: string,
     userId: string,
+    known: ApprovalRequest | undefined,
   ): Promise<
     | { judgement: ApproveJudgement | undefined }
     | Extract<ApproveAnswer, { outcome: 'not_found' | 'would_not_count' }>
   > {
-    const request = await this.deps.store.get(id);
+    const request = known?.id === id ? known : await this.deps.store.get(id);
     if (!request) return { outcome: 'not_found' };
     const { needs } = request;
     if (!needs) return { judgement: undefined };

@@ -90,7 +90,7 @@ export function approve(ctx: AppContext) {
     if (!request) return;
     const unseen = await fullListFirst(ctx, request, userId);
     if (unseen) return say(args, unseen);
-    const result = await ctx.workflow.approve(request.id, userId).catch((err: unknown) => {
+    const result = await ctx.workflow.approve(request.id, userId, request).catch((err: unknown) => {
       // The credits come from Slack's user groups: without them nothing is judged, nothing recorded.
       ctx.logger.warn({ err: { message: (err as Error).message } }, 'approval not judged');
       return undefined;
