@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CALLBACK_IDS } from '../../src/blocks/ids.js';
 import type { User } from '../../src/cipherscale/schemas.js';
 import type { PolicyRule } from '../../src/policy/document.js';
-import { visibleText } from '../helpers/blocks-text.js';
+import { parsedTexts, visibleText } from '../helpers/blocks-text.js';
 import {
   approvalPosted,
   approveBy,
@@ -37,6 +37,11 @@ const rules: PolicyRule[] = [
     name: 'no-robots',
     match: { target: { roles: ['Robot'] } },
     forbid: 'Service accounts are managed by Terraform.',
+  },
+  {
+    name: 'ops <!channel>',
+    match: { target: { roles: ['Ops <!here>'] } },
+    approvers: [{ count: 1, from: { users: [], groups: [LEADS] } }],
   },
   {
     name: 'vault',
@@ -123,6 +128,19 @@ describe('a single request', () => {
     expect(thread(posted)).toContain(
       'Not sent: rule no-robots forbids this now: Service accounts are managed by Terraform.',
     );
+  });
+
+  it('a hostile role and rule name in the outcome reach the thread escaped', async () => {
+    const user = member();
+    const posted = await makeRequest(h, 'deactivate', user.id);
+    promote(user, 'Ops <!here>');
+    await approveBy(h, posted, A);
+    expect((await finished(posted))?.outcome?.code).toBe('policy_changed');
+    expect(sent(user)).toBe(0);
+    const notes = threadNotes(h, posted);
+    const parsed = notes.flatMap((c) => parsedTexts(c.args as { blocks?: unknown })).join('\n');
+    expect(parsed).toContain('rule ops &lt;!channel&gt; (the user has role Ops &lt;!here&gt;)');
+    expect(parsed).not.toMatch(/<!here>|<!channel>/);
   });
 
   it('nothing changed: the re-check lets it through', async () => {

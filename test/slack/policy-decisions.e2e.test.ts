@@ -14,6 +14,7 @@ import {
   makeRequest,
   mark,
   type PostedRequest,
+  rejectBy,
   submit,
   viewShown,
 } from '../helpers/flows.js';
@@ -198,6 +199,18 @@ describe('approvers from a required group', () => {
     await approveBy(h, posted, LEAD2);
     await succeeded(posted);
     expect(deactivations(auditor)).toBe(1);
+  });
+
+  it('a member of the rule’s group who is not a general approver may reject it too', async () => {
+    const auditor = userWith(['Security Auditor']);
+    const posted = await makeRequest(h, 'deactivate', auditor.id);
+    await rejectBy(h, posted, LEAD2, 'not without the CISO');
+    const request = await h.runtime.ctx.store.get(posted.requestId);
+    expect(request).toMatchObject({
+      state: 'rejected',
+      decidedBy: LEAD2,
+      decisionReason: 'not without the CISO',
+    });
   });
 
   it('someone neither a general approver nor in the rule is refused as not an approver', async () => {
