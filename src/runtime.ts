@@ -292,7 +292,15 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const approverDms = new ApproverDms(redis, new Keys(prefix), config.approvals.retentionMs);
     const dmUpdates = config.approvals.notify === 'dm' ? new DmUpdates(producer, logger) : undefined;
     const notifier = new SlackNotifier(store, web, homes, logger, dmUpdates);
-    const workflow = new Workflow({ store, jobs: producer, notifier, metrics, logger, now });
+    const workflow = new Workflow({
+      store,
+      jobs: producer,
+      notifier,
+      metrics,
+      logger,
+      now,
+      credits: (userId, needs) => policy.credits(userId, needs),
+    });
     const ctx: AppContext = {
       config,
       logger,

@@ -1,5 +1,11 @@
+import type { User } from '../cipherscale/schemas.js';
 import { NO_RULES, type PolicyDocument } from '../policy/document.js';
-import type { Action } from './types.js';
+import { isAmong, type NeedsAnswer, type NeedsInput, needsFor } from '../policy/engine.js';
+import { progress } from '../policy/evaluate.js';
+import type { Needs } from '../policy/needs.js';
+import { changedSummary, forbidsNowSummary } from '../policy/needs-text.js';
+import type { Action, ApprovalRequest } from './types.js';
+import type { Result } from './workflow/ports.js';
 
 /** Members of a user group; the Slack layer implements it (usergroups.users.list, cached). */
 export interface UsergroupDirectory {
@@ -80,6 +86,56 @@ export class Policy {
     return [...all];
   }
 
+  /** What a request needs under the rules (src/policy/engine.ts). */
+  needsFor(input: NeedsInput): Promise<NeedsAnswer> {
+    return needsFor(this.document, this.settings, input, this.directory);
+  }
+
+  /**
+   * Who may approve a request: a general approver, or, when it has needs, anyone a rule of them names (the
+   * rule made them an approver of such requests). Whether their approval would count is the workflow's.
+   */
+  async mayApprove(userId: string, request: Pick<ApprovalRequest, 'needs'>): Promise<boolean> {
+    if (await this.isApprover(userId)) return true;
+    const named = request.needs ? neededPeople(request.needs) : [];
+    for (const people of named) if (await isAmong(userId, people, this.directory)) return true;
+    return false;
+  }
+
+  /** The approver's credits: the ids of the needs' user groups they are a member of now. */
+  async credits(userId: string, needs: Needs): Promise<string[]> {
+    const ids = new Set(neededPeople(needs).flatMap((people) => people.groups.map((g) => g.id)));
+    const credits: string[] = [];
+    for (const id of ids) if ((await this.directory.members(id)).has(userId)) credits.push(id);
+    return credits;
+  }
+
+  /**
+   * The rules again, at execution, against the user as just re-read: a result when they stop it (forbidden
+   * now, or the approvals recorded no longer meet what the user now needs; credits looked up now), else
+   * undefined. Directory errors propagate: the caller retries, nothing is sent.
+   */
+  async recheck(
+    request: Pick<ApprovalRequest, 'action' | 'requesterId' | 'channelId' | 'approvals'>,
+    user: User,
+  ): Promise<Result | undefined> {
+    const answer = await this.needsFor({
+      action: request.action,
+      targets: [user],
+      requesterId: request.requesterId,
+      channelId: request.channelId,
+    });
+    if (!answer.ok) return { ok: false, code: 'policy_forbids', summary: forbidsNowSummary(answer.refusal) };
+    const { needs } = answer;
+    if (needs.rules.length === 0) return undefined;
+    const credited = [];
+    for (const approval of request.approvals)
+      credited.push({ userId: approval.userId, groups: await this.credits(approval.userId, needs) });
+    const now = progress(needs, credited);
+    if (now.satisfied) return undefined;
+    return { ok: false, code: 'policy_changed', summary: changedSummary(needs, now) };
+  }
+
   requiredApprovals(action: Action): number {
     return this.settings.requiredApprovals[action];
   }
@@ -109,4 +165,10 @@ export class Policy {
     }
     return false;
   }
+}
+
+/** Everyone a request's needs name: each requirement's people, and the different-groups' groups. */
+function neededPeople(needs: Needs): { users: string[]; groups: { id: string }[] }[] {
+  const people = needs.require.map((r) => r.from);
+  return needs.distinct ? [...people, { users: [], groups: needs.distinct.groups }] : people;
 }

@@ -71,6 +71,9 @@ export const OUTCOME_CODES = [
   'internal_error',
   'all_done',
   'some_failed',
+  /** The policy re-checked at execution (src/policy/): a rule forbids it now, or the user now needs more. */
+  'policy_forbids',
+  'policy_changed',
   ...FAILURE_KINDS,
 ] as const;
 
@@ -99,6 +102,8 @@ export const EXCLUDED_CODES = [
   'not_found',
   'unreadable',
   'open_request',
+  /** A policy rule forbids the action for this user. */
+  'forbidden',
 ] as const;
 
 export const excludedTargetSchema = z.object({

@@ -36,6 +36,8 @@ export interface CheckOptions {
 export interface CheckedUsers {
   targets: TargetSnapshot[];
   excluded: ExcludedTarget[];
+  /** The users of `targets` as read, in the same order (the policy's rules look at their roles and groups). */
+  users: User[];
 }
 
 /**
@@ -50,7 +52,7 @@ export async function checkUsers(
   options: CheckOptions = {},
 ): Promise<CheckedUsers> {
   const { concurrency = 8, tries = 3, onProgress, sleep = delay } = options;
-  const verdicts = new Array<TargetSnapshot | ExcludedTarget>(ids.length);
+  const verdicts = new Array<Verdict>(ids.length);
   let next = 0;
   let checked = 0;
   const lane = async () => {
@@ -62,13 +64,13 @@ export async function checkUsers(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, lane));
-  const targets: TargetSnapshot[] = [];
+  const users: User[] = [];
   const excluded: ExcludedTarget[] = [];
   for (const verdict of verdicts) {
-    if ('code' in verdict) excluded.push(verdict);
-    else targets.push(verdict);
+    if ('user' in verdict) users.push(verdict.user);
+    else excluded.push(verdict.excluded);
   }
-  return { targets, excluded };
+  return { targets: users.map(snapshot), excluded, users };
 }
 
 async function checkOne(
@@ -77,36 +79,42 @@ async function checkOne(
   cipherscale: Pick<CipherscaleClient, 'getUser'>,
   tries: number,
   sleep: (ms: number) => Promise<void>,
-): Promise<TargetSnapshot | ExcludedTarget> {
+): Promise<Verdict> {
   let failure: CipherscaleFailure | undefined;
   for (let attempt = 1; attempt <= tries; attempt++) {
     const found = await cipherscale.getUser(id);
     if (found.ok) return verdict(action, found.value);
     failure = found.error;
     if (failure.kind === 'not_found')
-      return { id, code: 'not_found', reason: 'Cipherscale has no such user.' };
+      return { excluded: { id, code: 'not_found', reason: 'Cipherscale has no such user.' } };
     if (!isRetryable(failure) || attempt === tries) break;
     const wait = failure.kind === 'rate_limited' ? (failure.retryAfterMs ?? 1000) : 250 * 2 ** attempt;
     await sleep(Math.min(wait, 5000));
   }
   return {
-    id,
-    code: 'unreadable',
-    reason: `Could not be checked: ${failure ? describeFailure(failure) : 'no answer.'}`,
+    excluded: {
+      id,
+      code: 'unreadable',
+      reason: `Could not be checked: ${failure ? describeFailure(failure) : 'no answer.'}`,
+    },
   };
 }
 
-function verdict(action: 'deactivate' | 'delete', user: User): TargetSnapshot | ExcludedTarget {
-  const target = snapshot(user);
+/** A user the action can apply to (as read: the rules look at more than the snapshot), or why not. */
+type Verdict = { user: User } | { excluded: ExcludedTarget };
+
+function verdict(action: 'deactivate' | 'delete', user: User): Verdict {
   const name = [user.firstName, user.lastName].filter(Boolean).join(' ') || user.email;
   const named = name ? { name } : {};
   if (user.isOwner) {
-    return { id: user.id, code: 'owner', reason: 'The tenant owner: transfer ownership first.', ...named };
+    const reason = 'The tenant owner: transfer ownership first.';
+    return { excluded: { id: user.id, code: 'owner', reason, ...named } };
   }
   if (action === 'deactivate' && isInactive(user.status)) {
-    return { id: user.id, code: 'inactive', reason: `Already ${user.status}: nothing to do.`, ...named };
+    const reason = `Already ${user.status}: nothing to do.`;
+    return { excluded: { id: user.id, code: 'inactive', reason, ...named } };
   }
-  return target;
+  return { user };
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,8 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { RequestEvent } from '../approvals/events.js';
 import type { Action, ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
+import { remaining } from '../policy/evaluate.js';
+import { needsLines, progressText } from '../policy/needs-text.js';
 import { batchButtons, batchTargetsText, excludedText } from './batch.js';
 import { showAllButton } from './batch-list.js';
 import { ACTION_IDS } from './ids.js';
@@ -116,6 +118,7 @@ export function approvalMessage(request: ApprovalRequest): BlockMessage {
     blocks.push(section(targetLines(request.target, requestStatus(request)).join('\n')));
   }
   if (action === 'edit') blocks.push(...packText(changeLines(request, CARD_SHOWN)).map(section));
+  if (request.needs) blocks.push(...packText(needsLines(request.needs)).map(section));
   blocks.push(section(`*Reason*\n${quote(request.reason)}`));
   blocks.push(section(peopleText(request)));
   blocks.push(context(`Request ${code(request.id, ID_MAX)}`));
@@ -220,7 +223,9 @@ function stateText(request: ApprovalRequest): string {
 function stateLine(request: ApprovalRequest): string {
   switch (request.state) {
     case 'pending': {
-      const missing = Math.max(0, request.requiredApprovals - request.approvals.length);
+      const missing = request.needs
+        ? remaining(request.needs, request.approvals)
+        : Math.max(0, request.requiredApprovals - request.approvals.length);
       return missing > 0
         ? `:hourglass_flowing_sand: *Waiting for ${plural(missing, 'more approval')}*`
         : ':hourglass_flowing_sand: *Waiting for approval*';
@@ -254,10 +259,15 @@ function peopleText(request: ApprovalRequest): string {
   );
   const lines = [
     `Requested by ${userMention(request.requesterId)} · ${slackDateMs(request.createdAt)}`,
-    `Approvals *${approvalCount(request)}*${approvers ? `: ${approvers}` : ''}`,
+    `Approvals ${approvalsProgress(request)}${approvers ? `: ${approvers}` : ''}`,
   ];
   if (request.state === 'pending') lines.push(`Expires ${slackDateMs(request.expiresAt)}`);
   return lines.join('\n');
+}
+
+/** "*1/2*", and with the policy's needs the count per requirement: "*1/2* · @security-leads 1/2". */
+function approvalsProgress(request: ApprovalRequest): string {
+  return request.needs ? progressText(request.needs, request.approvals) : `*${approvalCount(request)}*`;
 }
 
 /**

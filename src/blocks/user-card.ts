@@ -222,9 +222,22 @@ function fieldKey(key: string): string {
 
 /** A role's, group's or device's name, escaped, one line: a bare string as is, else the first named key. */
 function itemName(item: ListItem, keys: readonly string[], fallback: string): string {
-  const raw = typeof item === 'string' ? item : keys.map((key) => nameOf(item[key])).find(Boolean);
-  const name = escapeAndTruncate(raw ?? '', NAME_MAX, { singleLine: true }).trim();
+  const name = escapeAndTruncate(listItemName(item, keys) ?? '', NAME_MAX, { singleLine: true }).trim();
   return name || fallback;
+}
+
+/**
+ * How a loose Cipherscale list item (a role, a group, a device) is named, not escaped: a bare string as is,
+ * else the first of `keys` that holds a name. Shared with the policy engine, so a rule reads a role by the
+ * name the card shows.
+ */
+export function listItemName(item: ListItem, keys: readonly string[] = NAME_KEYS): string | undefined {
+  return typeof item === 'string' ? item : keys.map((key) => nameOf(item[key])).find(Boolean);
+}
+
+/** A list item's id: an object's `id`, a bare string is its own. */
+export function listItemId(item: ListItem): string | undefined {
+  return typeof item === 'string' ? item : nameOf(item.id);
 }
 
 function nameOf(value: unknown): string | undefined {

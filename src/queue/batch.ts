@@ -1,3 +1,4 @@
+import type { Policy } from '../approvals/policy.js';
 import type { RequestStore } from '../approvals/store/store.js';
 import {
   type ApprovalRequest,
@@ -10,17 +11,22 @@ import { countResults, countsLine } from '../blocks/batch.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Logger } from '../logger.js';
 import { RetryableJobError } from './backoff.js';
-import { type AttemptInfo, gaveUp, perform } from './execute.js';
+import { type AttemptInfo, gaveUp, perform, policyCheck } from './execute.js';
 import type { BatchReporter } from './ports.js';
 
 export interface BatchDeps {
   store: RequestStore;
+  /** The rules, re-checked for each user as re-read (approvals/policy.ts). */
+  policy: Pick<Policy, 'recheck'>;
   cipherscale: CipherscaleClient;
   workflow: Workflow;
   notifier: Notifier;
   reporter: BatchReporter;
   logger: Logger;
 }
+
+/** The batch's end needs no rules (the sweeper finalizes too). */
+type FinalDeps = Omit<BatchDeps, 'policy'>;
 
 export interface ItemAttempt extends AttemptInfo {
   /**
@@ -64,7 +70,9 @@ export async function runBatchItem(
   // "Running" and the first summary go out beside the first user's call, never before it.
   if (started?.ok) void showStarted(started.request, deps);
 
-  const step = await perform({ action, target }, deps.cipherscale);
+  const asked = await requestOf(requestId, deps.store);
+  if (!asked) return;
+  const step = await perform({ action, target }, deps.cipherscale, policyCheck(deps.policy, asked));
   let outcome: Omit<ItemOutcome, 'at'>;
   if ('retry' in step) {
     if (step.retry.kind === 'rate_limited') {
@@ -84,11 +92,34 @@ export async function runBatchItem(
   await deps.workflow.itemFinished(requestId, action, userId, outcome);
 }
 
+type Asked = Pick<ApprovalRequest, 'action' | 'requesterId' | 'channelId' | 'approvals'>;
+
+/**
+ * What the policy's re-check needs of a batch (who asked, where, who approved): fixed once the batch is
+ * approved, so read once per request and process, not once per user (a record holds up to 500 targets).
+ */
+const asked = new Map<string, Asked>();
+const ASKED_KEPT = 20;
+
+async function requestOf(requestId: string, store: RequestStore): Promise<Asked | undefined> {
+  const known = asked.get(requestId);
+  if (known) return known;
+  const request = await store.get(requestId);
+  if (!request) return undefined;
+  const { action, requesterId, channelId, approvals } = request;
+  asked.set(requestId, { action, requesterId, channelId, approvals });
+  for (const old of asked.keys()) {
+    if (asked.size <= ASKED_KEPT) break;
+    asked.delete(old);
+  }
+  return asked.get(requestId);
+}
+
 /**
  * The batch's parent job, run once every user's job has finished (or was removed by Stop): records
  * the result, then posts the final summary and every user's result, once.
  */
-export async function finalizeBatch(requestId: string, deps: BatchDeps): Promise<void> {
+export async function finalizeBatch(requestId: string, deps: FinalDeps): Promise<void> {
   const found = await deps.store.get(requestId);
   if (!found?.batch) return;
   let request: BatchRequest = found;
@@ -114,7 +145,7 @@ export async function finalizeBatch(requestId: string, deps: BatchDeps): Promise
 }
 
 /** The final summary, the per-user report and the message's last state; throws (and is retried) when Slack fails for now. */
-async function postFinal(request: BatchRequest, deps: BatchDeps): Promise<void> {
+async function postFinal(request: BatchRequest, deps: FinalDeps): Promise<void> {
   await deps.reporter.summary(request.id);
   await deps.reporter.report(request.id);
   const shown = await deps.notifier.transitioned(request);

@@ -1,3 +1,4 @@
+import type { Policy } from '../approvals/policy.js';
 import type { RequestStore } from '../approvals/store/store.js';
 import { isInactive } from '../approvals/targets.js';
 import type { Action, ApprovalRequest, TargetSnapshot } from '../approvals/types.js';
@@ -12,6 +13,8 @@ import { RetryableJobError } from './backoff.js';
 
 export interface ExecuteDeps {
   store: RequestStore;
+  /** The rules, re-checked against the user as re-read before every call (approvals/policy.ts). */
+  policy: Pick<Policy, 'recheck'>;
   cipherscale: CipherscaleClient;
   workflow: Workflow;
   /** Renders "running" when an attempt ends with the request still running (a retry). */
@@ -32,6 +35,26 @@ export interface ChangeSpec {
   action: Action;
   target: TargetSnapshot;
   changes?: UpdateUser | undefined;
+}
+
+/** The request's side of the policy's re-check: who asked, where, who approved (their credits looked up again). */
+export type PolicyCheck = (user: User) => Promise<Result | undefined>;
+
+/**
+ * The re-check of `request`'s rules against a user as re-read. A directory failure (Slack's user groups)
+ * is retried like an unreachable Cipherscale: nothing is sent until the rules could be read.
+ */
+export function policyCheck(
+  policy: Pick<Policy, 'recheck'>,
+  request: Pick<ApprovalRequest, 'action' | 'requesterId' | 'channelId' | 'approvals'>,
+): PolicyCheck {
+  return async (user) => {
+    try {
+      return await policy.recheck(request, user);
+    } catch (err) {
+      throw new RetryableJobError(`policy re-check: ${(err as Error).message}`);
+    }
+  };
 }
 
 /**
@@ -61,7 +84,7 @@ export async function executeRequest(
   const spec: ChangeSpec = { action: record.action, target: record.target, changes: record.changes };
   const log = deps.logger.child({ requestId, action: record.action, targetId: record.target.id });
 
-  const step = await perform(spec, deps.cipherscale);
+  const step = await perform(spec, deps.cipherscale, policyCheck(deps.policy, record));
   // "N attempts" counts attempts that reached Cipherscale: one the call budget held back sent nothing.
   const request = 'retry' in step && neverSent(step.retry) ? await uncount(record, deps) : record;
   if ('retry' in step) {
@@ -98,12 +121,19 @@ export function gaveUp(failure: CipherscaleFailure): Result {
   return { ok: false, code: failure.kind, summary: `${describeFailure(failure)} Gave up.` };
 }
 
-/** Re-reads the user, checks they can still be changed as approved, then makes the one API call. */
-export async function perform(request: ChangeSpec, cipherscale: CipherscaleClient): Promise<Step> {
+/**
+ * Re-reads the user, checks they can still be changed as approved and that the policy's rules still let
+ * the request's approvals through (`policy`), then makes the one API call.
+ */
+export async function perform(
+  request: ChangeSpec,
+  cipherscale: CipherscaleClient,
+  policy?: PolicyCheck,
+): Promise<Step> {
   const id = request.target.id;
   const current = await cipherscale.getUser(id);
   if (!current.ok) return failure(current.error, request);
-  const precheck = recheck(request, current.value);
+  const precheck = recheck(request, current.value) ?? (await policy?.(current.value));
   if (precheck) return { final: precheck };
 
   const result =

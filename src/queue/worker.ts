@@ -34,8 +34,8 @@ export type RequestWorker = Worker<JobDataByName[JobName], void, JobName>;
 export interface WorkerDeps extends ExecuteDeps {
   reporter: BatchReporter;
   producer: Pick<JobProducer, 'dmApprovers' | 'updateDms'>;
-  /** Who approves: the DMs and the reminder's mentions. */
-  policy: Pick<Policy, 'approvers' | 'settings'>;
+  /** Who approves: the DMs and the reminder's mentions; the rules' re-check at execution. */
+  policy: Pick<Policy, 'approvers' | 'settings' | 'recheck'>;
   messenger: ApproverMessenger;
   /** The approver DMs each request has (where, and which version each shows). */
   dms: DmRecords;

@@ -58,6 +58,7 @@ type NewFields =
   | 'requesterId'
   | 'channelId'
   | 'requiredApprovals'
+  | 'needs'
   | 'createdAt'
   | 'expiresAt'
   | 'runAt';
@@ -85,9 +86,22 @@ export interface HistoryEntry {
 export type ApproveResult =
   | { outcome: 'not_found' }
   | {
-      outcome: 'not_pending' | 'self_approval' | 'duplicate' | 'counted' | 'quorum' | 'expired';
+      outcome: 'not_pending' | 'self_approval' | 'duplicate' | 'counted' | 'quorum' | 'expired' | 'conflict';
       request: ApprovalRequest;
     };
+
+/** What the workflow worked out for an approval of a request with `needs` (see `approve`). */
+export interface ApproveJudgement {
+  /** The user groups of the needs the approver is a member of (ids; anything else is dropped). */
+  groups: readonly string[];
+  /** The record's `version` the judgement was made on. */
+  expectVersion: number;
+  /** This approval, added to the recorded ones, meets every requirement of the needs. */
+  reaches: boolean;
+}
+
+/** A Slack user group id as stored in an approval's credits. */
+const GROUP_ID = /^[A-Za-z0-9]{1,40}$/;
 
 export type DecideResult<T extends string> =
   | { outcome: 'not_found' }
@@ -346,9 +360,24 @@ export class RequestStore {
     return record ? parseRecord(record) : undefined;
   }
 
-  async approve(id: string, approverId: string, now: number): Promise<ApproveResult> {
+  /**
+   * One approval. A request with `needs` takes `judged` (the workflow's): the approver's credits, whether
+   * this approval reaches everything the needs ask, and the version that was judged; the script answers
+   * `conflict` when the version moved. Without needs, `judged` is ignored and the quorum is the count.
+   */
+  async approve(
+    id: string,
+    approverId: string,
+    now: number,
+    judged?: ApproveJudgement,
+  ): Promise<ApproveResult> {
     if (!isRequestId(id)) return { outcome: 'not_found' };
-    const [outcome, record] = await this.run(SCRIPTS.approve, id, [epochMs(now), approverId]);
+    const credits = (judged?.groups ?? [])
+      .filter((g) => GROUP_ID.test(g))
+      .slice(0, 40)
+      .join(',');
+    const extra = judged ? [String(judged.expectVersion), credits, judged.reaches ? '1' : '0'] : [];
+    const [outcome, record] = await this.run(SCRIPTS.approve, id, [epochMs(now), approverId, ...extra]);
     const result = decided(outcome, record, APPROVE_OUTCOMES);
     if (result.outcome === 'counted') this.onTransition({ request: result.request, transition: 'approval' });
     if (result.outcome === 'expired') this.onTransition({ request: result.request, transition: 'expired' });
@@ -726,6 +755,7 @@ export class RequestStore {
 const CHANGED_BY_DECIDE: ReadonlySet<string> = new Set(['rejected', 'cancelled', 'expired']);
 
 const APPROVE_OUTCOMES = [
+  'conflict',
   'not_pending',
   'self_approval',
   'duplicate',

@@ -1,11 +1,32 @@
+import { helps, progress } from '../../policy/evaluate.js';
 import { waitsToRun } from '../schedule.js';
-import type { ApproveResult, CreateLimits, CreateResult, DecideResult, NewRequest } from '../store/store.js';
+import type {
+  ApproveJudgement,
+  ApproveResult,
+  CreateLimits,
+  CreateResult,
+  DecideResult,
+  NewRequest,
+} from '../store/store.js';
 import type { ApprovalRequest } from '../types.js';
 import { Execution } from './execution.js';
 
 // Every transition happens here, with what accompanies it. ../README.md, section Workflow.
 
 export type { Jobs, Notifier, NotifyResult, Result, TransitionCounter, WorkflowDeps } from './ports.js';
+
+/** How often an approval of a request with needs is judged again when others keep landing in between. */
+const APPROVE_TRIES = 5;
+
+/**
+ * `busy`: other approvals kept landing while this one was judged (try again). `would_not_count`: the
+ * approver may approve, but this approval would not bring the request closer to its needs (`groups`: their
+ * credits).
+ */
+export type ApproveAnswer =
+  | Exclude<ApproveResult, { outcome: 'conflict' }>
+  | { outcome: 'busy' }
+  | { outcome: 'would_not_count'; request: ApprovalRequest; groups: string[] };
 
 /**
  * Each method is one transition: the store's atomic change, then its audit line, its metric, its
@@ -29,8 +50,60 @@ export class Workflow extends Execution {
       .catch((err: unknown) => this.warn(request.id, err, 'could not queue the expiry'));
   }
 
-  async approve(id: string, userId: string): Promise<ApproveResult> {
-    const result = await this.deps.store.approve(id, userId, this.deps.now());
+  /**
+   * One approval. A request with `needs` is judged first on the record as read (the approver's credits,
+   * whether the approval helps, whether it reaches everything); the store takes that judgement for that
+   * version only, so when another approval lands in between it is judged again, a few times, then `busy`.
+   * Directory errors propagate (the click is told it could not be verified).
+   */
+  async approve(id: string, userId: string, known?: ApprovalRequest): Promise<ApproveAnswer> {
+    for (let attempt = 0; attempt < APPROVE_TRIES; attempt++) {
+      // The caller's copy saves a read: `needs` never change, and a stale version is refused by the store.
+      const copy = attempt === 0 ? known : undefined;
+      const judged = await this.judge(id, userId, copy);
+      // A refusal is said from the record as it is now, never from the caller's copy.
+      if ('outcome' in judged && judged.outcome === 'would_not_count' && copy) continue;
+      if ('outcome' in judged) return judged;
+      const result = await this.deps.store.approve(id, userId, this.deps.now(), judged.judgement);
+      if (result.outcome === 'conflict') continue;
+      await this.approved(result, userId);
+      return result;
+    }
+    return { outcome: 'busy' };
+  }
+
+  /** The judgement the store needs for a request with `needs` (none without), or an answer already. */
+  private async judge(
+    id: string,
+    userId: string,
+    known: ApprovalRequest | undefined,
+  ): Promise<
+    | { judgement: ApproveJudgement | undefined }
+    | Extract<ApproveAnswer, { outcome: 'not_found' | 'would_not_count' }>
+  > {
+    const request = known?.id === id ? known : await this.deps.store.get(id);
+    if (!request) return { outcome: 'not_found' };
+    const { needs } = request;
+    if (!needs) return { judgement: undefined };
+    const groups = this.deps.credits ? await this.deps.credits(userId, needs) : [];
+    const approval = { userId, groups };
+    const judgement = {
+      groups,
+      expectVersion: request.version,
+      reaches: progress(needs, [...request.approvals, approval]).satisfied,
+    };
+    // Not pending, expired, their own or a second click: the store's answer says so.
+    const decides =
+      request.state === 'pending' &&
+      this.deps.now() < request.expiresAt &&
+      request.requesterId !== userId &&
+      !request.approvals.some((a) => a.userId === userId);
+    if (decides && !helps(needs, request.approvals, approval))
+      return { outcome: 'would_not_count', request, groups };
+    return { judgement };
+  }
+
+  private async approved(result: Exclude<ApproveResult, { outcome: 'conflict' }>, userId: string) {
     switch (result.outcome) {
       case 'expired':
         await this.expired(result.request, userId);
@@ -58,7 +131,6 @@ export class Workflow extends Execution {
         break;
       }
     }
-    return result;
   }
 
   /**

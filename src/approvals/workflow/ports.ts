@@ -1,4 +1,5 @@
 import type { Logger } from '../../logger.js';
+import type { Needs } from '../../policy/needs.js';
 import type { NotifyEvent, RequestEvent } from '../events.js';
 import type { RequestStore, StoreTransition } from '../store/store.js';
 import type { ApprovalRequest, BatchRequest, Outcome } from '../types.js';
@@ -42,6 +43,11 @@ export interface WorkflowDeps {
   metrics: TransitionCounter;
   logger: Logger;
   now: () => number;
+  /**
+   * An approver's credits for a request with `needs` (approvals/policy.ts). Without it no approval earns a
+   * group's credit, so a group requirement is never met: closed, not open.
+   */
+  credits?: (userId: string, needs: Needs) => Promise<string[]>;
 }
 
 /** What an outcome says before it is stamped with its attempts and time. */

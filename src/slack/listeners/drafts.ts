@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { batchSchema, targetSchema } from '../../approvals/schemas.js';
 import { ACTIONS, type Batch, type TargetSnapshot } from '../../approvals/types.js';
 import { Keys } from '../../keys.js';
+import { needsSchema } from '../../policy/needs.js';
 
 // What a request modal needs between opening and submit. Kept in Redis, not in private_metadata
 // (which is limited to 3 000 characters and travels through the client), so any replica can take the submit.
@@ -15,6 +16,8 @@ const common = {
   /** `--at` as read in the requester's time zone: pre-fills the "Run at" picker, with a note on how it was read. */
   runAtInitial: z.number().optional(),
   runAtNote: z.string().optional(),
+  /** What the policy asks of the request (src/policy/engine.ts), worked out when the user(s) were read. */
+  needs: needsSchema.optional(),
 };
 const singleDraftSchema = z.object({
   ...common,

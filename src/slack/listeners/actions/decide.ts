@@ -3,6 +3,7 @@ import { isScheduled } from '../../../approvals/schedule.js';
 import type { ApprovalRequest } from '../../../approvals/types.js';
 import { loadingModal, noticeModal, rejectModal } from '../../../blocks/modals.js';
 import { bindRequestId } from '../../../logger.js';
+import { notCountingText } from '../../../policy/needs-text.js';
 import type { AppContext } from '../../context.js';
 import { fillOrNotice, openScreen } from '../requests/modal-screen.js';
 import { type Refusal, refusalText } from '../requests/refusals.js';
@@ -80,7 +81,8 @@ async function checkApprover(
   const found = await requestFor(args, ctx);
   if ('refusal' in found) return { refusal: refusalText(found.refusal) };
   if (found.request.requesterId === args.body.user.id) return { refusal: refusalText(ownRequest) };
-  const approver = await ctx.policy.isApprover(args.body.user.id).catch(() => undefined);
+  // A rule's named approvers (a group it requires) may approve its requests too.
+  const approver = await ctx.policy.mayApprove(args.body.user.id, found.request).catch(() => undefined);
   if (approver === undefined) return { refusal: refusalText('cannot_verify') };
   if (!approver) return { refusal: refusalText('not_approver') };
   return found;
@@ -95,8 +97,19 @@ export function approve(ctx: AppContext) {
     if (!request) return;
     const unseen = await fullListFirst(ctx, request, userId);
     if (unseen) return say(args, unseen);
-    const result = await ctx.workflow.approve(request.id, userId);
+    const result = await ctx.workflow.approve(request.id, userId, request).catch((err: unknown) => {
+      // The credits come from Slack's user groups: without them nothing is judged, nothing recorded.
+      ctx.logger.warn({ err: { message: (err as Error).message } }, 'approval not judged');
+      return undefined;
+    });
+    if (!result) return say(args, refusalText('cannot_verify'));
     switch (result.outcome) {
+      case 'would_not_count': {
+        const { needs, approvals } = result.request;
+        return say(args, needs ? notCountingText(needs, approvals, { userId, groups: result.groups }) : '');
+      }
+      case 'busy':
+        return say(args, ':hourglass: Others are approving this request right now; try again in a moment.');
       case 'not_found':
         return say(args, refusalText('not_found'));
       case 'self_approval':

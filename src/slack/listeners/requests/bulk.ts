@@ -7,11 +7,15 @@ import { excludedText } from '../../../blocks/batch.js';
 import { bulkCheckingModal, bulkListModal, bulkReviewModal } from '../../../blocks/batch-modals.js';
 import { loadingModal, noticeModal } from '../../../blocks/modals.js';
 import { prechecksBusyText } from '../../../blocks/open-request.js';
+import { userDisplayName } from '../../../blocks/user-card.js';
+import { storedNeeds } from '../../../policy/engine.js';
+import { forbiddenReason, refusalText as policyRefusalText, withNeeds } from '../../../policy/needs-text.js';
 import type { AppContext } from '../../context.js';
 import type { BulkAction, IdList, LocalTime } from '../commands/parse.js';
 import type { BulkDraft } from '../drafts.js';
 import { alreadyOpenExclusion } from './already-open.js';
 import { fillOrNotice, type ModalScreen, openScreen } from './modal-screen.js';
+import { requestChannel } from './open-modal.js';
 import { quorumCheck } from './quorum.js';
 import { permissionRefusal, refusalText } from './refusals.js';
 import { scheduleFromCommand } from './run-at.js';
@@ -130,9 +134,29 @@ export async function checkAndReview(
   }
   const checked = leased.value;
   auditChecked(draft, checked, ctx);
+  // The rules, against the users as just read: a user a rule forbids is left out, with the rule's reason.
+  const answer = await ctx.policy.needsFor({
+    action: draft.action,
+    targets: checked.users,
+    requesterId: draft.requesterId,
+    channelId: requestChannel(ctx, draft.channelId),
+    batch: true,
+  });
+  if (!answer.ok) {
+    await show(noticeModal(TITLES[draft.action], policyRefusalText(answer.refusal)));
+    return;
+  }
+  const kept = new Set(answer.targets.map((user) => user.id));
+  const forbidden: ExcludedTarget[] = answer.forbidden.map(({ user, rule, reason }) => ({
+    id: user.id,
+    code: 'forbidden',
+    reason: forbiddenReason(rule, reason),
+    name: userDisplayName(user),
+  }));
+  const needs = storedNeeds(answer.needs);
   const batch: Batch = {
-    targets: checked.targets,
-    excluded: [...malformed, ...busy, ...checked.excluded],
+    targets: checked.targets.filter((target) => kept.has(target.id)),
+    excluded: [...malformed, ...busy, ...checked.excluded, ...forbidden],
     duplicates: list.duplicates,
     ...(draft.retryOf ? { retryOf: draft.retryOf } : {}),
   };
@@ -146,17 +170,17 @@ export async function checkAndReview(
     );
     return;
   }
-  const draftId = await ctx.drafts.save({ ...draft, batch });
-  await show(
-    bulkReviewModal({
-      action: draft.action,
-      batch,
-      reason: draft.reason,
-      requiredApprovals: ctx.policy.requiredApprovals(draft.action),
-      privateMetadata: meta(draftId),
-      schedule: { initialMs: draft.runAtInitial, note: draft.runAtNote },
-    }),
-  );
+  const { needs: _earlier, ...rest } = draft;
+  const draftId = await ctx.drafts.save({ ...rest, batch, ...(needs ? { needs } : {}) });
+  const review = bulkReviewModal({
+    action: draft.action,
+    batch,
+    reason: draft.reason,
+    requiredApprovals: answer.needs.quorum,
+    privateMetadata: meta(draftId),
+    schedule: { initialMs: draft.runAtInitial, note: draft.runAtNote },
+  });
+  await show(withNeeds(review, needs));
 }
 
 /** The users that already have an open request for this action, left out with a link to it. */

@@ -55,7 +55,9 @@ export async function createRequest(
       reason,
       requesterId: draft.requesterId,
       channelId,
-      requiredApprovals: ctx.policy.requiredApprovals(draft.action),
+      // The policy's needs as worked out when the user(s) were read; none: the settings' quorum.
+      requiredApprovals: draft.needs?.quorum ?? ctx.policy.requiredApprovals(draft.action),
+      ...(draft.needs ? { needs: draft.needs } : {}),
       createdAt: now,
       expiresAt: now + ctx.config.approvals.ttlMs,
       ...(runAt !== undefined && draft.action !== 'edit' ? { runAt } : {}),

@@ -14,6 +14,8 @@ import { escapeMrkdwn } from '../../../blocks/mrkdwn.js';
 import { userDisplayName } from '../../../blocks/user-card.js';
 import { describeFailure } from '../../../cipherscale/errors.js';
 import type { User } from '../../../cipherscale/schemas.js';
+import { storedNeeds } from '../../../policy/engine.js';
+import { refusalText as policyRefusalText, withNeeds } from '../../../policy/needs-text.js';
 import type { AppContext } from '../../context.js';
 import type { LocalTime } from '../commands/parse.js';
 import { alreadyOpenRefusal } from './already-open.js';
@@ -113,6 +115,18 @@ async function fillModal(
 
   const schedule = await scheduleFromCommand(args.at, args.requesterId, ctx);
   if (!schedule.ok) return void (await notice(schedule.text));
+  // The rules, against the user as just read, in the channel the request will live in.
+  const answer = await ctx.policy.needsFor({
+    action: args.action,
+    targets: [user],
+    requesterId: args.requesterId,
+    channelId: requestChannel(ctx, args.channelId),
+  });
+  if (!answer.ok) {
+    audit('refused', `policy:${answer.refusal.kind}`);
+    return void (await notice(policyRefusalText(answer.refusal)));
+  }
+  const needs = storedNeeds(answer.needs);
   const target = snapshot(user);
   const draftId = await ctx.drafts.save({
     kind: 'single',
@@ -122,16 +136,25 @@ async function fillModal(
     target,
     ...(args.reason ? { reason: args.reason } : {}),
     ...(args.responseUrl ? { responseUrl: args.responseUrl } : {}),
+    ...(needs ? { needs } : {}),
   });
   const metadata = JSON.stringify({ d: draftId });
-  const required = ctx.policy.requiredApprovals(args.action);
-  await show(
+  const required = answer.needs.quorum;
+  const view =
     args.action === 'edit'
       ? editModal(target, metadata)
       : args.action === 'deactivate'
         ? deactivateModal(target, args.reason, required, metadata, schedule.schedule)
-        : deleteModal(target, args.reason, required, metadata, schedule.schedule),
-  );
+        : deleteModal(target, args.reason, required, metadata, schedule.schedule);
+  await show(withNeeds(view, needs));
+}
+
+/**
+ * The channel the policy's rules see: the one the approval message will live in (APPROVALS_CHANNEL_ID when
+ * set), which the record keeps, so the re-check at execution sees the same one.
+ */
+export function requestChannel(ctx: Pick<AppContext, 'config'>, channelId: string): string {
+  return ctx.config.approvals.approvalsChannelId ?? channelId;
 }
 
 /** Requests refused before anything is stored: the owner, or a deactivation that would change nothing. */

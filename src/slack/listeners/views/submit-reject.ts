@@ -57,7 +57,8 @@ async function decide(
   const request = typeof requestId === 'string' ? await ctx.store.get(requestId) : undefined;
   if (!request) return answer(closeWith(refusalText('not_found')));
   if (request.requesterId === userId) return answer(closeWith(refusalText('requester_rejects')));
-  const approver = await ctx.policy.isApprover(userId).catch(() => undefined);
+  // As for the Reject button: a general approver, or someone a rule of this request names.
+  const approver = await ctx.policy.mayApprove(userId, request).catch(() => undefined);
   if (approver === undefined) return answer(closeWith(refusalText('cannot_verify')));
   if (!approver) return answer(closeWith(refusalText('not_approver')));
 
