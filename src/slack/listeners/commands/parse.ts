@@ -9,6 +9,7 @@ export type ParsedCommand =
   | { kind: 'request'; action: Action; userId: string; reason: string | undefined }
   | ({ kind: 'bulk'; action: BulkAction; reason: string | undefined } & IdList)
   | { kind: 'pending' }
+  | { kind: 'policy' }
   | { kind: 'usage'; usage: string; problem: UsageProblem; given?: string };
 
 export type UsageProblem = 'missing_id' | 'too_many_ids' | 'not_a_user_id' | 'over_batch_limit';
@@ -39,6 +40,7 @@ export function parseCommand(rawText: string): ParsedCommand {
   const subcommand = first?.toLowerCase();
   if (subcommand === undefined || subcommand === 'help') return { kind: 'help' };
   if (subcommand === 'pending') return { kind: 'pending' };
+  if (subcommand === 'policy') return { kind: 'policy' };
   if (LOOKUP_ALIASES.has(subcommand)) {
     const id = oneUserId(subcommand, rest);
     return 'problem' in id ? id : { kind: 'lookup', userId: id.userId };
