@@ -120,5 +120,5 @@ function plural(count: number, noun: string): string {
 }
 
 function sentence(text: string): string {
-  return `${text}.`;
+  return /[.!?…]$/.test(text) ? text : `${text}.`;
 }

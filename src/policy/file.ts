@@ -180,7 +180,11 @@ function fileSchema(ids: SlackIdChecks) {
     }
     const parsed = groupObject.safeParse(value, { error: describeIssue });
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', path: issue.path });
+      for (const issue of parsed.error.issues) {
+        if (issue.code !== 'unrecognized_keys')
+          ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+        else for (const key of issue.keys) ctx.addIssue({ code: 'custom', ...unknownKey(issue.path, key) });
+      }
       return z.NEVER;
     }
     const name = parsed.data.name?.replace(/^@/, '');
@@ -411,16 +415,21 @@ function problemLines(issue: z.core.$ZodIssue): string[] {
   const at = pathText(issue.path);
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
-      const shown = /^[A-Za-z][A-Za-z0-9_]{0,30}$/.test(key) ? key : undefined;
-      const where = shown ? joinPath(at, shown) : at || '(top level)';
-      if (!shown) return `${where}: an unknown key`;
-      const home = KEY_HOMES[shown];
-      if (home) return `${where}: unknown key here (it belongs under ${home})`;
-      const near = nearest(shown);
-      return `${where}: unknown key${near ? ` (did you mean ${near}?)` : ''}`;
+      const { path, message } = unknownKey(issue.path, key);
+      return `${pathText(path) || '(top level)'}: ${message}`;
     });
   }
   return [`${at || '(top level)'}: ${issue.message}`];
+}
+
+/** Where an unknown key is and what it may have meant; a key that could be a pasted secret is not named. */
+function unknownKey(at: readonly PropertyKey[], key: string): { path: PropertyKey[]; message: string } {
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,30}$/.test(key)) return { path: [...at], message: 'an unknown key' };
+  const path = [...at, key];
+  const home = KEY_HOMES[key];
+  if (home) return { path, message: `unknown key here (it belongs under ${home})` };
+  const near = nearest(key);
+  return { path, message: `unknown key${near ? ` (did you mean ${near}?)` : ''}` };
 }
 
 function pathText(path: readonly PropertyKey[]): string {
@@ -443,19 +452,22 @@ function nearest(key: string): string | undefined {
   return best?.key;
 }
 
+/** Edits (a letter added, removed, changed, or two swapped) from `a` to `b`. */
 function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number) => d[i]?.[j] ?? Number.POSITIVE_INFINITY;
   for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1)
-      current[j] = Math.min(
-        (previous[j] ?? 0) + 1,
-        (current[j - 1] ?? 0) + 1,
-        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    previous = current;
+    const row = d[i] ?? [];
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(at(i, j), at(i - 2, j - 2) + 1);
+    }
   }
-  return previous[b.length] ?? 0;
+  return at(a.length, b.length);
 }
 
 /** In file order: `rules[2]` before `rules[10]`, then by text; the same input always the same order. */
