@@ -42,11 +42,11 @@ export function describeRule(rule: PolicyRule): string {
   const description = rule.description
     ? ` — ${escapeAndTruncate(rule.description, 300, { singleLine: true })}`
     : '';
-  return `*${escapeAndTruncate(rule.name, 40, { singleLine: true })}*${description}\nWhen: ${sentence(when(rule.match))}\nThen: ${sentence(then(rule))}`;
+  return `*${escapeAndTruncate(rule.name, 40, { singleLine: true })}*${description}\nWhen: ${sentence(conditions(rule.match))}\nThen: ${sentence(effects(rule))}`;
 }
 
 /** The conditions, "and"-joined; every request when there are none. */
-export function when(match: RuleMatch): string {
+export function conditions(match: RuleMatch): string {
   const parts: string[] = [];
   if (match.actions) parts.push(oneOf(match.actions));
   const t = match.target ?? {};
@@ -61,10 +61,14 @@ export function when(match: RuleMatch): string {
   return parts.length > 0 ? parts.join(', and ') : 'every request';
 }
 
-/** What the rule demands, in the order it is checked: forbid, channels, then the approvals. */
-export function then(rule: PolicyRule): string {
+/** What the rule demands, in the order it is checked: forbid, channels, then the approvals. (Not named `then`: a module exporting `then` is a thenable, and `await import()` of it never settles.) */
+export function effects(rule: PolicyRule): string {
   const parts: string[] = [];
-  if (rule.forbid) parts.push(`forbidden: ${escapeAndTruncate(rule.forbid, 500, { singleLine: true })}`);
+  // The reason's own full stop is dropped: the sentence ends with one.
+  if (rule.forbid)
+    parts.push(
+      `forbidden: ${escapeAndTruncate(rule.forbid, 500, { singleLine: true }).replace(/[.\s]+$/, '')}`,
+    );
   if (rule.onlyInChannels) parts.push(`only in ${channels(rule.onlyInChannels)}`);
   if (rule.quorum !== undefined) parts.push(`needs ${approvals(rule.quorum)} in all`);
   for (const { count, from } of rule.approvers ?? [])

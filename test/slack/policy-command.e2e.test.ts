@@ -82,13 +82,13 @@ describe('/cipher-user policy', () => {
     const { args, blocks, text } = await policyAs(h, REQUESTER, ALLOWED);
     expect(args.response_type).toBe('ephemeral');
     expect(blockKitProblems('message', blocks)).toEqual([]);
-    expect(text).toContain('Who may request: @U0REQUESTER');
-    expect(text).toContain(`Who approves: @${APPROVERS[0]}, @${APPROVERS[1]} or @${APPROVERS[2]}`);
-    expect(text).toContain('Approvals needed: edit 1, deactivate 1, delete 3');
-    expect(text).toContain(`Where: #${ALLOWED}`);
-    expect(text).toContain(`2 rules from ${h.config.policy.source}`);
+    expect(text).toContain('*Who may request:* <@U0REQUESTER>');
+    expect(text).toContain(`*Who approves:* <@${APPROVERS[0]}>, <@${APPROVERS[1]}> or <@${APPROVERS[2]}>`);
+    expect(text).toContain('*Approvals needed:* edit 1, deactivate 1, delete 3');
+    expect(text).toContain(`*Where:* <#${ALLOWED}>`);
+    expect(text).toContain(`*2 rules* from \`${h.config.policy.source}\``);
     expect(text).toContain(
-      'administrators — Changing an administrator needs two security leads.\nWhen: deactivate or delete, and the user has role Tenant Admin.\nThen: needs 2 approvals in all, 2 of them from @security-leads.',
+      '*administrators* — Changing an administrator needs two security leads.\nWhen: deactivate or delete, and the user has role *Tenant Admin*.\nThen: needs 2 approvals in all, 2 of them from @security-leads.',
     );
     // Cipherscale is never asked: the policy is the file and the settings.
     expect(h.cipher.calls).toHaveLength(0);
@@ -106,12 +106,14 @@ describe('/cipher-user policy', () => {
     ])
       expect(raw).not.toContain(live);
     expect(raw).toContain('&lt;!channel&gt; ping &lt;@U0VICTIM&gt;');
-    expect(raw).toContain('friends.');
-    expect(raw).toContain('&amp; friends');
+    expect(text).toContain(
+      'Then: forbidden: Ask &lt;!everyone&gt; in &lt;#C0ELSEWHERE|secret&gt; &amp; friends, only in <#C0OFFBOARD1>.',
+    );
     // Ids the file checked are real mentions: the requester it names, the channel it allows.
     expect(raw).toContain('<@U0HELPDESK>');
     expect(raw).toContain('<#C0OFFBOARD1>');
-    expect(text).toContain('the user has role &lt;!here&gt; or ∗Tenant∗Admin∗');
+    // A `*` of the file cannot end the bold around a role early.
+    expect(text).toContain('the user has role *&lt;!here&gt;* or *∗Tenant∗Admin∗*');
   });
 
   it('is refused, with nothing of the policy, to someone who may not look users up, or in another channel', async () => {
@@ -143,8 +145,8 @@ describe('/cipher-user policy at the edges', () => {
     try {
       const { blocks, text } = await policyAs(bare, APPROVERS[1], 'C0ANYWHERE');
       expect(blockKitProblems('message', blocks)).toEqual([]);
-      expect(text).toContain('Who may request: anyone');
-      expect(text).toContain('Where: any channel');
+      expect(text).toContain('*Who may request:* anyone');
+      expect(text).toContain('*Where:* any channel');
       expect(text).toContain('No POLICY_FILE: the settings are the whole policy.');
     } finally {
       await bare.close();
