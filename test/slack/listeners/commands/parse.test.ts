@@ -8,6 +8,7 @@ describe('parseCommand', () => {
     ['', { kind: 'help' }],
     ['  HELP ', { kind: 'help' }],
     ['pending', { kind: 'pending' }],
+    [' Policy ', { kind: 'policy' }],
     [`lookup ${ID}`, { kind: 'lookup', userId: ID }],
     [`show <${ID.toUpperCase()}>`, { kind: 'lookup', userId: ID }],
     [`edit ${ID}`, { kind: 'request', action: 'edit', userId: ID, reason: undefined }],
