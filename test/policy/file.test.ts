@@ -311,6 +311,12 @@ rules:
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
+  it('an alias without its anchor is named as such', () => {
+    expect(problemsOf('rules:\n  - { name: a, onlyInChannels: *channels }\n')).toEqual([
+      'an alias (*name) has no anchor (&name) before it',
+    ]);
+  });
+
   it('a few aliases (a shared group list) are fine', () => {
     const doc = documentOf(`
 rules:
