@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NO_RULES, type PolicyDocument } from './policy/document.js';
+import { readPolicyFile, type SlackIdChecks } from './policy/file.js';
 
 // The only reader of process.env. Setting names are a public contract (README, .env.example, Docker).
 
@@ -112,8 +113,17 @@ const idList = (pattern: RegExp, kind: string, shape: string) =>
       return issues.length > 0 ? z.NEVER : [...new Set(ids)];
     });
 
-/** What is wrong with some Slack ids: example ones from .env.example, then ones of the wrong shape. */
-function idIssues(ids: readonly string[], pattern: RegExp, kind: string, shape: string): string[] {
+/**
+ * What is wrong with some Slack ids: example ones from .env.example, then ones of the wrong shape.
+ * `quote: false` (the policy file) never quotes a wrong one back: its path in the file says which.
+ */
+function idIssues(
+  ids: readonly string[],
+  pattern: RegExp,
+  kind: string,
+  shape: string,
+  { quote = true }: { quote?: boolean } = {},
+): string[] {
   const issues: string[] = [];
   const examples = ids.filter((id) => EXAMPLE_IDS.has(id));
   if (examples.length > 0)
@@ -121,7 +131,8 @@ function idIssues(ids: readonly string[], pattern: RegExp, kind: string, shape: 
       `still holds the example value ${quoted(examples)} from .env.example: put in real Slack ${kind} ids`,
     );
   const bad = ids.filter((id) => !EXAMPLE_IDS.has(id) && !pattern.test(id));
-  if (bad.length > 0) {
+  if (bad.length > 0 && !quote) issues.push(`not a Slack ${kind} id (${shape})`);
+  else if (bad.length > 0) {
     const verb = bad.length === 1 ? `is not a Slack ${kind} id` : `are not Slack ${kind} ids`;
     issues.push(`${quoted(bad)} ${verb} (${shape})`);
   }
@@ -135,6 +146,13 @@ const USER_SHAPE = 'U or W and 2+ capital letters or digits: a profile → ⋮ �
 const USERGROUP_SHAPE =
   "S and 2+ capital letters or digits: the end of the group's link in People → User groups";
 const CHANNEL_SHAPE = "C, G or D and 2+ capital letters or digits: the end of the channel's link";
+
+/** The same id checks for POLICY_FILE (src/policy/file.ts), one id at a time, none quoted back. */
+export const SLACK_ID_CHECKS: SlackIdChecks = {
+  user: (id) => idIssues([id], USER_ID, 'user', USER_SHAPE, { quote: false }),
+  usergroup: (id) => idIssues([id], USERGROUP_ID, 'user group', USERGROUP_SHAPE, { quote: false }),
+  channel: (id) => idIssues([id], CHANNEL_ID, 'channel', CHANNEL_SHAPE, { quote: false }),
+};
 
 const envSchema = z.object({
   SLACK_BOT_TOKEN: nonEmpty('the bot token, xoxb-…').refine(
@@ -324,7 +342,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'APPROVER_USER_IDS / APPROVER_USERGROUP_IDS: set at least one approver (user ids or user group ids)',
     );
   }
-  if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)].sort());
+  const policy = loadPolicy(env.POLICY_FILE);
+  // The file's problems follow the settings', in the file's order (rules[2] before rules[10]).
+  if (!parsed.success || problems.length > 0 || !policy.ok)
+    throw new ConfigError([...[...new Set(problems)].sort(), ...(policy.ok ? [] : policy.problems)]);
   const e = parsed.data;
   const cipherUrl = new URL(e.CIPHERSCALE_API_URL);
   return Object.freeze({
@@ -348,7 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
-    policy: NO_RULES,
+    policy: policy.document,
     approvals: Object.freeze({
       approverUserIds: e.APPROVER_USER_IDS,
       approverUsergroupIds: e.APPROVER_USERGROUP_IDS,
@@ -390,6 +411,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'development' ? 'pretty' : 'json'),
   });
+}
+
+/** POLICY_FILE read and checked; unset or empty: no rules, the settings are the policy. */
+function loadPolicy(
+  file: string | undefined,
+): { ok: true; document: PolicyDocument } | { ok: false; problems: string[] } {
+  const path = file?.trim();
+  if (!path) return { ok: true, document: NO_RULES };
+  const read = readPolicyFile(path, SLACK_ID_CHECKS);
+  return read.ok ? read : { ok: false, problems: read.problems.map((problem) => `POLICY_FILE ${problem}`) };
 }
 
 /** The Redis URL without its password, for messages. */

@@ -14,6 +14,7 @@ import { Keys } from './keys.js';
 import { createLogger, type Logger, slackLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { type OpsServer, opsRoutes, startOpsServer } from './ops.js';
+import { policySummary } from './policy/describe.js';
 import { DmUpdates } from './queue/dm-update.js';
 import { JobProducer } from './queue/producer.js';
 import { ITEMS_QUEUE_NAME, QUEUE_NAME } from './queue/registry.js';
@@ -38,7 +39,9 @@ import { TimeZones } from './slack/outbound/time-zones.js';
 import { SlackUsergroupDirectory } from './slack/outbound/usergroups.js';
 import {
   checkCipherscale,
+  checkPolicyCounts,
   DEFAULT_SLACK_API_URL,
+  policyGroups,
   resolveUsergroups,
   StartCheckError,
   slackStartFailure,
@@ -192,7 +195,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         {
           what: `Slack (usergroups.users.list at ${slackUrl})`,
           check:
-            'Check APPROVER_USERGROUP_IDS and REQUESTER_USERGROUP_IDS, and the bot scope usergroups:read.',
+            'Check APPROVER_USERGROUP_IDS, REQUESTER_USERGROUP_IDS and the groups of POLICY_FILE, and the bot scope usergroups:read.',
         },
         () =>
           resolveUsergroups(
@@ -200,6 +203,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
             [
               { setting: 'APPROVER_USERGROUP_IDS', ids: config.approvals.approverUsergroupIds },
               { setting: 'REQUESTER_USERGROUP_IDS', ids: config.approvals.requesterUsergroupIds },
+              ...policyGroups(config.policy),
             ],
             slackApiUrl,
           ),
@@ -211,7 +215,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         botUserId: identity.user_id,
       });
       // A quorum problem and a Cipherscale one are reported together: one start shows both.
-      const problems = [...quorum.errors];
+      const problems = [...quorum.errors, ...policyCountErrors(config, groups, identity.user_id)];
       for (const warning of quorum.warnings) logger.warn(warning);
       const cipherscaleUrl = redactUrl(config.cipherscale.baseUrl);
       const checked = await gate.step(
@@ -438,6 +442,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         ...(config.role === 'worker' ? {} : { mode: config.slack.mode }),
         port,
         redis: redactUrl(config.redisUrl),
+        policy: policySummary(config.policy),
       },
       'cipher-user started',
     );
@@ -499,6 +504,21 @@ async function closeWithin(
     logger.warn({ graceMs }, 'jobs still running after the grace period: stopping anyway');
     await worker.close(true);
   }
+}
+
+/** POLICY_FILE's counts against the people who could give them, its groups as resolved at start. */
+function policyCountErrors(
+  config: Config,
+  groups: Map<string, Map<string, ReadonlySet<string>>>,
+  botUserId: string | undefined,
+): string[] {
+  const members = new Map<string, ReadonlySet<string>>();
+  for (const resolved of groups.values()) for (const [id, users] of resolved) members.set(id, users);
+  const approvers = new Set(config.approvals.approverUserIds);
+  for (const id of config.approvals.approverUsergroupIds)
+    for (const user of members.get(id) ?? []) approvers.add(user);
+  if (botUserId) approvers.delete(botUserId);
+  return checkPolicyCounts(config.policy, { approvers, members, botUserId });
 }
 
 function secretsOf(config: Config): string[] {

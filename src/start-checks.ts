@@ -3,6 +3,8 @@ import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { CipherscaleClient } from './cipherscale/client.js';
 import { describeFailure } from './cipherscale/errors.js';
 import { redactUrl } from './config.js';
+import type { PolicyDocument } from './policy/document.js';
+import type { People } from './policy/needs.js';
 
 // What the start checks before it writes anything: each outside failure named by its system, its URL
 // (never a secret), the setting to look at and what to try. run.ts prints the message as it is.
@@ -180,4 +182,109 @@ export async function checkCipherscale(
         `Cipherscale at ${url} does not answer like the Cipherscale API (HTTP ${failure.status} to GET /tenants/users/{id}): check CIPHERSCALE_API_URL (the API base with its environment path, default https://public-api.cipherscale.com/qa).`,
       ]);
   }
+}
+
+/**
+ * Every user group POLICY_FILE names, once each, as resolveUsergroups takes them: the "setting" is where
+ * the file names it (`POLICY_FILE rules[2].require.approvers[0].groups[0]`), so a group Slack will not
+ * list stops the start at its place in the file.
+ */
+export function policyGroups(document: PolicyDocument): { setting: string; ids: string[] }[] {
+  const places = new Map<string, string[]>();
+  const add = (id: string, place: string): void => {
+    places.set(id, [...(places.get(id) ?? []), place]);
+  };
+  for (const [i, rule] of document.rules.entries()) {
+    for (const [j, g] of (rule.match.requester?.groups ?? []).entries())
+      add(g.id, `rules[${i}].when.requester.groups[${j}]`);
+    for (const [k, a] of (rule.approvers ?? []).entries())
+      for (const [j, g] of a.from.groups.entries())
+        add(g.id, `rules[${i}].require.approvers[${k}].groups[${j}]`);
+    for (const [j, g] of (rule.distinctGroups?.groups ?? []).entries())
+      add(g.id, `rules[${i}].require.differentGroups.groups[${j}]`);
+  }
+  return [...places].map(([id, where]) => ({
+    setting: `POLICY_FILE ${where.slice(0, 3).join(', ')}${where.length > 3 ? ` (and ${where.length - 3} more)` : ''}`,
+    ids: [id],
+  }));
+}
+
+export interface PolicyPeople {
+  /** The settings' approvers (listed users and APPROVER_USERGROUP_IDS members), the bot left out. */
+  approvers: ReadonlySet<string>;
+  /** Each group the file names, its members as listed at start. */
+  members: ReadonlyMap<string, ReadonlySet<string>>;
+  botUserId: string | undefined;
+}
+
+/**
+ * A rule's count that nobody could ever give, like an explicit REQUIRED_APPROVALS_* larger than the
+ * approvers: more approvals from some people than there are of them, more different groups than
+ * different people can cover, or a quorum above everyone who may approve at all (the approvers and
+ * everyone a rule names: the engine lets a rule's people approve the requests it applies to).
+ */
+export function checkPolicyCounts(document: PolicyDocument, people: PolicyPeople): string[] {
+  const who = (from: People) => {
+    const ids = new Set(from.users);
+    for (const group of from.groups) for (const id of people.members.get(group.id) ?? []) ids.add(id);
+    if (people.botUserId) ids.delete(people.botUserId);
+    return ids;
+  };
+  const everyone = new Set(people.approvers);
+  for (const rule of document.rules)
+    for (const { from } of rule.approvers ?? []) for (const id of who(from)) everyone.add(id);
+  for (const rule of document.rules)
+    for (const group of rule.distinctGroups?.groups ?? [])
+      for (const id of who({ users: [], groups: [group] })) everyone.add(id);
+  const errors: string[] = [];
+  document.rules.forEach((rule, i) => {
+    const name = `rule ${rule.name}`;
+    if (rule.quorum !== undefined && rule.quorum > everyone.size)
+      errors.push(
+        `POLICY_FILE rules[${i}].require.quorum: ${name} needs ${rule.quorum} approvals, but only ${countOf(everyone.size, 'person', 'people')} could ever approve (the approvers and the people the rules name): every request it applies to would wait forever. Lower it, or add approvers.`,
+      );
+    rule.approvers?.forEach(({ count, from }, k) => {
+      const able = who(from).size;
+      if (count > able)
+        errors.push(
+          `POLICY_FILE rules[${i}].require.approvers[${k}].count: ${name} needs ${count} approvals from ${fromText(from)}, but only ${countOf(able, 'person', 'people')} ${able === 1 ? 'is' : 'are'} in it: every request it applies to would wait forever. Lower the count, or add people.`,
+        );
+    });
+    const distinct = rule.distinctGroups;
+    if (distinct) {
+      const covered = differentGroupsCovered(distinct.groups.map((g) => who({ users: [], groups: [g] })));
+      if (distinct.count > covered)
+        errors.push(
+          `POLICY_FILE rules[${i}].require.differentGroups.count: ${name} needs approvals from ${distinct.count} different groups, but their members can cover only ${covered} (each approver counts for one group): every request it applies to would wait forever.`,
+        );
+    }
+  });
+  return errors;
+}
+
+/** The most groups that different people can each stand for (a maximum matching, groups to members). */
+function differentGroupsCovered(groups: ReadonlySet<string>[]): number {
+  const holder = new Map<string, number>();
+  const take = (g: number, seen: Set<string>): boolean => {
+    for (const person of groups[g] ?? []) {
+      if (seen.has(person)) continue;
+      seen.add(person);
+      const other = holder.get(person);
+      if (other === undefined || take(other, seen)) {
+        holder.set(person, g);
+        return true;
+      }
+    }
+    return false;
+  };
+  return groups.filter((_, g) => take(g, new Set())).length;
+}
+
+function fromText(from: People): string {
+  const names = [...from.groups.map((g) => (g.name ? `@${g.name}` : g.id)), ...from.users];
+  return names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
+}
+
+function countOf(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
 }

@@ -57,6 +57,11 @@ export const COMMAND_HELP: readonly HelpEntry[] = [
     description: 'List the open requests you asked for or can approve, with links.',
     example: 'pending',
   },
+  {
+    usage: 'policy',
+    description: 'Show the approval policy in force: who may request and approve, and each rule.',
+    example: 'policy',
+  },
   { usage: 'help', description: 'Show this message.', example: 'help' },
 ];
 

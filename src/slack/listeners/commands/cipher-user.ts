@@ -12,6 +12,7 @@ import { showHistory } from './history.js';
 import { lookupUser } from './lookup.js';
 import { COMMAND, type ParsedCommand, parseCommand } from './parse.js';
 import { listPending } from './pending.js';
+import { showPolicy } from './policy.js';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 type Message = { text: string; blocks: KnownBlock[] };
@@ -64,6 +65,8 @@ export function cipherUserCommand(ctx: AppContext) {
         );
       case 'pending':
         return listPending({ userId: command.user_id, respond, client }, ctx);
+      case 'policy':
+        return showPolicy({ userId: command.user_id, channelId: command.channel_id, respond }, ctx);
       case 'request':
         return openRequestModal(
           {

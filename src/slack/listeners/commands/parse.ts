@@ -10,6 +10,7 @@ export type ParsedCommand =
   | ({ kind: 'bulk'; action: BulkAction; reason: string | undefined; at?: LocalTime } & IdList)
   | { kind: 'pending' }
   | { kind: 'history'; userId: string }
+  | { kind: 'policy' }
   | { kind: 'usage'; usage: string; problem: UsageProblem; given?: string };
 
 export type UsageProblem =
@@ -73,6 +74,7 @@ export function parseCommand(rawText: string): ParsedCommand {
     const id = oneUserId(subcommand, rest);
     return 'problem' in id ? id : { kind: 'history', userId: id.userId };
   }
+  if (subcommand === 'policy') return { kind: 'policy' };
   if (LOOKUP_ALIASES.has(subcommand)) {
     const id = oneUserId(subcommand, rest);
     return 'problem' in id ? id : { kind: 'lookup', userId: id.userId };

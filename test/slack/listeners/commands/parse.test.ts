@@ -15,6 +15,7 @@ describe('parseCommand', () => {
       'history nope',
       { kind: 'usage', problem: 'not_a_user_id', usage: '/cipher-user history <user id>', given: 'nope' },
     ],
+    [' Policy ', { kind: 'policy' }],
     [`lookup ${ID}`, { kind: 'lookup', userId: ID }],
     [`show <${ID.toUpperCase()}>`, { kind: 'lookup', userId: ID }],
     [`edit ${ID}`, { kind: 'request', action: 'edit', userId: ID, reason: undefined }],
