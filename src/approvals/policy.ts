@@ -77,9 +77,20 @@ export class Policy {
     return this.inAllowedChannel(channelId) ? { ok: true } : { ok: false, reason: 'channel' };
   }
 
-  /** Everyone who may approve now: the listed users, then each group's members; each once. */
-  async approvers(): Promise<string[]> {
-    const all = new Set(this.settings.approverUserIds);
+  /**
+   * Everyone who may approve now: the listed users, then each group's members; each once. With a request
+   * that has needs, the people its rules name come first (their approvals are the ones it needs; they may
+   * approve it although the settings do not list them, `mayApprove`).
+   */
+  async approvers(request?: Pick<ApprovalRequest, 'needs'>): Promise<string[]> {
+    const all = new Set<string>();
+    for (const people of request?.needs ? neededPeople(request.needs) : []) {
+      for (const userId of people.users) all.add(userId);
+      for (const group of people.groups) {
+        for (const userId of await this.directory.members(group.id)) all.add(userId);
+      }
+    }
+    for (const userId of this.settings.approverUserIds) all.add(userId);
     for (const usergroupId of this.settings.approverUsergroupIds) {
       for (const userId of await this.directory.members(usergroupId)) all.add(userId);
     }

@@ -22,7 +22,7 @@ export interface FanOutDeps {
 export async function fanOutApproverDms(requestId: string, deps: FanOutDeps): Promise<void> {
   const request = await deps.store.get(requestId);
   if (request?.state !== 'pending') return;
-  const approvers = (await deps.policy.approvers()).filter((userId) => userId !== request.requesterId);
+  const approvers = (await deps.policy.approvers(request)).filter((userId) => userId !== request.requesterId);
   if (approvers.length > MAX_APPROVER_DMS) {
     deps.logger.warn(
       { requestId, approvers: approvers.length, dms: MAX_APPROVER_DMS },

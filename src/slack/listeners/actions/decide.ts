@@ -196,7 +196,8 @@ export function cancel(ctx: AppContext) {
 async function cancelScheduled(args: Args, ctx: AppContext, request: ApprovalRequest): Promise<void> {
   const userId = args.body.user.id;
   if (request.requesterId !== userId) {
-    const approver = await ctx.policy.isApprover(userId).catch(() => undefined);
+    // A rule-named approver of this request may cancel it too (the same people who may approve it).
+    const approver = await ctx.policy.mayApprove(userId, request).catch(() => undefined);
     if (approver === undefined) return say(args, refusalText('cannot_verify'));
     if (!approver) return say(args, refusalText('only_requester_or_approver_cancels'));
   }
