@@ -336,11 +336,23 @@ function approvedAt(request: ApprovalRequest, by: string): string {
 const quote = (text: string) => quoteText(text, REASON_MAX);
 
 function decisionButtons(request: ApprovalRequest): ActionsBlock {
-  const name = request.batch
-    ? `${request.batch.targets.length} users`
-    : cleanText(userDisplayName(request.target), { singleLine: true });
+  return {
+    type: 'actions',
+    elements: [
+      approveButton(request),
+      button('Reject', ACTION_IDS.reject, request.id, 'danger'),
+      button('Cancel', ACTION_IDS.cancel, request.id),
+    ],
+  };
+}
+
+/** Approve, valued with the request id; a delete's asks to confirm (in the channel and in an approver's DM). */
+export function approveButton(request: ApprovalRequest): Button {
   const approve: Button = button('Approve', ACTION_IDS.approve, request.id, 'primary');
   if (request.action === 'delete') {
+    const name = request.batch
+      ? `${request.batch.targets.length} users`
+      : cleanText(userDisplayName(request.target), { singleLine: true });
     approve.confirm = {
       title: plainText('Approve deletion?'),
       text: plainText(
@@ -351,12 +363,5 @@ function decisionButtons(request: ApprovalRequest): ActionsBlock {
       style: 'danger',
     };
   }
-  return {
-    type: 'actions',
-    elements: [
-      approve,
-      button('Reject', ACTION_IDS.reject, request.id, 'danger'),
-      button('Cancel', ACTION_IDS.cancel, request.id),
-    ],
-  };
+  return approve;
 }

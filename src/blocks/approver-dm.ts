@@ -1,22 +1,10 @@
-import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
+import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { ApprovalRequest } from '../approvals/types.js';
-import { ACTION_EMOJI, ACTION_NAMES, approvalCount, requestSubject } from './approval-card.js';
+import { ACTION_EMOJI, ACTION_NAMES, approvalCount, approveButton, requestSubject } from './approval-card.js';
 import { showAllButton } from './batch-list.js';
 import { ACTION_IDS } from './ids.js';
 import { button, plural, section } from './kit.js';
-import { MAX_CONFIRM_TEXT } from './limits.js';
-import {
-  type BlockMessage,
-  cleanText,
-  code,
-  mrkdwnList,
-  plainText,
-  quoteText,
-  slackDateMs,
-  truncate,
-  userMention,
-} from './mrkdwn.js';
-import { userDisplayName } from './user-card.js';
+import { type BlockMessage, code, mrkdwnList, quoteText, slackDateMs, userMention } from './mrkdwn.js';
 
 const REASON_MAX = 500;
 const DECISION_REASON_MAX = 300;
@@ -135,22 +123,7 @@ function decisionWord(request: ApprovalRequest): string {
 function decisionButtons(request: ApprovalRequest, withApprove: boolean): ActionsBlock {
   const reject = button('Reject', ACTION_IDS.reject, request.id, 'danger');
   if (!withApprove) return { type: 'actions', elements: [reject] };
-  const approve: Button = button('Approve', ACTION_IDS.approve, request.id, 'primary');
-  if (request.action === 'delete') {
-    const name = request.batch
-      ? `${request.batch.targets.length} users`
-      : cleanText(userDisplayName(request.target), { singleLine: true });
-    approve.confirm = {
-      title: plainText('Approve deletion?'),
-      text: plainText(
-        truncate(`${name} will be deleted from Cipherscale. This cannot be undone.`, MAX_CONFIRM_TEXT),
-      ),
-      confirm: plainText('Approve deletion'),
-      deny: plainText('Back'),
-      style: 'danger',
-    };
-  }
-  return { type: 'actions', elements: [approve, reject] };
+  return { type: 'actions', elements: [approveButton(request), reject] };
 }
 
 /** `<url|label>` for a Slack permalink; undefined for anything that is not a plain https URL. */

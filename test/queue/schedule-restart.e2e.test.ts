@@ -107,7 +107,8 @@ describe('a scheduled change across a restart', () => {
   });
 
   it('a child process started after the stop runs it at its time (real clock), once', async () => {
-    const runAt = Date.now() + 4000;
+    // A whole second: Slack's date-time picker carries seconds, so a time in ms would be stored earlier.
+    const runAt = Math.ceil((Date.now() + 4000) / 1000) * 1000;
     const posted = await approvedThenStopped(runAt);
     expect(cipher.callsTo('deactivateUser')).toHaveLength(0);
     const child = await startAppProcess({
