@@ -411,6 +411,8 @@ describe('the app’s own messages', () => {
       values: {
         reason: { value: { type: 'plain_text_input', value: 'Left <b>' } },
         confirm: { value: { type: 'plain_text_input', value: 'DELETE' } },
+        // The optional "Run at" picker, left empty: Slack sends it with a null time.
+        run_at: { value: { type: 'datetimepicker', selected_date_time: null } },
       },
     });
     await page.screenshot({ path: '/tmp/blockkit-delete-modal.png', fullPage: true });

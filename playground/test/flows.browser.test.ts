@@ -421,7 +421,12 @@ describe('the playground in a browser', () => {
     );
     await page.locator('#pg-go-dm').click();
     const shown = page.locator(`#pg-timeline [data-pg-ts="${String(dm?.response?.ts)}"]`);
-    await expectShows(shown, dm?.args.blocks);
+    // The DM as it reads now: once the request was decided, the app updated it (no buttons left).
+    const latest = pg.slack
+      .callsTo('chat.update')
+      .filter((c) => c.args.ts === dm?.response?.ts && c.response?.ok)
+      .at(-1);
+    await expectShows(shown, (latest ?? dm)?.args.blocks);
     await shown.locator('a[href*="/archives/"]').first().click();
     await page.locator('#pg-go-channel.pg-current').waitFor();
     const linked = /\/p(\d+)(\d{6})/.exec(JSON.stringify(dm?.args.blocks));
