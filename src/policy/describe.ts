@@ -1,9 +1,10 @@
 import type { PolicySettings } from '../approvals/policy.js';
 import { ACTIONS } from '../approvals/types.js';
+import { plural } from '../blocks/kit.js';
 import { escapeAndTruncate } from '../blocks/mrkdwn.js';
 import type { PolicyDocument, PolicyRule, RuleMatch } from './document.js';
 import type { People } from './needs.js';
-import { groupLabel, peopleText } from './words.js';
+import { groupLabel, peopleText, wordList } from './words.js';
 
 // The policy in words, for `/cipher-user policy` (src/blocks/policy.ts) and the start log. It says what
 // the engine (src/policy/engine.ts) does: a rule applies when every condition it gives holds (a list when
@@ -79,7 +80,7 @@ export function effects(rule: PolicyRule): string {
     );
   if (rule.distinctGroups) {
     const groups = rule.distinctGroups.groups.map(groupLabel);
-    parts.push(`approvals from ${rule.distinctGroups.count} different groups of ${listOf(groups, 'and')}`);
+    parts.push(`approvals from ${rule.distinctGroups.count} different groups of ${wordList(groups, 'and')}`);
   }
   return parts.join(', ');
 }
@@ -97,19 +98,14 @@ function devices({ min, max }: { min?: number; max?: number }): string {
 }
 
 function channels(ids: readonly string[]): string {
-  return listOf(
+  return wordList(
     ids.map((id) => `<#${id}>`),
     'or',
   );
 }
 
 function oneOf(items: readonly string[]): string {
-  return listOf(items, 'or');
-}
-
-function listOf(items: readonly string[], word: 'or' | 'and'): string {
-  if (items.length <= 1) return items[0] ?? '';
-  return `${items.slice(0, -1).join(', ')} ${word} ${items.at(-1)}`;
+  return wordList(items, 'or');
 }
 
 const quoted = (text: string) =>
@@ -117,10 +113,6 @@ const quoted = (text: string) =>
 
 function approvals(count: number): string {
   return plural(count, 'approval');
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function sentence(text: string): string {

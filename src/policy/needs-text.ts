@@ -4,7 +4,7 @@ import { escapeAndTruncate, mrkdwnList, truncate, truncateMrkdwn } from '../bloc
 import type { NeedsRefusal } from './engine.js';
 import { type Credited, countsFor, type Progress, progress } from './evaluate.js';
 import type { Needs, People } from './needs.js';
-import { groupLabel, peopleText } from './words.js';
+import { groupLabel, peopleText, wordList } from './words.js';
 
 // What a request's needs say in words: the request message and modal (mrkdwn, escaped), the refusals, and
 // the outcome summaries (plain text: the card escapes those itself). Every name from the policy file or from
@@ -162,6 +162,5 @@ function peopleWords(people: People): string {
     ...people.groups.map((g) => `@${(g.name?.trim().replace(/^@/, '') || g.id).slice(0, 60)}`),
     ...people.users.map((u) => `user ${u}`),
   ];
-  if (names.length <= 1) return names[0] ?? 'nobody';
-  return `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+  return wordList(names, 'or') || 'nobody';
 }

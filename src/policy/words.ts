@@ -15,7 +15,11 @@ export function groupLabel(group: GroupRef): string {
 
 /** "@security-leads or <@U1>": the groups first, then the users; '' for nobody. */
 export function peopleText(people: People): string {
-  const names = [...people.groups.map(groupLabel), ...people.users.map(userMention)];
-  if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+  return wordList([...people.groups.map(groupLabel), ...people.users.map(userMention)], 'or');
+}
+
+/** "a, b or c" ("and" when asked); '' for none. */
+export function wordList(items: readonly string[], word: 'or' | 'and'): string {
+  if (items.length <= 1) return items[0] ?? '';
+  return `${items.slice(0, -1).join(', ')} ${word} ${items.at(-1)}`;
 }
