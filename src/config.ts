@@ -147,6 +147,29 @@ const USERGROUP_SHAPE =
   "S and 2+ capital letters or digits: the end of the group's link in People → User groups";
 const CHANNEL_SHAPE = "C, G or D and 2+ capital letters or digits: the end of the channel's link";
 
+/** `host:port` (or `[v6]:port`), comma or space separated; the port defaults to `fallbackPort`. */
+const hostPorts = (fallbackPort: number, what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx): HostPort[] => {
+      const items = (value ?? '').split(/[\s,]+/).filter(Boolean);
+      const found: HostPort[] = [];
+      for (const item of items) {
+        const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+))(?::(\d{1,5}))?$/.exec(item);
+        const port = m?.[3] === undefined ? fallbackPort : Number(m[3]);
+        if (!m || port < 1 || port > 65_535) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${quoted([item])} is not host:port (${what}, e.g. 10.0.0.5:${fallbackPort})`,
+          });
+          continue;
+        }
+        found.push({ host: m[1] ?? m[2] ?? '', port });
+      }
+      return found;
+    });
+
 /** The same id checks for POLICY_FILE (src/policy/file.ts), one id at a time, none quoted back. */
 export const SLACK_ID_CHECKS: SlackIdChecks = {
   user: (id) => idIssues([id], USER_ID, 'user', USER_SHAPE, { quote: false }),
@@ -183,6 +206,39 @@ const envSchema = z.object({
   CIPHERSCALE_TIMEOUT_MS: integer(100, 120_000, 15_000),
   CIPHERSCALE_RATE_LIMIT_PER_SECOND: integer(1, 1000, 10),
   REDIS_URL: url(['redis:', 'rediss:'], 'Redis').default('redis://127.0.0.1:6379'),
+  REDIS_SENTINELS: hostPorts(26379, 'Sentinel'),
+  REDIS_SENTINEL_NAME: optionalText.refine(
+    (v) => v === undefined || /^[A-Za-z0-9_.-]{1,100}$/.test(v),
+    'letters, digits, _ . - only (the name after `sentinel monitor` in sentinel.conf)',
+  ),
+  REDIS_SENTINEL_USERNAME: optionalText,
+  REDIS_SENTINEL_PASSWORD: optionalText,
+  REDIS_SENTINEL_TLS: choice(['on', 'off'], undefined),
+  REDIS_CLUSTER_NODES: hostPorts(6379, 'Redis Cluster'),
+  REDIS_USERNAME: optionalText,
+  REDIS_PASSWORD: optionalText,
+  REDIS_TLS: choice(['on', 'off'], 'off'),
+  REDIS_TLS_SERVERNAME: optionalText.refine(
+    (v) => v === undefined || /^[A-Za-z0-9*]([A-Za-z0-9.*-]{0,252})$/.test(v),
+    'a host name, e.g. redis.internal.example.com',
+  ),
+  REDIS_WAIT_REPLICAS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx): 'auto' | number => {
+      if (value === undefined || value === '' || value === 'auto') return 'auto';
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0 || n > 10) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be auto or a whole number from 0 to 10, not ${quoted([value])}`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  REDIS_WAIT_MS: integer(10, 2000, 500),
   REDIS_KEY_PREFIX: z
     .string()
     .trim()
@@ -258,8 +314,11 @@ export interface Config {
     readonly timeoutMs: number;
     readonly insecureTransport: boolean;
   };
+  /** The single instance's URL (REDIS_URL); with Sentinel or Cluster, unused. */
   readonly redisUrl: string;
+  /** REDIS_KEY_PREFIX as set; keys are under `redis.prefix`, its hash-tagged form. */
   readonly redisKeyPrefix: string;
+  readonly redis: RedisSettings;
   /** POLICY_FILE's rules, read and checked at start; without it, none (the approvals settings are the policy). */
   readonly policy: PolicyDocument;
   readonly approvals: {
@@ -310,6 +369,49 @@ export interface Config {
 
 export type Role = 'both' | 'listener' | 'worker';
 
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Where Redis is: one instance (REDIS_URL), a Sentinel-watched primary, or a Cluster. */
+export type RedisTopology =
+  | { readonly kind: 'single'; readonly url: string }
+  | {
+      readonly kind: 'sentinel';
+      readonly sentinels: readonly HostPort[];
+      readonly name: string;
+      readonly sentinelUsername: string | undefined;
+      readonly sentinelPassword: string | undefined;
+      readonly sentinelTls: boolean;
+      readonly username: string | undefined;
+      readonly password: string | undefined;
+      readonly tls: boolean;
+      readonly tlsServername: string | undefined;
+    }
+  | {
+      readonly kind: 'cluster';
+      readonly nodes: readonly HostPort[];
+      readonly username: string | undefined;
+      readonly password: string | undefined;
+      readonly tls: boolean;
+      readonly tlsServername: string | undefined;
+    };
+
+export interface RedisSettings {
+  readonly topology: RedisTopology;
+  /** Every app key starts with this: `{<REDIS_KEY_PREFIX>}:`, one Cluster hash slot for the deployment. */
+  readonly prefix: string;
+  /** BullMQ's prefix, `{<REDIS_KEY_PREFIX>}-bull`: the same hash tag, so queue and request keys share the slot. */
+  readonly bullPrefix: string;
+  /** Replicas a request's creation and a reached quorum wait for (WAIT); `auto`: 1 when the primary has any. */
+  readonly waitReplicas: 'auto' | number;
+  /** How long such a WAIT may take before the app goes on without the acknowledgement. */
+  readonly waitMs: number;
+  /** The Redis secrets (data and Sentinel passwords, the URL's), for log redaction. */
+  readonly secrets: readonly string[];
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly problems: readonly string[]) {
@@ -342,6 +444,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'APPROVER_USER_IDS / APPROVER_USERGROUP_IDS: set at least one approver (user ids or user group ids)',
     );
   }
+  problems.push(...redisTopologyProblems(env));
   const policy = loadPolicy(env.POLICY_FILE);
   // The file's problems follow the settings', in the file's order (rules[2] before rules[10]).
   if (!parsed.success || problems.length > 0 || !policy.ok)
@@ -369,6 +472,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    redis: Object.freeze({
+      topology: redisTopology(e),
+      prefix: appKeyPrefix(e.REDIS_KEY_PREFIX),
+      bullPrefix: bullKeyPrefix(e.REDIS_KEY_PREFIX),
+      waitReplicas: e.REDIS_WAIT_REPLICAS,
+      waitMs: e.REDIS_WAIT_MS,
+      secrets: Object.freeze(
+        [e.REDIS_PASSWORD, e.REDIS_SENTINEL_PASSWORD, urlPassword(e.REDIS_URL)].filter((v): v is string =>
+          Boolean(v),
+        ),
+      ),
+    }),
     policy: policy.document,
     approvals: Object.freeze({
       approverUserIds: e.APPROVER_USER_IDS,
@@ -421,6 +536,89 @@ function loadPolicy(
   if (!path) return { ok: true, document: NO_RULES };
   const read = readPolicyFile(path, SLACK_ID_CHECKS);
   return read.ok ? read : { ok: false, problems: read.problems.map((problem) => `POLICY_FILE ${problem}`) };
+}
+
+/** `{<prefix>}:`: the hash tag puts every app key of a deployment in one Redis Cluster slot. */
+export function appKeyPrefix(redisKeyPrefix: string): string {
+  return `{${redisKeyPrefix}}:`;
+}
+
+/** `{<prefix>}-bull`: BullMQ's keys (`<this>:<queue>:…`) in the same slot as the app's. */
+export function bullKeyPrefix(redisKeyPrefix: string): string {
+  return `{${redisKeyPrefix}}-bull`;
+}
+
+type Env = z.infer<typeof envSchema>;
+
+function redisTopology(e: Env): RedisTopology {
+  if (e.REDIS_SENTINELS.length > 0) {
+    return Object.freeze({
+      kind: 'sentinel',
+      sentinels: e.REDIS_SENTINELS,
+      name: e.REDIS_SENTINEL_NAME ?? '',
+      sentinelUsername: e.REDIS_SENTINEL_USERNAME,
+      sentinelPassword: e.REDIS_SENTINEL_PASSWORD,
+      sentinelTls: (e.REDIS_SENTINEL_TLS ?? e.REDIS_TLS) === 'on',
+      username: e.REDIS_USERNAME,
+      password: e.REDIS_PASSWORD,
+      tls: e.REDIS_TLS === 'on',
+      tlsServername: e.REDIS_TLS_SERVERNAME,
+    });
+  }
+  if (e.REDIS_CLUSTER_NODES.length > 0) {
+    return Object.freeze({
+      kind: 'cluster',
+      nodes: e.REDIS_CLUSTER_NODES,
+      username: e.REDIS_USERNAME,
+      password: e.REDIS_PASSWORD,
+      tls: e.REDIS_TLS === 'on',
+      tlsServername: e.REDIS_TLS_SERVERNAME,
+    });
+  }
+  return Object.freeze({ kind: 'single', url: e.REDIS_URL });
+}
+
+/** Settings that contradict each other: one topology at a time, each with what it needs. */
+function redisTopologyProblems(env: NodeJS.ProcessEnv): string[] {
+  const set = (name: string) => (env[name] ?? '').trim() !== '';
+  const problems: string[] = [];
+  if (set('REDIS_SENTINELS') && set('REDIS_CLUSTER_NODES'))
+    problems.push('REDIS_SENTINELS / REDIS_CLUSTER_NODES: set one of them (Sentinel or Cluster), not both');
+  const ha = set('REDIS_SENTINELS') || set('REDIS_CLUSTER_NODES');
+  if (ha && set('REDIS_URL'))
+    problems.push(
+      'REDIS_URL: leave it unset with REDIS_SENTINELS or REDIS_CLUSTER_NODES (give the password in REDIS_PASSWORD, TLS in REDIS_TLS)',
+    );
+  if (set('REDIS_SENTINELS') && !set('REDIS_SENTINEL_NAME'))
+    problems.push(
+      'REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name after `sentinel monitor`, e.g. mymaster)',
+    );
+  if (!set('REDIS_SENTINELS')) {
+    for (const name of [
+      'REDIS_SENTINEL_NAME',
+      'REDIS_SENTINEL_USERNAME',
+      'REDIS_SENTINEL_PASSWORD',
+      'REDIS_SENTINEL_TLS',
+    ])
+      if (set(name)) problems.push(`${name}: only used with REDIS_SENTINELS; set that too, or remove this`);
+  }
+  if (!ha) {
+    for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS', 'REDIS_TLS_SERVERNAME'])
+      if (set(name))
+        problems.push(
+          `${name}: only used with REDIS_SENTINELS or REDIS_CLUSTER_NODES; with REDIS_URL put the user and password in the URL and use rediss:// for TLS`,
+        );
+  }
+  return problems;
+}
+
+function urlPassword(value: string): string | undefined {
+  try {
+    const parsed = new URL(value);
+    return parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The Redis URL without its password, for messages. */

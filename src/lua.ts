@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
@@ -6,11 +7,16 @@ import type { Redis } from 'ioredis';
 
 const INCLUDE = /^--- @include "([\w-]+)"$/gm;
 
-/** One script, read once when its module loads; run by EVALSHA, loaded again on NOSCRIPT. */
+/**
+ * One script, read once when its module loads; run by EVALSHA, and by EVAL (which also caches it) on
+ * NOSCRIPT. EVAL, unlike SCRIPT LOAD, carries the keys: a Cluster sends it to the node that holds them.
+ */
 export class LuaScript {
-  private sha: string | undefined;
+  private readonly sha: string;
 
-  private constructor(readonly source: string) {}
+  private constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
 
   /** `new URL('./scripts/name.lua', import.meta.url)` */
   static file(url: URL): LuaScript {
@@ -30,15 +36,12 @@ export class LuaScript {
   }
 
   async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    if (this.sha) {
-      try {
-        return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-      } catch (err) {
-        if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
-      }
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
     }
-    this.sha = String(await redis.script('LOAD', this.source));
-    return redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    return redis.eval(this.source, keys.length, ...keys, ...args);
   }
 }
 

@@ -1,5 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
-import { redactUrl } from './config.js';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { type HostPort, type RedisTopology, redactUrl } from './config.js';
 import type { Logger } from './logger.js';
 
 export class RedisUnavailableError extends Error {
@@ -8,26 +8,119 @@ export class RedisUnavailableError extends Error {
 
 export interface ConnectOptions {
   connectTimeoutMs?: number;
+  /** A command fails after this long without an answer (default 1 s; BullMQ's connections: none). */
+  commandTimeoutMs?: number;
   /** Extra ioredis options, e.g. `maxRetriesPerRequest: null` for BullMQ connections. */
   overrides?: RedisOptions;
 }
 
-/** Connects once and answers PING, or fails with a message naming the server (never its password). */
-export async function connectRedis(url: string, options: ConnectOptions = {}): Promise<Redis> {
+/** Where Redis is, for messages: never a password. */
+export function describeRedis(target: RedisTopology | string): string {
+  const topology = typeof target === 'string' ? ({ kind: 'single', url: target } as const) : target;
+  const list = (nodes: readonly HostPort[]) =>
+    nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`)).join(', ');
+  if (topology.kind === 'sentinel')
+    return `Redis primary "${topology.name}" via Sentinel ${list(topology.sentinels)}`;
+  if (topology.kind === 'cluster') return `Redis Cluster ${list(topology.nodes)}`;
+  return `Redis at ${redactUrl(topology.url)}`;
+}
+
+/** What to check when the connection fails, by topology. */
+function settingsHint(topology: RedisTopology): string {
+  if (topology.kind === 'sentinel')
+    return 'Check REDIS_SENTINELS, REDIS_SENTINEL_NAME and the Sentinel and Redis passwords, and that the Sentinels and the primary they name are reachable from here.';
+  if (topology.kind === 'cluster')
+    return 'Check REDIS_CLUSTER_NODES, REDIS_PASSWORD and REDIS_TLS, and that every node of the cluster is reachable from here.';
+  return 'Check REDIS_URL (default redis://127.0.0.1:6379) and that Redis is running and reachable from here.';
+}
+
+function tlsOptions(on: boolean, servername: string | undefined): RedisOptions['tls'] {
+  if (!on) return undefined;
+  // Sentinel and Cluster announce nodes by IP: the certificate is checked against the name given instead.
+  return servername ? { servername } : {};
+}
+
+/**
+ * One ioredis client for any topology: a single instance (REDIS_URL), the primary Sentinel names (and
+ * follows after a failover), or a Cluster (ioredis' `Cluster`, typed as `Redis`: every caller here uses
+ * commands on keys of the deployment's one hash slot, pipelines and MULTI, which a Cluster routes to
+ * that slot's primary). Not connected yet.
+ */
+export function createRedis(target: RedisTopology | string, options: ConnectOptions = {}): Redis {
+  const topology = typeof target === 'string' ? ({ kind: 'single', url: target } as const) : target;
   const timeout = options.connectTimeoutMs ?? 5000;
-  const redis = new Redis(url, {
+  const common: RedisOptions = {
     lazyConnect: true,
     connectTimeout: timeout,
     // Requests from Slack must not wait for a dead Redis: fail fast, reconnect in the background.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     // A Redis that accepts the connection but stops answering must not hold a Slack request past 3 s.
-    commandTimeout: 1000,
+    commandTimeout: options.commandTimeoutMs ?? 1000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    // ioredis turns TLS on only for a lower-case "rediss://"; `REDISS://` would send the password in clear.
-    ...(usesTls(url) ? { tls: {} } : {}),
+    // A primary demoted to replica (a failover it lived through) refuses writes: go find the new one.
+    reconnectOnError: (err) => err.message.startsWith('READONLY'),
     ...options.overrides,
-  });
+  };
+  if (topology.kind === 'single') {
+    // ioredis turns TLS on only for a lower-case "rediss://"; `REDISS://` would send the password in clear.
+    return new Redis(topology.url, {
+      ...common,
+      ...(usesTls(topology.url) ? { tls: {} } : {}),
+      ...options.overrides,
+    });
+  }
+  if (topology.kind === 'sentinel') {
+    const tls = tlsOptions(topology.tls, topology.tlsServername);
+    const sentinelTls = tlsOptions(topology.sentinelTls, topology.tlsServername);
+    return new Redis({
+      ...common,
+      sentinels: topology.sentinels.map((n) => ({ host: n.host, port: n.port })),
+      name: topology.name,
+      role: 'master',
+      ...(topology.username ? { username: topology.username } : {}),
+      ...(topology.password ? { password: topology.password } : {}),
+      ...(topology.sentinelUsername ? { sentinelUsername: topology.sentinelUsername } : {}),
+      ...(topology.sentinelPassword ? { sentinelPassword: topology.sentinelPassword } : {}),
+      ...(tls ? { tls } : {}),
+      ...(sentinelTls ? { sentinelTLS: sentinelTls, enableTLSForSentinelMode: true } : {}),
+      // Told by the Sentinels of a new primary (+switch-master), reconnect at once instead of at the next error.
+      failoverDetector: true,
+      sentinelRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      ...options.overrides,
+    });
+  }
+  const tls = tlsOptions(topology.tls, topology.tlsServername);
+  const { enableOfflineQueue, retryStrategy: _retry, ...nodeOptions } = common;
+  const cluster = new Cluster(
+    topology.nodes.map((n) => ({ host: n.host, port: n.port })),
+    {
+      lazyConnect: true,
+      enableOfflineQueue: enableOfflineQueue ?? false,
+      enableReadyCheck: true,
+      scaleReads: 'master',
+      clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      slotsRefreshTimeout: 2000,
+      // TLS to nodes named by a DNS endpoint: keep the name, so the certificate check sees it.
+      ...(tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+      redisOptions: {
+        ...nodeOptions,
+        ...(topology.username ? { username: topology.username } : {}),
+        ...(topology.password ? { password: topology.password } : {}),
+        ...(tls ? { tls } : {}),
+      },
+    },
+  );
+  return cluster as unknown as Redis;
+}
+
+/** Connects once and answers PING, or fails with a message naming the server (never its password). */
+export async function connectRedis(
+  target: RedisTopology | string,
+  options: ConnectOptions = {},
+): Promise<Redis> {
+  const topology = typeof target === 'string' ? ({ kind: 'single', url: target } as const) : target;
+  const redis = createRedis(topology, options);
   // Errors surface through the failing commands; an unlistened 'error' event would crash the process.
   redis.on('error', () => {});
   // The first socket error says why (e.g. an untrusted certificate); connect() only says "Connection is closed."
@@ -44,14 +137,17 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
     redis.disconnect();
     const reason = cause ?? err;
     const message = reason instanceof Error ? `${reason.message}${tlsHint(reason)}` : String(reason);
+    const where = describeRedis(topology);
     if (/NOAUTH|WRONGPASS|invalid (username-)?password|AUTH <password>/i.test(message)) {
+      const fix =
+        topology.kind === 'single'
+          ? 'put the right user and password in REDIS_URL (redis://user:password@host:port, or redis://:password@host:port)'
+          : 'check REDIS_USERNAME / REDIS_PASSWORD (the data nodes) and REDIS_SENTINEL_USERNAME / REDIS_SENTINEL_PASSWORD (the Sentinels)';
       throw new RedisUnavailableError(
-        `Redis at ${redactUrl(url)} refused the connection's credentials (${message.split('\n')[0]}): put the right user and password in REDIS_URL (redis://user:password@host:port, or redis://:password@host:port).`,
+        `${where} refused the connection's credentials (${message.split('\n')[0]}): ${fix}.`,
       );
     }
-    throw new RedisUnavailableError(
-      `Cannot reach Redis at ${redactUrl(url)}: ${message}. Check REDIS_URL (default redis://127.0.0.1:6379) and that Redis is running and reachable from here.`,
-    );
+    throw new RedisUnavailableError(`Cannot reach ${where}: ${message}. ${settingsHint(topology)}`);
   } finally {
     redis.off('error', remember);
   }
@@ -111,6 +207,36 @@ export async function checkEvictionPolicy(redis: Pick<Redis, 'info'>, logger: Lo
   }
 }
 
+/**
+ * True when the primary holding `probeKey` answers within the deadline and is a primary (ROLE): a
+ * replica, or no primary at all (a failover under way), is not ready. The key routes a Cluster's
+ * pipeline to the primary of the deployment's slot; on one instance or Sentinel's primary it is only read.
+ */
+export async function primaryAnswers(redis: Redis, probeKey: string, timeoutMs = 1000): Promise<boolean> {
+  if (redis.status !== 'ready') return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const deadline = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const answer = redis
+      .pipeline()
+      .exists(probeKey)
+      .role()
+      .exec()
+      .then(
+        (replies) => {
+          const role = replies?.[1];
+          return !role?.[0] && Array.isArray(role?.[1]) && role[1][0] === 'master';
+        },
+        () => false,
+      );
+    return await Promise.race([answer, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** True when Redis answers PING within the deadline. */
 export async function redisAnswers(redis: Redis, timeoutMs = 1000): Promise<boolean> {
   if (redis.status !== 'ready') return false;
@@ -133,7 +259,10 @@ export async function redisAnswers(redis: Redis, timeoutMs = 1000): Promise<bool
 export function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if (err.name === 'MaxRetriesPerRequestError') return true;
-  return /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/.test(
+  if (err.name === 'ClusterAllFailedError') return true;
+  // A single instance or Sentinel's primary gone, a failover under way (LOADING, READONLY, MASTERDOWN),
+  // a Cluster with its slot's primary gone (CLUSTERDOWN, TRYAGAIN, no node to send to).
+  return /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|All sentinels are unreachable|^LOADING|^READONLY|^MASTERDOWN|^CLUSTERDOWN|^TRYAGAIN|Cluster isn't ready|enableOfflineQueue options is false|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections/.test(
     err.message,
   );
 }

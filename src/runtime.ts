@@ -22,7 +22,7 @@ import { startSweeper } from './queue/sweep-schedule.js';
 import { createItemsWorker, createWorker, type RequestWorker } from './queue/worker.js';
 import { Readiness } from './readiness.js';
 import { protectSecrets } from './redact.js';
-import { checkEvictionPolicy, connectRedis, redisAnswers } from './redis.js';
+import { checkEvictionPolicy, connectRedis, describeRedis, primaryAnswers } from './redis.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import type { AppContext } from './slack/context.js';
 import { DraftStore } from './slack/listeners/drafts.js';
@@ -128,13 +128,17 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       startOpsServer(routes, config.slack.port, listens && config.slack.mode === 'http'),
     );
     const redisStep: StartStep = {
-      what: `Redis at ${redactUrl(config.redisUrl)}`,
-      check: 'Check REDIS_URL, and that Redis is running and reachable from here.',
+      what: describeRedis(config.redis.topology),
+      check: redisCheck(config),
     };
     const connect = async (overrides?: typeof BULLMQ_CONNECTION) => {
       const connection = await gate.step(
         redisStep,
-        connectRedis(config.redisUrl, overrides ? { overrides } : {}),
+        connectRedis(
+          config.redis.topology,
+          // A WAIT (REDIS_WAIT_MS) on the app's connection must end before its command timeout.
+          overrides ? { overrides } : { commandTimeoutMs: Math.max(1000, config.redis.waitMs + 500) },
+        ),
       );
       connections.push(connection);
       return connection;
@@ -144,8 +148,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     // BullMQ wants connections that wait for Redis instead of failing commands.
     const queueRedis = await connect(BULLMQ_CONNECTION);
     const workerRedis = await connect(BULLMQ_CONNECTION);
-    readiness.redisConnected(() => redisAnswers(redis));
-    const prefix = `${config.redisKeyPrefix}:`;
+    const prefix = config.redis.prefix;
+    readiness.redisConnected(() => primaryAnswers(redis, new Keys(prefix).sweeperLock));
     // Slack's per-method rate tiers, one budget per method for every process on this Redis.
     const tiers = new SlackRateTiers({
       redis,
@@ -236,7 +240,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       if (checked.warning) logger.warn(checked.warning);
       if (problems.length > 0) throw new StartCheckError(problems);
     }
-    const bullPrefix = `${config.redisKeyPrefix}-bull`;
+    const bullPrefix = config.redis.bullPrefix;
     const store = new RequestStore({
       redis,
       prefix,
@@ -441,7 +445,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         role: config.role,
         ...(config.role === 'worker' ? {} : { mode: config.slack.mode }),
         port,
-        redis: redactUrl(config.redisUrl),
+        redis: describeRedis(config.redis.topology),
         policy: policySummary(config.policy),
       },
       'cipher-user started',
@@ -526,15 +530,15 @@ function secretsOf(config: Config): string[] {
   if (config.metricsToken) secrets.push(config.metricsToken);
   if (config.slack.signingSecret) secrets.push(config.slack.signingSecret);
   if (config.slack.appToken) secrets.push(config.slack.appToken);
-  const redisPassword = safePassword(config.redisUrl);
-  if (redisPassword) secrets.push(redisPassword);
+  secrets.push(...config.redis.secrets);
   return secrets;
 }
 
-function safePassword(url: string): string | undefined {
-  try {
-    return decodeURIComponent(new URL(url).password) || undefined;
-  } catch {
-    return undefined;
-  }
+function redisCheck(config: Config): string {
+  const kind = config.redis.topology.kind;
+  if (kind === 'sentinel')
+    return 'Check REDIS_SENTINELS, REDIS_SENTINEL_NAME and the passwords, and that the Sentinels and the primary are reachable from here.';
+  if (kind === 'cluster')
+    return 'Check REDIS_CLUSTER_NODES and REDIS_PASSWORD, and that the cluster is reachable from here.';
+  return 'Check REDIS_URL, and that Redis is running and reachable from here.';
 }

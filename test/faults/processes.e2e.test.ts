@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { RequestStore } from '../../src/approvals/store/store.js';
+import { appKeyPrefix } from '../../src/config.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';
@@ -35,7 +36,7 @@ beforeEach(() => {
   slack.reset();
   cipher.reset();
   prefix = `test-proc-${randomBytes(5).toString('hex')}`;
-  store = new RequestStore({ redis, prefix: `${prefix}:`, retentionMs: 60_000 });
+  store = new RequestStore({ redis, prefix: appKeyPrefix(prefix), retentionMs: 60_000 });
 });
 afterEach(async () => {
   for (const app of running.splice(0)) {

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { RequestStore } from '../../src/approvals/store/store.js';
+import { appKeyPrefix } from '../../src/config.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';
@@ -64,7 +65,7 @@ beforeEach(() => {
   slack.reset();
   cipher.reset();
   prefix = `test-start-${randomBytes(5).toString('hex')}`;
-  store = new RequestStore({ redis, prefix: `${prefix}:`, retentionMs: 60_000 });
+  store = new RequestStore({ redis, prefix: appKeyPrefix(prefix), retentionMs: 60_000 });
 });
 afterEach(async () => {
   await killAll(spawned);

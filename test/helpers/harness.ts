@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { type Config, loadConfig } from '../../src/config.js';
+import { appKeyPrefix, bullKeyPrefix, type Config, loadConfig } from '../../src/config.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { type Runtime, startRuntime } from '../../src/runtime.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
@@ -74,7 +74,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     CIPHERSCALE_API_URL: cipher.url,
     CIPHERSCALE_API_TOKEN: cipher.token,
     CIPHERSCALE_TIMEOUT_MS: '1000',
-    REDIS_URL: inject('redisUrl'),
+    // Sentinel or Cluster settings in `env` replace the test Redis (REDIS_URL may not be set with them).
+    ...(options.env?.REDIS_SENTINELS || options.env?.REDIS_CLUSTER_NODES
+      ? {}
+      : { REDIS_URL: inject('redisUrl') }),
     LOG_LEVEL: 'debug',
     REDIS_KEY_PREFIX: options.keyPrefix ?? `test-${randomBytes(6).toString('hex')}`,
     APPROVER_USER_IDS: APPROVERS.join(','),
@@ -119,7 +122,7 @@ async function answer(response: Response): Promise<HttpAnswer> {
 /** Removes this harness's keys (only its own prefix: the Redis may be shared). */
 async function deleteKeys(runtime: Runtime, prefix: string, owned: boolean): Promise<void> {
   if (!owned) return;
-  for (const pattern of [`${prefix}:*`, `${prefix}-bull:*`]) {
+  for (const pattern of [`${appKeyPrefix(prefix)}*`, `${bullKeyPrefix(prefix)}:*`]) {
     let cursor = '0';
     do {
       const [next, keys] = await runtime.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);

@@ -16,7 +16,7 @@ export interface WatchedQueue {
 
 export function watchQueue(h: Harness): WatchedQueue {
   const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: `${h.config.redisKeyPrefix}-bull` });
+  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: h.config.redis.bullPrefix });
   return {
     queue,
     redis,

@@ -15,7 +15,7 @@ let requests: Queue | undefined;
 const queue = (): Queue => {
   requests ??= new Queue('requests', {
     connection: h.runtime.redis,
-    prefix: `${h.config.redisKeyPrefix}-bull`,
+    prefix: h.config.redis.bullPrefix,
   });
   return requests;
 };

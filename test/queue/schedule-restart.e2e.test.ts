@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { appKeyPrefix, bullKeyPrefix } from '../../src/config.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';
@@ -42,7 +43,7 @@ beforeEach(() => {
 });
 
 const startJob = async (requestId: string) => {
-  const queue = new Queue('requests', { connection: redis, prefix: `${prefix}-bull` });
+  const queue = new Queue('requests', { connection: redis, prefix: bullKeyPrefix(prefix) });
   try {
     return {
       job: await queue.getJob(`start-${requestId}`),
@@ -150,7 +151,7 @@ describe('a scheduled change across a restart', () => {
 });
 
 async function dropKeys(): Promise<void> {
-  for (const pattern of [`${prefix}:*`, `${prefix}-bull:*`]) {
+  for (const pattern of [`${appKeyPrefix(prefix)}*`, `${bullKeyPrefix(prefix)}:*`]) {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);

@@ -24,7 +24,7 @@ afterAll(async () => {
 
 describe('App Homes left without their refresh job', () => {
   it('a Home a rate tier put off, by a process that died before adding its job, is published by the sweep', async () => {
-    const keys = new Keys(`${h.config.redisKeyPrefix}:`);
+    const keys = new Keys(h.config.redis.prefix);
     // What a dying process leaves: the put-off Home recorded, no home job in the queue (none is pending in a
     // fresh harness; checked, so that no normal job could be the one publishing it).
     await until(

@@ -89,7 +89,7 @@ describe('approved, queued or running without a live job', () => {
     // A store of the test's own: the app's connection gives up on a command after 1 s.
     const store = new RequestStore({
       redis: jobs.redis,
-      prefix: `${h.config.redisKeyPrefix}:`,
+      prefix: h.config.redis.prefix,
       retentionMs: DAY,
     });
     const old = Date.now() - DAY;
@@ -151,7 +151,7 @@ describe('approved, queued or running without a live job', () => {
     await store.transition(posted.requestId, ['approved'], 'queued');
     await store.transition(posted.requestId, ['queued'], 'running');
     // Redis trouble: the record cannot be read, so every attempt and the failed handler give up.
-    const key = `${h.config.redisKeyPrefix}:request:${posted.requestId}`;
+    const key = `${h.config.redis.prefix}request:${posted.requestId}`;
     await jobs.redis.hset(key, 'attempts', 'unreadable');
     await h.runtime.ctx.producer.execute(posted.requestId);
     await until(
@@ -174,7 +174,7 @@ describe('approved, queued or running without a live job', () => {
 
 describe('pending requests', () => {
   it('jobs Redis refused at creation are added later; the request was audited as created anyway', async () => {
-    const delayed = `${h.config.redisKeyPrefix}-bull:${QUEUE_NAME}:delayed`;
+    const delayed = `${h.config.redis.bullPrefix}:${QUEUE_NAME}:delayed`;
     const aside = `${delayed}:aside`;
     const had = (await jobs.redis.exists(delayed)) === 1;
     if (had) await jobs.redis.rename(delayed, aside);

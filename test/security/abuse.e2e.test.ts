@@ -48,9 +48,9 @@ const finished = (world: Harness, id: string) =>
 
 /** What a click could change: the stored record, the job, Cipherscale, and Slack beyond ephemeral answers. */
 async function stateOf(world: Harness, id: string) {
-  const bull = `${world.config.redisKeyPrefix}-bull:requests:${id}`;
+  const bull = `${world.config.redis.bullPrefix}:requests:${id}`;
   return {
-    record: await world.runtime.redis.hgetall(`${world.config.redisKeyPrefix}:request:${id}`),
+    record: await world.runtime.redis.hgetall(`${world.config.redis.prefix}request:${id}`),
     job: await world.runtime.redis.hgetall(bull),
     cipherCalls: world.cipher.calls.length,
     // Messages and Home tabs; answers to the clicker (response_url, the click's own modal) and reads change nothing.

@@ -193,8 +193,8 @@ describe('secrets never appear in logs, Slack or answers', () => {
 });
 
 describe('Redis keeps ids only, and not forever', () => {
-  const bullKey = (world: Harness, jobId: string) => `${world.config.redisKeyPrefix}-bull:requests:${jobId}`;
-  const recordKey = (world: Harness, id: string) => `${world.config.redisKeyPrefix}:request:${id}`;
+  const bullKey = (world: Harness, jobId: string) => `${world.config.redis.bullPrefix}:requests:${jobId}`;
+  const recordKey = (world: Harness, id: string) => `${world.config.redis.prefix}request:${id}`;
 
   /** removeOnComplete / removeOnFail as stored: removal immediate, or bounded by age or count. */
   function expectBounded(label: string, value: unknown, retentionSeconds: number) {
@@ -276,7 +276,7 @@ describe('Redis keeps ids only, and not forever', () => {
     const start = Date.now();
     await h.command(`delete ${SEED_IDS.alice}`);
     await viewShown(h, CALLBACK_IDS.delete, start);
-    const keys = await h.runtime.redis.keys(`${h.config.redisKeyPrefix}:*`);
+    const keys = await h.runtime.redis.keys(`${h.config.redis.prefix}*`);
     const records = keys.filter((k) => /:(request|draft):/.test(k));
     expect(records.some((k) => k.includes(':draft:'))).toBe(true);
     expect(records.some((k) => k.includes(':request:'))).toBe(true);

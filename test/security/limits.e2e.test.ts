@@ -103,7 +103,7 @@ const permalinkOf = (posted: PostedRequest) =>
   `https://fake.slack.com/archives/${posted.channel}/p${posted.ts.replace('.', '')}`;
 
 async function requestRecords(h: Harness): Promise<string[]> {
-  const keys = await h.runtime.redis.keys(`${h.config.redisKeyPrefix}:request:*`);
+  const keys = await h.runtime.redis.keys(`${h.config.redis.prefix}request:*`);
   return keys.filter((k) => /:request:r[a-z2-7]{15}$/.test(k));
 }
 
@@ -150,7 +150,7 @@ describe('one open request per action and user', () => {
       expect(text).toMatch(/pending approval, requested by <@U0[A-Z0-9]+>/);
       expect(text).toMatch(/cancel it\. Nothing was created\./);
     }
-    expect(await requestRecords(one)).toEqual([`${one.config.redisKeyPrefix}:request:${posted.requestId}`]);
+    expect(await requestRecords(one)).toEqual([`${one.config.redis.prefix}request:${posted.requestId}`]);
 
     // Approver DMs: one per approver, all about the one request.
     const dms = await until(
@@ -253,7 +253,7 @@ describe('bulk requests and open requests', () => {
     expect(told).toContain('already has an open delete request');
     expect(told).toContain(permalinkOf(single));
     expect(told).toContain('Nothing was created');
-    expect(await requestRecords(one)).toEqual([`${one.config.redisKeyPrefix}:request:${single.requestId}`]);
+    expect(await requestRecords(one)).toEqual([`${one.config.redis.prefix}request:${single.requestId}`]);
     expect(approvalMessages()).toHaveLength(1);
   });
 });

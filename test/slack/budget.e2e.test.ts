@@ -106,7 +106,7 @@ describe('one Cipherscale budget', () => {
     h.cipher.setLatency(5);
     const posted = await approvedBatch(h, users);
     // The batch has used up the budget: its users are queued for slots.
-    const waitingKey = `${h.config.redisKeyPrefix}:budget:waiting:bulk`;
+    const waitingKey = `${h.config.redis.prefix}budget:waiting:bulk`;
     await until(
       'batch users waiting for the budget',
       () => h.runtime.redis.zcard(waitingKey),

@@ -84,7 +84,7 @@ interface Dm {
   ts: string;
 }
 
-const keys = () => new Keys(`${h.config.redisKeyPrefix}:`);
+const keys = () => new Keys(h.config.redis.prefix);
 const approveButton = (call: SlackCall | undefined, requestId: string) =>
   ((call?.args.blocks ?? []) as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>)
     .flatMap((b) => b.elements ?? [])
@@ -164,7 +164,7 @@ const channelUpdates = (posted: PostedRequest) =>
   h.slack.callsTo('chat.update').filter((c) => c.args.channel === posted.channel && c.args.ts === posted.ts);
 const stored = (posted: PostedRequest) => h.runtime.ctx.store.get(posted.requestId);
 const dmUpdateJob = (posted: PostedRequest, version: number) =>
-  `${h.config.redisKeyPrefix}-bull:requests:dm-update-${posted.requestId}-${version}`;
+  `${h.config.redis.bullPrefix}:requests:dm-update-${posted.requestId}-${version}`;
 
 describe('deciding from an approver DM', () => {
   it('the DM carries Approve and Reject with the request id, valid Block Kit, and is recorded with the record’s TTL', async () => {
@@ -581,10 +581,7 @@ describe('DM updates within Slack’s rate tier', () => {
         await until(
           `${userId}'s DM recorded`,
           () =>
-            tight.runtime.redis.hexists(
-              new Keys(`${tight.config.redisKeyPrefix}:`).dms(posted.requestId),
-              userId,
-            ),
+            tight.runtime.redis.hexists(new Keys(tight.config.redis.prefix).dms(posted.requestId), userId),
           (n) => n === 1,
         );
       await approveBy(tight, posted, A);

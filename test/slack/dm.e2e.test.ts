@@ -33,7 +33,7 @@ beforeEach(() => {
 
 // The sweeper's own schedule and lock change on their own clock: everything else must stay as it was.
 const keys = async (world: Harness) =>
-  (await world.runtime.redis.keys(`${world.config.redisKeyPrefix}*`))
+  (await world.runtime.redis.keys(`{${world.config.redisKeyPrefix}}*`))
     .filter((key) => !/[:-]bull:sweeper:|:sweeper:lock$/.test(key))
     .sort();
 

@@ -38,7 +38,7 @@ beforeAll(async () => {
     processBeforeResponse: true,
     env: { REQUIRED_APPROVALS_DELETE: '2', REQUESTER_USER_IDS: REQUESTER },
   });
-  keys = new Keys(`${h.config.redisKeyPrefix}:`);
+  keys = new Keys(h.config.redis.prefix);
 });
 afterAll(async () => {
   await h.close();

@@ -168,7 +168,7 @@ describe('the App Home', () => {
     const user = 'U0MESSAGES';
     await openHome(user, 'messages');
     expect(publishesTo(user)).toEqual([]);
-    expect(await h.runtime.redis.zscore(`${h.config.redisKeyPrefix}:home:viewers`, user)).toBeNull();
+    expect(await h.runtime.redis.zscore(`${h.config.redis.prefix}home:viewers`, user)).toBeNull();
   });
 
   it('a failing views.publish is logged and changes nothing else: one outcome note, the request done', async () => {
@@ -222,7 +222,7 @@ describe('the App Home', () => {
     }
     await until(
       'no refresh left to run',
-      () => h.runtime.redis.hlen(`${h.config.redisKeyPrefix}:home:dirty`),
+      () => h.runtime.redis.hlen(`${h.config.redis.prefix}home:dirty`),
       (n) => n === 0,
     );
     const decided = mark(h);

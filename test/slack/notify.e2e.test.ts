@@ -69,7 +69,7 @@ const delivered = (posted: PostedRequest, userId: string) =>
 
 /** A BullMQ job of this app, once a worker has finished it (completed or failed for good). */
 async function jobFinished(h: Harness, jobId: string): Promise<Record<string, string>> {
-  const key = `${h.config.redisKeyPrefix}-bull:requests:${jobId}`;
+  const key = `${h.config.redis.bullPrefix}:requests:${jobId}`;
   return until(
     `job ${jobId} to finish`,
     () => h.runtime.redis.hgetall(key),
@@ -184,7 +184,7 @@ describe('approver DMs (NOTIFY_APPROVERS=dm)', () => {
     const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
     // The request handler has finished (processBeforeResponse): anything it queued is in Redis now.
     const queued = await h.runtime.redis.exists(
-      `${h.config.redisKeyPrefix}-bull:requests:dms-${posted.requestId}`,
+      `${h.config.redis.bullPrefix}:requests:dms-${posted.requestId}`,
     );
     expect(queued).toBe(0);
     expect(dms(posted)).toEqual([]);

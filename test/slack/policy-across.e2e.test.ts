@@ -74,7 +74,7 @@ async function dmOf(posted: PostedRequest, userId: string): Promise<{ channel: s
     { answered: true },
   );
   const dm = { channel: String(call?.response?.channel), ts: String(call?.response?.ts) };
-  const keys = new Keys(`${h.config.redisKeyPrefix}:`);
+  const keys = new Keys(h.config.redis.prefix);
   await until(
     `${userId}'s DM recorded`,
     () => h.runtime.redis.hget(keys.dms(posted.requestId), userId),

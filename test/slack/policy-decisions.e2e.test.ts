@@ -117,7 +117,7 @@ const shown = (posted: PostedRequest) => visibleText(message(posted).blocks);
 const viewText = (call: SlackCall | undefined) =>
   visibleText((call?.args.view as { blocks?: unknown } | undefined)?.blocks);
 
-const keys = () => new Keys(`${h.config.redisKeyPrefix}:`);
+const keys = () => new Keys(h.config.redis.prefix);
 const state = async (posted: PostedRequest) => (await h.runtime.ctx.store.get(posted.requestId))?.state;
 const deactivations = (user: User) => h.cipher.callsTo('deactivateUser', user.id).length;
 

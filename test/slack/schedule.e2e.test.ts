@@ -38,7 +38,7 @@ let requests: Queue | undefined;
 const queue = (): Queue => {
   requests ??= new Queue('requests', {
     connection: h.runtime.redis,
-    prefix: `${h.config.redisKeyPrefix}-bull`,
+    prefix: h.config.redis.bullPrefix,
   });
   return requests;
 };
@@ -99,7 +99,7 @@ describe('a scheduled change', () => {
     const posted = await scheduleRequest(h, 'deactivate', SEED_IDS.alice, runAt);
     expect((await stored(posted))?.runAt).toBe(runAt);
     // The record lives until its time plus the retention, not only until its approval deadline.
-    const ttl = await h.runtime.redis.pttl(`${h.config.redisKeyPrefix}:request:${posted.requestId}`);
+    const ttl = await h.runtime.redis.pttl(`${h.config.redis.prefix}request:${posted.requestId}`);
     expect(ttl).toBeGreaterThan(2 * DAY);
     const pending = h.slack
       .callsTo('chat.postMessage')

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ACTION_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
-import { type Config, loadConfig } from '../../src/config.js';
+import { appKeyPrefix, bullKeyPrefix, type Config, loadConfig } from '../../src/config.js';
 import { type Runtime, startRuntime } from '../../src/runtime.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
@@ -89,7 +89,7 @@ afterAll(async () => {
 async function deleteOwnKeys(prefix: string): Promise<void> {
   const redis = new Redis(inject('redisUrl'));
   try {
-    for (const pattern of [`${prefix}:*`, `${prefix}-bull:*`]) {
+    for (const pattern of [`${appKeyPrefix(prefix)}*`, `${bullKeyPrefix(prefix)}:*`]) {
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);

@@ -33,7 +33,7 @@ beforeEach(async () => {
 
 // The sweeper's own schedule and lock change on their own clock: everything else must stay as it was.
 const keys = async () =>
-  (await h.runtime.redis.keys(`${h.config.redisKeyPrefix}*`)).filter(
+  (await h.runtime.redis.keys(`{${h.config.redisKeyPrefix}}*`)).filter(
     (key) => !/[:-]bull:sweeper:|:sweeper:lock$/.test(key),
   );
 
@@ -98,8 +98,8 @@ describe('commands from another workspace', () => {
 
 describe('clicks and submissions from another workspace', () => {
   it('a Slack Connect approver from another org (user.team_id theirs, team.id ours) cannot approve', async () => {
-    const generation = `${h.config.redisKeyPrefix}:home:refresh-generation`;
-    const refreshJob = `${h.config.redisKeyPrefix}-bull:requests:home-${Number(await h.runtime.redis.get(generation))}`;
+    const generation = `${h.config.redis.prefix}home:refresh-generation`;
+    const refreshJob = `${h.config.redis.bullPrefix}:requests:home-${Number(await h.runtime.redis.get(generation))}`;
     const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
     // The new request's App Home refresh (a debounced job) has finished: its keys are part of "before".
     await until(

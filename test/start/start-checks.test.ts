@@ -73,7 +73,7 @@ async function start(settings: Record<string, string>): Promise<{ code: number |
 /** Every key under the start's prefix, the app's and BullMQ's. */
 async function keysOf(prefix: string): Promise<string[]> {
   const found = new Set<string>();
-  for (const pattern of [`${prefix}*`, `${prefix}-bull*`]) {
+  for (const pattern of [`{${prefix}}*`, `${prefix}*`]) {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
