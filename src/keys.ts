@@ -16,6 +16,13 @@ export class Keys {
   results(id: string): string {
     return `${this.prefix}request:${id}:results`;
   }
+  /**
+   * User id → `<request id>:<epoch ms>`: this request is about to call Cipherscale to change that user
+   * (written and confirmed on replicas before the call; a re-run after a lost outcome reads it).
+   */
+  attempted(id: string): string {
+    return `${this.prefix}request:${id}:attempted`;
+  }
   /** A batch: user id → that user's snapshot JSON. */
   targets(id: string): string {
     return `${this.prefix}request:${id}:targets`;

@@ -3,6 +3,7 @@ import type { Job, Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { StoreTransition } from './approvals/store/store.js';
 import { processRedactor, redactAndCut } from './redact.js';
+import type { DurableMoment } from './replication.js';
 
 const PREFIX = 'cipher_user_';
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
@@ -77,6 +78,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly unreplicated = new Counter({
+    name: `${PREFIX}redis_unreplicated_total`,
+    help: 'Writes a user was told about that no replica acknowledged within REDIS_WAIT_MS, by moment',
+    labelNames: ['moment'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }
@@ -87,6 +95,11 @@ export class Metrics {
     if (transition === 'approved' && waitedMs !== undefined && waitedMs >= 0) {
       this.approvalWait.observe({ action: request.action }, waitedMs / 1000);
     }
+  }
+
+  /** A WAIT at `moment` came back short (src/replication.ts): the write may be lost if the primary fails now. */
+  redisUnreplicated(moment: DurableMoment): void {
+    this.unreplicated.inc({ moment });
   }
 
   slackAnswered(durationMs: number): void {

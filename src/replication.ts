@@ -17,6 +17,13 @@ export interface ReplicationOptions {
   now?: () => number;
 }
 
+/** What a short WAIT leaves unconfirmed, as the log says it. */
+const WRITTEN: Record<DurableMoment, string> = {
+  'request-created': 'the new request',
+  'quorum-reached': 'the reached quorum',
+  'change-attempted': 'the record of a change about to be sent',
+};
+
 /** How long `auto` trusts what INFO said about connected replicas. */
 const REPLICAS_CACHED_MS = 5000;
 
@@ -63,7 +70,7 @@ export class Replication {
       this.options.onShort?.(moment);
       logger.warn(
         { ...context, moment, wanted, acked, waitMs: timeoutMs },
-        `Redis: ${acked} of ${wanted} replica(s) acknowledged within ${timeoutMs} ms; if the primary fails now, this may be lost`,
+        `Redis: ${WRITTEN[moment]} is not confirmed on a replica (${acked} of ${wanted} acknowledged within ${timeoutMs} ms); going on, but if the primary fails now it may be lost`,
       );
     }
     return { wanted, acked };

@@ -23,6 +23,7 @@ import { createItemsWorker, createWorker, type RequestWorker } from './queue/wor
 import { Readiness } from './readiness.js';
 import { protectSecrets } from './redact.js';
 import { checkEvictionPolicy, connectRedis, describeRedis, primaryAnswers } from './redis.js';
+import { Replication } from './replication.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import type { AppContext } from './slack/context.js';
 import { DraftStore } from './slack/listeners/drafts.js';
@@ -300,6 +301,14 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const approverDms = new ApproverDms(redis, new Keys(prefix), config.approvals.retentionMs);
     const dmUpdates = config.approvals.notify === 'dm' ? new DmUpdates(producer, logger) : undefined;
     const notifier = new SlackNotifier(store, web, homes, logger, dmUpdates);
+    // WAIT on the connection that writes the requests (its slot's primary in a Cluster).
+    const replicas = new Replication(redis, {
+      replicas: config.redis.waitReplicas,
+      timeoutMs: config.redis.waitMs,
+      slotKey: new Keys(prefix).sweeperLock,
+      logger,
+      onShort: (moment) => metrics.redisUnreplicated(moment),
+    });
     const workflow = new Workflow({
       store,
       jobs: producer,
@@ -308,6 +317,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       logger,
       now,
       credits: (userId, needs) => policy.credits(userId, needs),
+      replicas,
     });
     const ctx: AppContext = {
       config,

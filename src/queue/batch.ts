@@ -11,7 +11,7 @@ import { countResults, countsLine } from '../blocks/batch.js';
 import type { CipherscaleClient } from '../cipherscale/client.js';
 import type { Logger } from '../logger.js';
 import { RetryableJobError } from './backoff.js';
-import { type AttemptInfo, gaveUp, perform, policyCheck } from './execute.js';
+import { type AttemptInfo, changeAttempt, gaveUp, perform, policyCheck } from './execute.js';
 import type { BatchReporter } from './ports.js';
 
 export interface BatchDeps {
@@ -72,7 +72,12 @@ export async function runBatchItem(
 
   const asked = await requestOf(requestId, deps.store);
   if (!asked) return;
-  const step = await perform({ action, target }, deps.cipherscale, policyCheck(deps.policy, asked));
+  const step = await perform(
+    { action, target },
+    deps.cipherscale,
+    policyCheck(deps.policy, asked),
+    await changeAttempt(deps.workflow, requestId, userId),
+  );
   let outcome: Omit<ItemOutcome, 'at'>;
   if ('retry' in step) {
     if (step.retry.kind === 'rate_limited') {

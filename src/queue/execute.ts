@@ -37,6 +37,26 @@ export interface ChangeSpec {
   changes?: UpdateUser | undefined;
 }
 
+/** This request's own attempts at one user's change (recorded in Redis before each call). */
+export interface ChangeAttempt {
+  /** An earlier run of this request recorded that it was about to send this change. */
+  before: boolean;
+  /** Records, confirmed on a replica, that the change is about to be sent; throws when it cannot be. */
+  record(): Promise<void>;
+}
+
+/** The attempt marker of `requestId` for `userId`, through the workflow. */
+export async function changeAttempt(
+  workflow: Pick<Workflow, 'attempted' | 'attempting'>,
+  requestId: string,
+  userId: string,
+): Promise<ChangeAttempt> {
+  return {
+    before: await workflow.attempted(requestId, userId),
+    record: () => workflow.attempting(requestId, userId),
+  };
+}
+
 /** The request's side of the policy's re-check: who asked, where, who approved (their credits looked up again). */
 export type PolicyCheck = (user: User) => Promise<Result | undefined>;
 
@@ -84,7 +104,8 @@ export async function executeRequest(
   const spec: ChangeSpec = { action: record.action, target: record.target, changes: record.changes };
   const log = deps.logger.child({ requestId, action: record.action, targetId: record.target.id });
 
-  const step = await perform(spec, deps.cipherscale, policyCheck(deps.policy, record));
+  const own = await changeAttempt(workflow, requestId, record.target.id);
+  const step = await perform(spec, deps.cipherscale, policyCheck(deps.policy, record), own);
   // "N attempts" counts attempts that reached Cipherscale: one the call budget held back sent nothing.
   const request = 'retry' in step && neverSent(step.retry) ? await uncount(record, deps) : record;
   if ('retry' in step) {
@@ -123,18 +144,23 @@ export function gaveUp(failure: CipherscaleFailure): Result {
 
 /**
  * Re-reads the user, checks they can still be changed as approved and that the policy's rules still let
- * the request's approvals through (`policy`), then makes the one API call.
+ * the request's approvals through (`policy`), records the attempt (`attempt`), then makes the one API
+ * call. When this request attempted the change before (its outcome lost: a failover, a lost answer) and
+ * the user now shows it, that is its own success, not "already done": nothing is sent again.
  */
 export async function perform(
   request: ChangeSpec,
   cipherscale: CipherscaleClient,
   policy?: PolicyCheck,
+  attempt?: ChangeAttempt,
 ): Promise<Step> {
   const id = request.target.id;
   const current = await cipherscale.getUser(id);
+  if (attempt?.before && shows(request, current)) return confirmedDone(request);
   if (!current.ok) return failure(current.error, request);
   const precheck = recheck(request, current.value) ?? (await policy?.(current.value));
   if (precheck) return { final: precheck };
+  await attempt?.record();
 
   const result =
     request.action === 'edit'
@@ -157,16 +183,7 @@ async function verifyUnreadable(
 ): Promise<Step> {
   const after = await cipherscale.getUser(request.target.id);
   const unreadable = "Cipherscale's answer could not be read";
-  const took =
-    request.action === 'delete'
-      ? !after.ok && after.error.kind === 'not_found'
-      : after.ok &&
-        (request.action === 'deactivate'
-          ? isInactive(after.value.status)
-          : Object.entries(request.changes ?? {}).every(
-              ([field, value]) => after.value[field as 'firstName' | 'lastName' | 'image'] === value,
-            ));
-  if (took) {
+  if (shows(request, after)) {
     return {
       final: {
         ok: true,
@@ -183,6 +200,29 @@ async function verifyUnreadable(
       code: 'invalid_response',
       summary: `${unreadable} and the user does not show the change. Check the user in Cipherscale before requesting again.`,
       apiRequestId,
+    },
+  };
+}
+
+/** Whether the user as read shows the change: deactivated, gone, or every edited field as requested. */
+function shows(request: ChangeSpec, read: Awaited<ReturnType<CipherscaleClient['getUser']>>): boolean {
+  if (request.action === 'delete') return !read.ok && read.error.kind === 'not_found';
+  if (!read.ok) return false;
+  if (request.action === 'deactivate') return isInactive(read.value.status);
+  const changes = Object.entries(request.changes ?? {});
+  return (
+    changes.length > 0 &&
+    changes.every(([field, value]) => read.value[field as 'firstName' | 'lastName' | 'image'] === value)
+  );
+}
+
+/** This request's own change, found in place on re-reading after a retry (its first outcome lost). */
+function confirmedDone(request: ChangeSpec): Step {
+  return {
+    final: {
+      ok: true,
+      code: 'done',
+      summary: `${doneSummary(request)} (Confirmed on re-reading the user after a retry.)`,
     },
   };
 }

@@ -141,6 +141,7 @@ const SCRIPTS = LuaScript.beside(import.meta.url, {
   setSummary: 'set-summary-9',
   completeStopped: 'complete-stopped-9',
   recordItem: 'record-item-2',
+  recordAttempt: 'record-attempt-2',
   sweepDue: 'sweep-due-1',
 });
 
@@ -345,7 +346,7 @@ export class RequestStore {
     const deleting = this.redis.multi();
     for (const userId of new Set(targets.map((t) => holdId(t.id)))) deleting.zrem(keys.history(userId), id);
     await deleting
-      .del(keys.request(id), keys.results(id), keys.targets(id))
+      .del(keys.request(id), keys.results(id), keys.targets(id), keys.attempted(id))
       .zrem(keys.open, id)
       .zrem(keys.pending, id)
       .zrem(keys.recent, id)
@@ -491,6 +492,29 @@ export class RequestStore {
     const known = ACTIONS.find((a) => a === action);
     if (first === 1 && known) this.onTransition({ request: { id, action: known }, transition: 'item' });
     return first === 1;
+  }
+
+  /**
+   * Records that this request is about to call Cipherscale to change `userId` (before the call; the
+   * caller confirms it on replicas). A later run of the same request reads it with `attempted`.
+   */
+  async recordAttempt(id: string, userId: string, at: number): Promise<void> {
+    if (!isRequestId(id)) return;
+    await SCRIPTS.recordAttempt.run(
+      this.redis,
+      [this.keys.attempted(id), this.keys.request(id)],
+      [userId, `${id}:${at}`, this.retentionMs],
+    );
+  }
+
+  /**
+   * Whether this request recorded an attempt to change `userId`. Only a marker under this request's key
+   * that names this request counts: another request's (or a copied one) never makes a change its own.
+   */
+  async attempted(id: string, userId: string): Promise<boolean> {
+    if (!isRequestId(id)) return false;
+    const marker = await this.redis.hget(this.keys.attempted(id), userId);
+    return marker !== null && /^\d+$/.test(marker.slice(id.length + 1)) && marker.startsWith(`${id}:`);
   }
 
   /** How each user of a batch ended so far, by user id. */

@@ -37,6 +37,21 @@ export class Execution extends Steps {
     return started;
   }
 
+  /**
+   * This request is about to call Cipherscale to change `userId`: recorded and confirmed on a replica
+   * first, so a run after a failover that lost the outcome knows the change it finds is its own
+   * (`attempted`). Throws when Redis cannot record it: then nothing is sent.
+   */
+  async attempting(id: string, userId: string): Promise<void> {
+    await this.deps.store.recordAttempt(id, userId, this.deps.now());
+    await this.confirm('change-attempted', id, { targetId: userId });
+  }
+
+  /** Whether an earlier run of this request recorded an attempt to change `userId`. */
+  async attempted(id: string, userId: string): Promise<boolean> {
+    return this.deps.store.attempted(id, userId);
+  }
+
   /** Running → succeeded or failed with `result`, then the outcome post. `running` is what `start` returned. */
   async finish(running: ApprovalRequest, result: Result): Promise<void> {
     const outcome: Outcome = { ...result, attempts: running.attempts, at: this.deps.now() };

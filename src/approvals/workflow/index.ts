@@ -13,7 +13,15 @@ import { Execution } from './execution.js';
 
 // Every transition happens here, with what accompanies it. ../README.md, section Workflow.
 
-export type { Jobs, Notifier, NotifyResult, Result, TransitionCounter, WorkflowDeps } from './ports.js';
+export type {
+  Jobs,
+  Notifier,
+  NotifyResult,
+  Replicas,
+  Result,
+  TransitionCounter,
+  WorkflowDeps,
+} from './ports.js';
 
 /** How often an approval of a request with needs is judged again when others keep landing in between. */
 const APPROVE_TRIES = 5;
@@ -36,7 +44,10 @@ export class Workflow extends Execution {
   /** Stores a new request within the limits; it is audited once its message is posted (`posted`). */
   async create(request: NewRequest, limits: CreateLimits): Promise<CreateResult> {
     const created = await this.deps.store.tryCreate(request, limits);
-    if (created.outcome === 'created') this.count(created.request, 'pending');
+    if (created.outcome !== 'created') return created;
+    this.count(created.request, 'pending');
+    // The requester is told it exists (the message, the modal) only once a replica has it.
+    await this.confirm('request-created', created.request.id);
     return created;
   }
 
@@ -127,6 +138,8 @@ export class Workflow extends Execution {
         }
         // "approved" is replaced by "queued" at once: only "queued" is rendered.
         const queued = await this.queue(request, { add: true });
+        // One WAIT covers the quorum, the job and queued (one replication stream), before anyone is told.
+        await this.confirm('quorum-reached', request.id, { actor: userId });
         await this.tell(queued ?? request, { kind: 'quorum', by: userId });
         break;
       }
@@ -158,6 +171,7 @@ export class Workflow extends Execution {
     await this.deps.jobs
       .scheduleStart(request.id, runAt - this.deps.now())
       .catch((err: unknown) => this.warn(request.id, err, 'could not queue the scheduled start'));
+    await this.confirm('quorum-reached', request.id, { actor: userId });
     await this.tell(request, { kind: 'scheduled', by: userId });
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.js';
 import type { Needs } from '../../policy/needs.js';
+import type { DurableMoment } from '../../replication.js';
 import type { NotifyEvent, RequestEvent } from '../events.js';
 import type { RequestStore, StoreTransition } from '../store/store.js';
 import type { ApprovalRequest, BatchRequest, Outcome } from '../types.js';
@@ -36,6 +37,14 @@ export interface TransitionCounter {
   transition(change: StoreTransition): void;
 }
 
+/**
+ * Redis's replication acknowledgement (src/replication.ts): resolves once the writes made so far are on a
+ * replica, or once REDIS_WAIT_MS has passed (it then warns and counts). Throws on Redis errors.
+ */
+export interface Replicas {
+  confirm(moment: DurableMoment, context?: Record<string, unknown>): Promise<unknown>;
+}
+
 export interface WorkflowDeps {
   store: RequestStore;
   jobs: Jobs;
@@ -48,6 +57,11 @@ export interface WorkflowDeps {
    * group's credit, so a group requirement is never met: closed, not open.
    */
   credits?: (userId: string, needs: Needs) => Promise<string[]>;
+  /**
+   * Confirms on a replica, before anyone is told, a new request, a reached quorum and a change about to be
+   * attempted. Without it nothing waits (a single instance, tests of the workflow alone).
+   */
+  replicas?: Replicas;
 }
 
 /** What an outcome says before it is stamped with its attempts and time. */

@@ -1,4 +1,5 @@
 import { type AuditFields, type AuditSubject, audit } from '../../audit.js';
+import type { DurableMoment } from '../../replication.js';
 import { type RequestEvent, toNotifyEvent } from '../events.js';
 import type { ApprovalRequest } from '../types.js';
 import type { WorkflowDeps } from './ports.js';
@@ -34,6 +35,21 @@ export class Steps {
     );
     await this.deps.jobs.notify(request.id, toNotifyEvent(event));
     return false;
+  }
+
+  /**
+   * The writes so far on a replica before the user is told (`moment`). What already succeeded stands
+   * whatever Redis answers: a short WAIT warns in the replication helper, an error is logged here.
+   */
+  protected async confirm(moment: DurableMoment, requestId: string, fields: Record<string, unknown> = {}) {
+    try {
+      await this.deps.replicas?.confirm(moment, { requestId, ...fields });
+    } catch (err) {
+      this.deps.logger.warn(
+        { requestId, moment, err: { message: (err as Error).message } },
+        'Redis: could not confirm the write on a replica; going on',
+      );
+    }
   }
 
   protected async expired(request: ApprovalRequest, actor: string | undefined): Promise<void> {
