@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACTION_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
+import { ACTION_IDS, BLOCK_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
 import type { User } from '../../src/cipherscale/schemas.js';
 import type { SlackCall } from '../fakes/slack/server.js';
 import { visibleText } from '../helpers/blocks-text.js';
@@ -265,6 +265,21 @@ describe('exactly once after a lost outcome', () => {
       .join('\n');
     expect(note).toMatch(/Deactivated/);
     expect(note).not.toMatch(/already deactivated/);
+  });
+
+  it('an edit whose answer was lost is reported updated, not "changed since requested", with one PUT', async () => {
+    const [user] = addUsers(1, 'bbbbbbb4') as [User];
+    h.cipher.script([{ status: 503, latencyMs: 400 }], { operation: 'updateUser', userId: user.id });
+    void h.cipher
+      .waitForCalls((c) => c.operation === 'updateUser' && c.userId === user.id, { timeoutMs: 15_000 })
+      .then(() => h.cipher.setUser({ ...user, lastName: 'Dupont' }));
+    const posted = await makeRequest(h, 'edit', user.id, { [BLOCK_IDS.lastName]: 'Dupont' });
+    await approveBy(h, posted, A);
+
+    const done = await settled(posted.requestId, 'succeeded');
+    expect(h.cipher.callsTo('updateUser', user.id)).toHaveLength(1);
+    expect(done?.outcome).toMatchObject({ ok: true, code: 'done' });
+    expect(done?.outcome?.summary).toBe('Profile updated. (Confirmed on re-reading the user after a retry.)');
   });
 
   it('a batch user whose answer was lost counts as deactivated in the summary, one call per user', async () => {
