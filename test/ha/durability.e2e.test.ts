@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION_IDS, BLOCK_IDS, CALLBACK_IDS } from '../../src/blocks/ids.js';
 import type { User } from '../../src/cipherscale/schemas.js';
+import { Keys } from '../../src/keys.js';
 import type { SlackCall } from '../fakes/slack/server.js';
 import { visibleText } from '../helpers/blocks-text.js';
 import {
@@ -81,7 +82,8 @@ beforeEach(() => {
   onTold = undefined;
 });
 
-const key = (id: string) => `${h.config.redis.prefix}request:${id}`;
+const keys = () => new Keys(h.config.redis.prefix);
+const key = (id: string) => keys().request(id);
 
 /** The request whose Approve button a posted message carries. */
 function approveValue(call: SlackCall): string | undefined {
@@ -315,14 +317,10 @@ describe('exactly once after a lost outcome', () => {
     const posted = await makeRequest(h, 'deactivate', user.id);
     // Someone deactivates them in Cipherscale meanwhile, and the earlier request's marker is copied over.
     h.cipher.setUser({ ...user, status: 'inactive' });
-    const attempted = `${h.config.redis.prefix}request:${earlier.requestId}:attempted`;
+    const attempted = keys().attempted(earlier.requestId);
     const marker = await primaryRedis.hget(attempted, user.id);
     expect(marker).toMatch(new RegExp(`^${earlier.requestId}:\\d+$`));
-    await primaryRedis.hset(
-      `${h.config.redis.prefix}request:${posted.requestId}:attempted`,
-      user.id,
-      marker ?? '',
-    );
+    await primaryRedis.hset(keys().attempted(posted.requestId), user.id, marker ?? '');
     await approveBy(h, posted, A);
 
     const done = await settled(posted.requestId, 'succeeded');
