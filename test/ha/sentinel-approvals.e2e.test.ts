@@ -19,8 +19,15 @@ beforeAll(async () => {
   set = await startSentinelSet();
   h = await startHarness({
     processBeforeResponse: true,
-    // Change calls held at the fake for up to 2 s must not time out (and be sent again) meanwhile.
-    env: { ...set.env, REQUIRED_APPROVALS_DEACTIVATE: '2', CIPHERSCALE_TIMEOUT_MS: '5000' },
+    env: {
+      ...set.env,
+      REQUIRED_APPROVALS_DEACTIVATE: '2',
+      // Change calls held at the fake for up to 2 s must not time out (and be sent again) meanwhile.
+      CIPHERSCALE_TIMEOUT_MS: '5000',
+      // A job the dead primary had just handed out (its reply lost) sits active until its lock runs out
+      // and the stall check takes it back: 3 s here instead of 30.
+      JOB_LOCK_MS: '3000',
+    },
   });
 }, 30_000);
 afterAll(async () => {
