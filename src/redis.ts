@@ -91,6 +91,10 @@ export function createRedis(target: RedisTopology | string, options: ConnectOpti
       // primary demoted alive has its clients killed by the Sentinels, and READONLY reconnects too.
       failoverDetector: false,
       sentinelRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      // Each retry asks a Sentinel where the primary is (cheap), and a failover is over in a second or
+      // two: retry often, so every connection (the app's, fail-fast, and BullMQ's) is back together as
+      // soon as the new primary is, not one of them up to 2 s later.
+      retryStrategy: (attempt) => Math.min(attempt * 100, 500),
       ...options.overrides,
     });
   }

@@ -27,6 +27,10 @@ beforeAll(async () => {
       // A job the dead primary had just handed out (its reply lost) sits active until its lock runs out
       // and the stall check takes it back: 3 s here instead of 30.
       JOB_LOCK_MS: '3000',
+      // The production retries (5 attempts, here from 500 ms): attempts that meet Redis away during the
+      // failover must not all be spent before it is over (the harness's 3 from 20 ms can be).
+      JOB_ATTEMPTS: '5',
+      JOB_BACKOFF_MS: '500',
     },
   });
 }, 30_000);
