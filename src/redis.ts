@@ -84,9 +84,17 @@ export function createRedis(target: RedisTopology | string, options: ConnectOpti
       ...(topology.sentinelPassword ? { sentinelPassword: topology.sentinelPassword } : {}),
       ...(tls ? { tls } : {}),
       ...(sentinelTls ? { sentinelTLS: sentinelTls, enableTLSForSentinelMode: true } : {}),
-      // Told by the Sentinels of a new primary (+switch-master), reconnect at once instead of at the next error.
-      failoverDetector: true,
+      // No failoverDetector: in ioredis 5 its +switch-master disconnects the connector, and when that lands
+      // while the client is asking the Sentinels where the primary is (a dead primary: it asks again and
+      // again), the connect rejects with "Connection is closed" and the client ends for good, never
+      // reconnecting. Without it a dead primary's socket closes and the retries find the new one; a
+      // primary demoted alive has its clients killed by the Sentinels, and READONLY reconnects too.
+      failoverDetector: false,
       sentinelRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      // Each retry asks a Sentinel where the primary is (cheap), and a failover is over in a second or
+      // two: retry often, so every connection (the app's, fail-fast, and BullMQ's) is back together as
+      // soon as the new primary is, not one of them up to 2 s later.
+      retryStrategy: (attempt) => Math.min(attempt * 100, 500),
       ...options.overrides,
     });
   }

@@ -262,6 +262,12 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     closers.push(() => itemsQueue.close());
     const flows = new FlowProducer({ connection: queueRedis, prefix: bullPrefix });
     closers.push(() => flows.close());
+    // Their connections' errors while Redis is away (a failover): logged, not printed to stderr by BullMQ
+    // (which writes an 'error' nobody listens to with console.error).
+    const queueError = (err: Error) =>
+      logger.warn({ err: { name: err.name, message: err.message } }, 'queue connection error');
+    for (const q of [queue, itemsQueue]) q.on('error', queueError);
+    flows.on('error', queueError);
     const policy = new Policy(
       {
         ...config.approvals,

@@ -26,6 +26,10 @@ export interface Sweeper {
  */
 export async function startSweeper(deps: SweepDeps, options: SweeperOptions): Promise<Sweeper> {
   const queue = new Queue(SWEEP_QUEUE_NAME, { connection: options.connection, prefix: options.prefix });
+  // Unheard, BullMQ prints its connection's errors (Redis away, a failover) to stderr.
+  queue.on('error', (err) =>
+    deps.logger.warn({ err: { name: err.name, message: err.message } }, 'sweeper queue error'),
+  );
   try {
     await queue.upsertJobScheduler(
       'sweep',
