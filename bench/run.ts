@@ -1,6 +1,7 @@
 // `npm run bench`: cipher-user measured beside the floors it cannot beat, in one run, as ratios.
 // Owns everything it uses: a redis-server, the fake Slack and Cipherscale, cipher-user and two bare
-// Bolt apps (ack only; same work), each its own process. Prints one table and writes
+// Bolt apps (ack only; same work), each its own process; for the bulk part on Sentinel, a primary, a
+// replica, three Sentinels and a second cipher-user (test/helpers/redis-ha.ts). Prints one table and writes
 // bench/out/results.json (BENCH_RESULTS elsewhere). Never part of CI. The newer parts (keepalive,
 // approval, work, memory, the lookup rows) measure cipher-user only from outside: Slack requests in,
 // calls at the fakes, the redis-server's INFO, /proc; the older Approve-click and bulk parts still
@@ -16,14 +17,16 @@ import { RequestStore } from '../src/approvals/store/store.js';
 import { snapshot } from '../src/approvals/targets.js';
 import { TERMINAL_STATES } from '../src/approvals/types.js';
 import type { User } from '../src/cipherscale/schemas.js';
+import { appKeyPrefix } from '../src/config.js';
 import { SEED_IDS, SEED_USERS } from '../test/fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../test/fakes/cipherscale/server.js';
 import { FakeSlack } from '../test/fakes/slack/server.js';
 import { approveBy, makeRequest } from '../test/helpers/flows.js';
 import { slackDriver } from '../test/helpers/harness.js';
+import { startSentinelSet } from '../test/helpers/redis-ha.js';
 import { repoRoot, sharedPath } from '../test/helpers/shared.js';
 import { runLoad, startNode, startRedis } from './processes.js';
-import { percentile, slackSender } from './slack.js';
+import { percentile, type SlackSender, slackSender } from './slack.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const LATENCY_MS = env('BENCH_CIPHERSCALE_LATENCY_MS', 20);
@@ -104,24 +107,27 @@ const common = {
   SLACK_SIGNING_SECRET: signingSecret,
   SLACK_API_URL: slack.apiUrl,
 };
-const app = await startNode(
-  'dist/src/main.js',
-  {
-    ...common,
-    CIPHERSCALE_API_URL: cipher.url,
-    CIPHERSCALE_API_TOKEN: cipher.token,
-    CIPHERSCALE_RATE_LIMIT_PER_SECOND: String(RATE),
-    REDIS_URL: redisServer.url,
-    REDIS_KEY_PREFIX: PREFIX,
-    APPROVER_USER_IDS: APPROVERS.join(','),
-    LOG_LEVEL: 'info',
-    // The fake Slack here has no tiers (tiers: false): the app does not pace itself either, so the figures are
-    // the app's own work, not Slack's per-minute limits (test/slack/tiers.e2e.test.ts holds those).
-    SLACK_RATE_TIERS: 'off',
-  },
-  'cipher-user',
-  (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-);
+/** cipher-user as every part runs it; `redisEnv` says where its Redis is (one instance, or Sentinel's). */
+const startApp = (redisEnv: Record<string, string>, what: string) =>
+  startNode(
+    'dist/src/main.js',
+    {
+      ...common,
+      CIPHERSCALE_API_URL: cipher.url,
+      CIPHERSCALE_API_TOKEN: cipher.token,
+      CIPHERSCALE_RATE_LIMIT_PER_SECOND: String(RATE),
+      ...redisEnv,
+      REDIS_KEY_PREFIX: PREFIX,
+      APPROVER_USER_IDS: APPROVERS.join(','),
+      LOG_LEVEL: 'info',
+      // The fake Slack here has no tiers (tiers: false): the app does not pace itself either, so the figures are
+      // the app's own work, not Slack's per-minute limits (test/slack/tiers.e2e.test.ts holds those).
+      SLACK_RATE_TIERS: 'off',
+    },
+    what,
+    (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+  );
+const app = await startApp({ REDIS_URL: redisServer.url }, 'cipher-user');
 const bare = await startNode('bench/bare-bolt.mjs', common, 'bare Bolt');
 /** The same-work floor, started once cipher-user's lookup reply size is known (see the ack part). */
 let sameWork: Awaited<ReturnType<typeof startNode>> | undefined;
@@ -129,7 +135,8 @@ const cipherUser = slackSender(app.url, signingSecret, slack.responseUrl(''));
 /** cipher-user driven as Slack drives it: command → modal → submit, clicks, events. */
 const slackDriven = slackDriver({ baseUrl: app.url, signingSecret, slack, cipher });
 const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
-const store = new RequestStore({ redis, prefix: `${PREFIX}:`, retentionMs: 86_400_000 });
+// The app's keys are under the hash-tagged `{bench}:` (src/config.ts), and so are the requests written here.
+const store = new RequestStore({ redis, prefix: appKeyPrefix(PREFIX), retentionMs: 86_400_000 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The app's own view: CPU seconds used and event-loop lag (prom-client's defaults), for explaining tails. */
@@ -195,10 +202,11 @@ async function pendingRequest(
   targetOrTargets: User | User[],
   requiredApprovals: number,
   action: 'deactivate' | 'delete',
+  on: RequestStore = store,
 ) {
   const now = Date.now();
   const base = {
-    id: store.newId(),
+    id: on.newId(),
     action,
     reason: 'bench',
     requesterId: 'U0REQUESTER',
@@ -208,14 +216,14 @@ async function pendingRequest(
     expiresAt: now + 3_600_000,
   };
   const request = Array.isArray(targetOrTargets)
-    ? await store.create({
+    ? await on.create({
         ...base,
         batch: { targets: targetOrTargets.map(snapshot), excluded: [], duplicates: 0 },
       })
-    : await store.create({ ...base, target: snapshot(targetOrTargets) });
+    : await on.create({ ...base, target: snapshot(targetOrTargets) });
   tsSeq += 1;
   const ts = `1800000000.${String(tsSeq).padStart(6, '0')}`;
-  await store.setMessage(request.id, CHANNEL, ts);
+  await on.setMessage(request.id, CHANNEL, ts);
   return { id: request.id, ts };
 }
 
@@ -225,8 +233,8 @@ function seed(count: number): User[] {
   return users;
 }
 
-async function stateOf(id: string) {
-  const request = await store.get(id);
+async function stateOf(id: string, on: RequestStore = store) {
+  const request = await on.get(id);
   return request && (TERMINAL_STATES as readonly string[]).includes(request.state) && request.outcome
     ? request
     : undefined;
@@ -810,18 +818,18 @@ if (parts.has('work')) {
   );
 }
 
-if (parts.has('bulk')) {
-  // ---- 3. bulk ----
+/** Bulk deactivations of each size through `sender`'s app, one Approve click each, timed to the outcome. */
+async function bulkRuns(scenario: string, sender: SlackSender, on: RequestStore) {
   const bulk: Record<string, unknown> = {};
-  for (const size of [100, 1000, 5000].map(n)) {
+  for (const size of BULK_SIZES) {
     const users = seed(size);
-    const { id, ts } = await pendingRequest(users, 1, 'deactivate');
-    log(`bulk: ${size} users at ${RATE} calls/s`);
+    const { id, ts } = await pendingRequest(users, 1, 'deactivate', on);
+    log(`${scenario}: ${size} users at ${RATE} calls/s`);
     const clicked = Date.now();
-    await cipherUser.approve(id, 'UAPPROVER01', CHANNEL, ts);
+    await sender.approve(id, 'UAPPROVER01', CHANNEL, ts);
     await waitFor(
       `the ${size}-user batch`,
-      async () => !!(await stateOf(id)),
+      async () => !!(await stateOf(id, on)),
       (size / RATE) * 3_000 + 60_000,
     );
     const wallS = (Date.now() - clicked) / 1000;
@@ -835,7 +843,7 @@ if (parts.has('bulk')) {
     bulk[size] = { wallS, floorS, calls: patches.length, duplicates: patches.length - distinct };
     const ok = wallS <= 1.15 * floorS && patches.length === size && distinct === size;
     row(
-      '3 bulk',
+      scenario,
       `${size} users wall s (${patches.length} calls, ${patches.length - distinct} dup)`,
       wallS,
       floorS,
@@ -844,7 +852,40 @@ if (parts.has('bulk')) {
       size === n(1000) ? ok : null,
     );
   }
-  extra.bulk = bulk;
+  return bulk;
+}
+const BULK_SIZES = [100, 1000, 5000].map(n);
+
+if (parts.has('bulk')) {
+  // ---- 3. bulk ----
+  extra.bulk = await bulkRuns('3 bulk', cipherUser, store);
+  // The same sizes on a primary with a replica and three Sentinels (the app follows the primary and,
+  // with a replica connected, waits for its acknowledgement at the moments that matter): the cost of HA.
+  // Started only now and stopped before the end, so no other part's figure shares the machine with it.
+  log('bulk on Sentinel: starting a primary, a replica and three Sentinels, and a second cipher-user');
+  const set = await startSentinelSet();
+  const haApp = await startApp(set.env, 'cipher-user on Sentinel');
+  const haRedis = new Redis({
+    sentinels: set.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
+    name: set.name,
+    maxRetriesPerRequest: null,
+  });
+  try {
+    const haStore = new RequestStore({
+      redis: haRedis,
+      prefix: appKeyPrefix(PREFIX),
+      retentionMs: 86_400_000,
+    });
+    extra.bulkSentinel = await bulkRuns(
+      '3 bulk on Sentinel',
+      slackSender(haApp.url, signingSecret, slack.responseUrl('')),
+      haStore,
+    );
+  } finally {
+    haRedis.disconnect();
+    await haApp.stop();
+    await set.stop();
+  }
 }
 
 // ---- 4c. memory at the end ----
