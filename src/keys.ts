@@ -4,7 +4,7 @@
 /** The sweeper's indexes (see approvals/README.md): working requests, unposted outcomes, unchecked new requests. */
 export type SweepIndex = 'working' | 'unposted' | 'fresh';
 
-/** Every key under one prefix, e.g. `cipher-user:`. */
+/** Every key under one prefix, e.g. `{cipher-user}:` (the hash tag keeps a deployment in one Cluster slot). */
 export class Keys {
   constructor(readonly prefix: string) {}
 

@@ -58,7 +58,8 @@ export class Replication {
       acked = Number(value);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (/unknown command|not allowed/i.test(message)) {
+      // ElastiCache / Memorystore: "unknown command", "not allowed", Memorystore Cluster: "NOPERM".
+      if (/unknown command|not allowed|^NOPERM/i.test(message)) {
         // A managed Redis that refuses WAIT: said once, then not asked again.
         this.unsupported = true;
         logger.warn({ reason: message }, 'Redis refuses WAIT: writes are not confirmed on a replica');
