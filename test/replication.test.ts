@@ -85,6 +85,31 @@ describe('Replication.confirm', () => {
     expect(short).toEqual([]);
     expect(lines).toEqual([]);
   });
+
+  it('a Redis that refuses WAIT (an ACL without it answers NOPERM, as Memorystore Cluster does): said once, not asked again', async () => {
+    const user = `test-nowait-${randomUUID()}`;
+    await redis.call('ACL', 'SETUSER', user, 'on', `>${PASSWORD}`, '~*', '+@all', '-wait');
+    const limited = new Redis(inject('redisUrl'), { username: user, password: PASSWORD });
+    try {
+      const short: DurableMoment[] = [];
+      const refused = replication(1, limited, short);
+      expect(await refused.confirm('request-created')).toEqual({ wanted: 0, acked: 0 });
+      expect(await refused.confirm('quorum-reached')).toEqual({ wanted: 0, acked: 0 });
+      expect(short).toEqual([]);
+      const warnings = logged().filter((l) => l.level === 'warn');
+      expect(warnings).toEqual([
+        expect.objectContaining({ msg: 'Redis refuses WAIT: writes are not confirmed on a replica' }),
+      ]);
+      expect(lines.join('')).not.toContain(PASSWORD);
+      // Asked once: the second confirm sent no WAIT (the ACL log counts each refused call of the user).
+      const denied = (await redis.call('ACL', 'LOG')) as unknown[][];
+      const mine = denied.filter((entry) => entry.includes(user));
+      expect(mine.map((entry) => entry[entry.indexOf('count') + 1])).toEqual([1]);
+    } finally {
+      limited.disconnect();
+      await redis.call('ACL', 'DELUSER', user);
+    }
+  });
 });
 
 describe('the workflow when the confirmation fails', () => {
