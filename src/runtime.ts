@@ -22,7 +22,7 @@ import { startSweeper } from './queue/sweep-schedule.js';
 import { createItemsWorker, createWorker, type RequestWorker } from './queue/worker.js';
 import { Readiness } from './readiness.js';
 import { protectSecrets } from './redact.js';
-import { checkEvictionPolicy, connectRedis, describeRedis, primaryAnswers } from './redis.js';
+import { checkEvictionPolicy, connectRedis, describeRedis, primaryAnswers, settingsHint } from './redis.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import type { AppContext } from './slack/context.js';
 import { DraftStore } from './slack/listeners/drafts.js';
@@ -129,7 +129,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     );
     const redisStep: StartStep = {
       what: describeRedis(config.redis.topology),
-      check: redisCheck(config),
+      check: settingsHint(config.redis.topology),
     };
     const connect = async (overrides?: typeof BULLMQ_CONNECTION) => {
       const connection = await gate.step(
@@ -532,13 +532,4 @@ function secretsOf(config: Config): string[] {
   if (config.slack.appToken) secrets.push(config.slack.appToken);
   secrets.push(...config.redis.secrets);
   return secrets;
-}
-
-function redisCheck(config: Config): string {
-  const kind = config.redis.topology.kind;
-  if (kind === 'sentinel')
-    return 'Check REDIS_SENTINELS, REDIS_SENTINEL_NAME and the passwords, and that the Sentinels and the primary are reachable from here.';
-  if (kind === 'cluster')
-    return 'Check REDIS_CLUSTER_NODES and REDIS_PASSWORD, and that the cluster is reachable from here.';
-  return 'Check REDIS_URL, and that Redis is running and reachable from here.';
 }
