@@ -39,6 +39,7 @@ import { TimeZones } from './slack/outbound/time-zones.js';
 import { SlackUsergroupDirectory } from './slack/outbound/usergroups.js';
 import {
   checkCipherscale,
+  checkOldKeyLayout,
   checkPolicyCounts,
   DEFAULT_SLACK_API_URL,
   policyGroups,
@@ -145,6 +146,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     };
     const redis = await connect();
     await gate.step(redisStep, checkEvictionPolicy(redis, logger));
+    await gate.step(redisStep, checkOldKeyLayout(redis, config.redisKeyPrefix, logger));
     // BullMQ wants connections that wait for Redis instead of failing commands.
     const queueRedis = await connect(BULLMQ_CONNECTION);
     const workerRedis = await connect(BULLMQ_CONNECTION);

@@ -169,7 +169,7 @@ describe('rediss:// (TLS), trusted through NODE_EXTRA_CA_CERTS', () => {
     try {
       app = await startAppProcess(env);
       apps.push(app.child);
-      expect(app.output()).toContain(`"redis":"rediss://:***@localhost:${tlsPort}"`);
+      expect(app.output()).toContain(`"redis":"Redis at rediss://:***@localhost:${tlsPort}"`);
       const ready = await fetch(`${app.baseUrl}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ redis: 'up' });

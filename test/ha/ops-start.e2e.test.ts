@@ -156,6 +156,25 @@ describe('a Cluster that cannot be reached', () => {
   });
 });
 
+describe('requests left under the key layout before the hash tag', () => {
+  it('the start warns once with their count and what to do, and goes on', async () => {
+    const prefix = `test-old-${randomBytes(4).toString('hex')}`;
+    const old = `${prefix}:requests:open`;
+    await run('redis-cli', ['-p', String(set.primary.port), 'ZADD', old, '1', 'req-a', '2', 'req-b']);
+    const h = await startHarness({ keyPrefix: prefix, env: { ...set.env } });
+    try {
+      expect((await h.get('/readyz')).status).toBe(200);
+      const warned = h.logs.filter((line) => line.includes('previous key layout'));
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toContain(`2 open request(s) are stored under the previous key layout (${old})`);
+      expect(warned[0]).toContain('with the previous version before upgrading');
+    } finally {
+      await h.close();
+      await run('redis-cli', ['-p', String(set.primary.port), 'DEL', old]);
+    }
+  });
+});
+
 // Last: the primary keeps its password from here on.
 describe('a primary with requirepass', () => {
   it('no data password, or a wrong one: the start stops naming REDIS_PASSWORD; the right one starts', async () => {
