@@ -275,16 +275,29 @@ export async function evictionPolicy(
   }
 }
 
-/** Warns once when Redis may evict keys (BullMQ jobs, approval requests); never fails the start. */
+/**
+ * Warns once when Redis may evict keys (BullMQ jobs, approval requests); never fails the start. On a
+ * Cluster INFO would go to one node: each primary is asked, and one that may evict is named.
+ */
 export async function checkEvictionPolicy(redis: Pick<Redis, 'info'>, logger: Logger): Promise<void> {
-  const found = await evictionPolicy(redis);
-  if (!found.ok) {
-    logger.info({ reason: found.reason }, 'could not read Redis maxmemory-policy; it should be noeviction');
-  } else if (found.policy !== 'noeviction') {
-    logger.warn(
-      { maxmemoryPolicy: found.policy },
-      `Redis maxmemory-policy is ${found.policy}: set it to noeviction, or a full Redis silently drops queued jobs and approval requests`,
-    );
+  const primaries =
+    redis instanceof Cluster
+      ? redis.nodes('master').map((node) => ({ node, at: `${node.options.host}:${node.options.port}` }))
+      : [{ node: redis, at: undefined }];
+  for (const { node, at } of primaries) {
+    const found = await evictionPolicy(node);
+    const where = at ? { node: at } : {};
+    if (!found.ok) {
+      logger.info(
+        { ...where, reason: found.reason },
+        'could not read Redis maxmemory-policy; it should be noeviction',
+      );
+    } else if (found.policy !== 'noeviction') {
+      logger.warn(
+        { ...where, maxmemoryPolicy: found.policy },
+        `Redis${at ? ` node ${at}` : ''} maxmemory-policy is ${found.policy}: set it to noeviction, or a full Redis silently drops queued jobs and approval requests`,
+      );
+    }
   }
 }
 
