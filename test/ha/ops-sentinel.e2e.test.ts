@@ -1,4 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, primaryAnswers } from '../../src/redis.js';
@@ -61,8 +64,10 @@ describe('REDIS_URL naming a replica', () => {
   it('readiness asks for ROLE: a node demoted to replica is not ready, promoted again it is', async () => {
     // Two nodes of this test's own (a node the Sentinels saw as a replica would be theirs to promote).
     const [port, other] = [await freePort(), await freePort()];
+    // Their own folder: the primary writes an RDB file for the replica's first sync.
+    const dir = await mkdtemp(path.join(tmpdir(), 'cipher-user-ops-role-'));
     const nodes = [port, other].map((p) =>
-      spawn('redis-server', throwawayRedisArgs(p), { stdio: ['ignore', 'ignore', 'ignore'] }),
+      spawn('redis-server', throwawayRedisArgs(p), { cwd: dir, stdio: ['ignore', 'ignore', 'ignore'] }),
     );
     const exited = Promise.all(nodes.map((n) => new Promise((resolve) => n.once('exit', resolve))));
     const redis = createRedis(`redis://127.0.0.1:${port}`);
@@ -87,6 +92,7 @@ describe('REDIS_URL naming a replica', () => {
       redis.disconnect();
       for (const n of nodes) n.kill('SIGKILL');
       await exited;
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
