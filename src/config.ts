@@ -154,14 +154,21 @@ const hostPorts = (fallbackPort: number, what: string) =>
     .optional()
     .transform((value, ctx): HostPort[] => {
       const items = (value ?? '').split(/[\s,]+/).filter(Boolean);
+      if (value !== undefined && value.trim() !== '' && items.length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          message: `no host:port in it (${what}, e.g. 10.0.0.5:${fallbackPort})`,
+        });
       const found: HostPort[] = [];
-      for (const item of items) {
+      for (const [at, item] of items.entries()) {
         const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+))(?::(\d{1,5}))?$/.exec(item);
         const port = m?.[3] === undefined ? fallbackPort : Number(m[3]);
         if (!m || port < 1 || port > 65_535) {
+          // A pasted URL (redis://:password@host) must not be quoted back: it may hold a password.
+          const shown = /[@/]/.test(item) ? `item ${at + 1} (a URL or user@host)` : quoted([item]);
           ctx.addIssue({
             code: 'custom',
-            message: `${quoted([item])} is not host:port (${what}, e.g. 10.0.0.5:${fallbackPort})`,
+            message: `${shown} is not host:port (${what}, e.g. 10.0.0.5:${fallbackPort}, an IPv6 address in brackets: [::1]:${fallbackPort}; a password goes in its own setting)`,
           });
           continue;
         }

@@ -26,7 +26,7 @@ export function describeRedis(target: RedisTopology | string): string {
 }
 
 /** What to check when the connection fails, by topology. */
-function settingsHint(topology: RedisTopology): string {
+export function settingsHint(topology: RedisTopology): string {
   if (topology.kind === 'sentinel')
     return 'Check REDIS_SENTINELS, REDIS_SENTINEL_NAME and the Sentinel and Redis passwords, and that the Sentinels and the primary they name are reachable from here.';
   if (topology.kind === 'cluster')
@@ -133,32 +133,113 @@ export async function connectRedis(
   redis.on('error', () => {});
   // The first socket error says why (e.g. an untrusted certificate); connect() only says "Connection is closed."
   let cause: Error | undefined;
+  let giveUp: (err: Error) => void = () => undefined;
+  // ioredis asks the Sentinels again and again, and connect() waits all along: one round in which
+  // none named a primary is the answer at start (a wrong name, a wrong password, none reachable).
+  const sentinelsFailed = new Promise<never>((_resolve, reject) => {
+    giveUp = reject;
+  });
+  sentinelsFailed.catch(() => undefined);
   const remember = (err: Error) => {
     cause ??= err;
+    if (topology.kind === 'sentinel' && SENTINELS_FAILED.test(err.message)) giveUp(err);
   };
   redis.on('error', remember);
   try {
-    await redis.connect();
+    await Promise.race([redis.connect(), sentinelsFailed]);
     await redis.ping();
+    if (topology.kind === 'single') await refuseReplica(redis, topology.url);
+    if (topology.kind === 'sentinel') keepFollowing(redis);
     return redis;
   } catch (err) {
     redis.disconnect();
-    const reason = cause ?? err;
-    const message = reason instanceof Error ? `${reason.message}${tlsHint(reason)}` : String(reason);
-    const where = describeRedis(topology);
-    if (/NOAUTH|WRONGPASS|invalid (username-)?password|AUTH <password>/i.test(message)) {
-      const fix =
-        topology.kind === 'single'
-          ? 'put the right user and password in REDIS_URL (redis://user:password@host:port, or redis://:password@host:port)'
-          : 'check REDIS_USERNAME / REDIS_PASSWORD (the data nodes) and REDIS_SENTINEL_USERNAME / REDIS_SENTINEL_PASSWORD (the Sentinels)';
-      throw new RedisUnavailableError(
-        `${where} refused the connection's credentials (${message.split('\n')[0]}): ${fix}.`,
-      );
-    }
-    throw new RedisUnavailableError(`Cannot reach ${where}: ${message}. ${settingsHint(topology)}`);
+    if (err instanceof RedisUnavailableError) throw err;
+    throw startFailure(topology, cause ?? err);
   } finally {
     redis.off('error', remember);
   }
+}
+
+/**
+ * REDIS_URL naming a replica: it answers PING, then refuses the first write (READONLY). Said at once,
+ * with its primary. (A managed Redis that refuses ROLE is taken as a primary.)
+ */
+async function refuseReplica(redis: Redis, url: string): Promise<void> {
+  const role = (await redis.role().catch(() => undefined)) as unknown[] | undefined;
+  if (role?.[0] !== 'slave') return;
+  const primary = role[1] && role[2] ? ` of ${String(role[1])}:${String(role[2])}` : '';
+  throw new RedisUnavailableError(
+    `Redis at ${redactUrl(url)} is a replica${primary} (ROLE slave), which refuses writes: point REDIS_URL at the primary, or let Sentinel find it (REDIS_SENTINELS, REDIS_SENTINEL_NAME).`,
+  );
+}
+
+/**
+ * ioredis ends a Sentinel connection for good (status "end") when the Sentinels' +switch-master
+ * arrives while it is already reconnecting: its failover detector closes the connector, and the
+ * connect under way rejects "Connection is closed.". Found by test (test/ha/ops-sentinel.e2e.test.ts,
+ * about one failover in two here). Such an end, not asked for by quit() or disconnect(), starts over.
+ */
+function keepFollowing(redis: Redis): void {
+  let closing = false;
+  const quit = redis.quit.bind(redis);
+  const disconnect = redis.disconnect.bind(redis);
+  redis.quit = ((...args: Parameters<Redis['quit']>) => {
+    closing = true;
+    return quit(...args);
+  }) as Redis['quit'];
+  redis.disconnect = (reconnect = false) => {
+    if (!reconnect) closing = true;
+    disconnect(reconnect);
+  };
+  redis.on('end', () => {
+    if (closing) return;
+    setTimeout(() => {
+      if (!closing && redis.status === 'end') redis.connect().catch(() => undefined);
+    }, 200).unref();
+  });
+}
+
+const SENTINELS_FAILED = /^All sentinels are unreachable/;
+const REFUSED_CREDENTIALS = /NOAUTH|WRONGPASS|invalid (username-)?password|AUTH <password>|NOPERM/i;
+
+/** Why the first connection failed, naming the topology and the settings to check, never a password. */
+function startFailure(topology: RedisTopology, reason: unknown): RedisUnavailableError {
+  const where = describeRedis(topology);
+  const message = reason instanceof Error ? reason.message : String(reason);
+  const hint = reason instanceof Error ? tlsHint(reason) : '';
+  if (topology.kind === 'sentinel' && SENTINELS_FAILED.test(message)) {
+    // "All sentinels are unreachable. Retrying from scratch after 200ms. Last error: <the last Sentinel's>"
+    const last = /Last error: (.*)$/s.exec(message)?.[1]?.split('\n')[0]?.trim();
+    if (last && /No such master/i.test(last))
+      return new RedisUnavailableError(
+        `${where}: no Sentinel knows a primary named "${topology.name}" (${last}). Check REDIS_SENTINEL_NAME: the name after \`sentinel monitor\` in sentinel.conf (SENTINEL MASTERS on a Sentinel lists them).`,
+      );
+    if (last && REFUSED_CREDENTIALS.test(last))
+      return new RedisUnavailableError(
+        `${where}: the Sentinels refused the connection's credentials (${last}). Check REDIS_SENTINEL_USERNAME / REDIS_SENTINEL_PASSWORD (the Sentinels' requirepass or ACL user; unset when they have none).`,
+      );
+    return new RedisUnavailableError(
+      `Cannot reach ${where}: no Sentinel answered${last ? ` (last error: ${last}${hint})` : ''}. ${settingsHint(topology)}`,
+    );
+  }
+  // A Cluster says "Failed to refresh slots cache."; the node's own error is the reason.
+  const lastNode = (reason as { lastNodeError?: unknown } | undefined)?.lastNodeError;
+  const nodeMessage = lastNode instanceof Error ? lastNode.message : '';
+  const refused = [message, nodeMessage].find((m) => REFUSED_CREDENTIALS.test(m));
+  if (refused) {
+    const fix =
+      topology.kind === 'single'
+        ? 'put the right user and password in REDIS_URL (redis://user:password@host:port, or redis://:password@host:port)'
+        : topology.kind === 'sentinel'
+          ? 'check REDIS_USERNAME / REDIS_PASSWORD (the primary and replicas the Sentinels name; the Sentinels themselves take REDIS_SENTINEL_USERNAME / REDIS_SENTINEL_PASSWORD)'
+          : 'check REDIS_USERNAME / REDIS_PASSWORD (every node of the cluster)';
+    return new RedisUnavailableError(
+      `${where} refused the connection's credentials (${refused.split('\n')[0]}): ${fix}.`,
+    );
+  }
+  const detail =
+    lastNode instanceof Error ? `no node answered (${nodeMessage}${tlsHint(lastNode)})` : `${message}${hint}`;
+  return new RedisUnavailableError(`Cannot reach ${where}: ${detail}. ${settingsHint(topology)}`);
 }
 
 function usesTls(url: string): boolean {
@@ -202,16 +283,29 @@ export async function evictionPolicy(
   }
 }
 
-/** Warns once when Redis may evict keys (BullMQ jobs, approval requests); never fails the start. */
+/**
+ * Warns once when Redis may evict keys (BullMQ jobs, approval requests); never fails the start. On a
+ * Cluster INFO would go to one node: each primary is asked, and one that may evict is named.
+ */
 export async function checkEvictionPolicy(redis: Pick<Redis, 'info'>, logger: Logger): Promise<void> {
-  const found = await evictionPolicy(redis);
-  if (!found.ok) {
-    logger.info({ reason: found.reason }, 'could not read Redis maxmemory-policy; it should be noeviction');
-  } else if (found.policy !== 'noeviction') {
-    logger.warn(
-      { maxmemoryPolicy: found.policy },
-      `Redis maxmemory-policy is ${found.policy}: set it to noeviction, or a full Redis silently drops queued jobs and approval requests`,
-    );
+  const primaries =
+    redis instanceof Cluster
+      ? redis.nodes('master').map((node) => ({ node, at: `${node.options.host}:${node.options.port}` }))
+      : [{ node: redis, at: undefined }];
+  for (const { node, at } of primaries) {
+    const found = await evictionPolicy(node);
+    const where = at ? { node: at } : {};
+    if (!found.ok) {
+      logger.info(
+        { ...where, reason: found.reason },
+        'could not read Redis maxmemory-policy; it should be noeviction',
+      );
+    } else if (found.policy !== 'noeviction') {
+      logger.warn(
+        { ...where, maxmemoryPolicy: found.policy },
+        `Redis${at ? ` node ${at}` : ''} maxmemory-policy is ${found.policy}: set it to noeviction, or a full Redis silently drops queued jobs and approval requests`,
+      );
+    }
   }
 }
 

@@ -22,7 +22,7 @@ import { startSweeper } from './queue/sweep-schedule.js';
 import { createItemsWorker, createWorker, type RequestWorker } from './queue/worker.js';
 import { Readiness } from './readiness.js';
 import { protectSecrets } from './redact.js';
-import { checkEvictionPolicy, connectRedis, describeRedis, primaryAnswers } from './redis.js';
+import { checkEvictionPolicy, connectRedis, describeRedis, primaryAnswers, settingsHint } from './redis.js';
 import { Replication } from './replication.js';
 import { createSlackApp, type SlackApp } from './slack/app.js';
 import type { AppContext } from './slack/context.js';
@@ -40,6 +40,7 @@ import { TimeZones } from './slack/outbound/time-zones.js';
 import { SlackUsergroupDirectory } from './slack/outbound/usergroups.js';
 import {
   checkCipherscale,
+  checkOldKeyLayout,
   checkPolicyCounts,
   DEFAULT_SLACK_API_URL,
   policyGroups,
@@ -130,7 +131,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     );
     const redisStep: StartStep = {
       what: describeRedis(config.redis.topology),
-      check: redisCheck(config),
+      check: settingsHint(config.redis.topology),
     };
     const connect = async (overrides?: typeof BULLMQ_CONNECTION) => {
       const connection = await gate.step(
@@ -146,6 +147,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     };
     const redis = await connect();
     await gate.step(redisStep, checkEvictionPolicy(redis, logger));
+    await gate.step(redisStep, checkOldKeyLayout(redis, config.redisKeyPrefix, logger));
     // BullMQ wants connections that wait for Redis instead of failing commands.
     const queueRedis = await connect(BULLMQ_CONNECTION);
     const workerRedis = await connect(BULLMQ_CONNECTION);
@@ -548,13 +550,4 @@ function secretsOf(config: Config): string[] {
   if (config.slack.appToken) secrets.push(config.slack.appToken);
   secrets.push(...config.redis.secrets);
   return secrets;
-}
-
-function redisCheck(config: Config): string {
-  const kind = config.redis.topology.kind;
-  if (kind === 'sentinel')
-    return 'Check REDIS_SENTINELS, REDIS_SENTINEL_NAME and the passwords, and that the Sentinels and the primary are reachable from here.';
-  if (kind === 'cluster')
-    return 'Check REDIS_CLUSTER_NODES and REDIS_PASSWORD, and that the cluster is reachable from here.';
-  return 'Check REDIS_URL, and that Redis is running and reachable from here.';
 }

@@ -288,3 +288,21 @@ function fromText(from: People): string {
 function countOf(count: number, one: string, many: string): string {
   return `${count} ${count === 1 ? one : many}`;
 }
+
+/**
+ * Requests left under the key layout before the hash tag (`<prefix>:` instead of `{<prefix>}:`): this
+ * version does not see them. Said once at start, with what to do; only read, never fails the start.
+ */
+export async function checkOldKeyLayout(
+  redis: { zcard(key: string): Promise<number> },
+  redisKeyPrefix: string,
+  logger: { warn(obj: object, msg: string): void },
+): Promise<void> {
+  const key = `${redisKeyPrefix}:requests:open`;
+  const open = await redis.zcard(key).catch(() => 0);
+  if (open === 0) return;
+  logger.warn(
+    { key, open },
+    `${open} open request(s) are stored under the previous key layout (${key}), which this version does not read: they stay there unseen. Finish, cancel or let them expire with the previous version before upgrading, then start this one.`,
+  );
+}

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RequestStore } from '../../src/approvals/store/store.js';
+import { appKeyPrefix } from '../../src/config.js';
 import { checkEvictionPolicy, connectRedis, evictionPolicy } from '../../src/redis.js';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
@@ -169,7 +170,7 @@ describe('rediss:// (TLS), trusted through NODE_EXTRA_CA_CERTS', () => {
     try {
       app = await startAppProcess(env);
       apps.push(app.child);
-      expect(app.output()).toContain(`"redis":"rediss://:***@localhost:${tlsPort}"`);
+      expect(app.output()).toContain(`"redis":"Redis at rediss://:***@localhost:${tlsPort}"`);
       const ready = await fetch(`${app.baseUrl}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ redis: 'up' });
@@ -192,7 +193,7 @@ describe('rediss:// (TLS), trusted through NODE_EXTRA_CA_CERTS', () => {
         await reader.connect();
         const store = new RequestStore({
           redis: reader,
-          prefix: `${env.REDIS_KEY_PREFIX}:`,
+          prefix: appKeyPrefix(env.REDIS_KEY_PREFIX),
           retentionMs: 60_000,
         });
         expect((await store.get(posted.requestId))?.state).toBe('succeeded');
