@@ -149,7 +149,6 @@ export async function connectRedis(
     await Promise.race([redis.connect(), sentinelsFailed]);
     await redis.ping();
     if (topology.kind === 'single') await refuseReplica(redis, topology.url);
-    if (topology.kind === 'sentinel') keepFollowing(redis);
     return redis;
   } catch (err) {
     redis.disconnect();
@@ -171,32 +170,6 @@ async function refuseReplica(redis: Redis, url: string): Promise<void> {
   throw new RedisUnavailableError(
     `Redis at ${redactUrl(url)} is a replica${primary} (ROLE slave), which refuses writes: point REDIS_URL at the primary, or let Sentinel find it (REDIS_SENTINELS, REDIS_SENTINEL_NAME).`,
   );
-}
-
-/**
- * ioredis ends a Sentinel connection for good (status "end") when the Sentinels' +switch-master
- * arrives while it is already reconnecting: its failover detector closes the connector, and the
- * connect under way rejects "Connection is closed.". Found by test (test/ha/ops-sentinel.e2e.test.ts,
- * about one failover in two here). Such an end, not asked for by quit() or disconnect(), starts over.
- */
-function keepFollowing(redis: Redis): void {
-  let closing = false;
-  const quit = redis.quit.bind(redis);
-  const disconnect = redis.disconnect.bind(redis);
-  redis.quit = ((...args: Parameters<Redis['quit']>) => {
-    closing = true;
-    return quit(...args);
-  }) as Redis['quit'];
-  redis.disconnect = (reconnect = false) => {
-    if (!reconnect) closing = true;
-    disconnect(reconnect);
-  };
-  redis.on('end', () => {
-    if (closing) return;
-    setTimeout(() => {
-      if (!closing && redis.status === 'end') redis.connect().catch(() => undefined);
-    }, 200).unref();
-  });
 }
 
 const SENTINELS_FAILED = /^All sentinels are unreachable/;
