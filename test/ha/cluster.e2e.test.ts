@@ -17,7 +17,7 @@ import {
 } from '../helpers/flows.js';
 import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
 import { makeUsers } from '../helpers/make-users.js';
-import { until } from '../helpers/poll.js';
+import { eventually, until } from '../helpers/poll.js';
 import { type RedisCluster, startCluster } from '../helpers/redis-ha.js';
 
 // The whole app on a Redis Cluster of three primaries with a replica each: single and bulk flows end to
@@ -143,6 +143,8 @@ describe('on a Redis Cluster', () => {
     const { from, to } = await cluster.failOver(slotKey);
     expect(await cluster.primaryOf(slotKey)).toBe(to);
     expect(to).not.toBe(from);
+    // Readiness asks the slot's primary now: the old one answers ROLE as a replica.
+    await eventually(async () => (await h.get('/readyz')).status === 200);
 
     expect((await finished(first))?.state).toBe('succeeded');
     for (const posted of [second, third])
