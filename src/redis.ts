@@ -301,8 +301,9 @@ export async function primaryAnswers(redis: Redis, probeKey: string, timeoutMs =
       .exec()
       .then(
         (replies) => {
-          const role = replies?.[1];
-          return !role?.[0] && Array.isArray(role?.[1]) && role[1][0] === 'master';
+          const [probe, role] = replies ?? [];
+          // The probe must answer too: a Cluster whose slot's primary is gone sends ROLE to another primary.
+          return !!probe && !probe[0] && !role?.[0] && Array.isArray(role?.[1]) && role[1][0] === 'master';
         },
         () => false,
       );

@@ -15,27 +15,54 @@ const source = (path: string) => LuaScript.file(new URL(path, SRC)).source;
 
 /** Commands whose first argument is a key; TIME and the like have none. */
 const KEYLESS = new Set(['TIME']);
+/** Commands whose every argument is a key (the others take one key, first). */
+const ALL_KEYS = new Set(['DEL', 'UNLINK', 'EXISTS', 'TOUCH', 'MGET', 'WATCH']);
 /** Local names the scripts give to KEYS entries. */
 const KEY_ALIASES = /^(KEYS\[\d+\]|KEYS\[i\]|key|mine|others\[other\])$/;
+const includes = files.filter((path) => path.includes('includes'));
+const raw = (path: string) => readFileSync(new URL(path, SRC), 'utf8');
 
 describe('Lua scripts', () => {
   it('are found under src/ (the build copies the same files)', () => {
     expect(scripts.length).toBeGreaterThanOrEqual(15);
   });
 
+  it('checks every .lua file: each include is part of a script checked below', () => {
+    expect(includes.length).toBeGreaterThan(0);
+    for (const include of includes) {
+      const name = /([\w-]+)\.lua$/.exec(include)?.[1];
+      const folder = include.slice(0, include.indexOf('includes'));
+      const users = scripts.filter(
+        (path) => path.startsWith(folder) && raw(path).includes(`--- @include "${name}"`),
+      );
+      expect(users.length, include).toBeGreaterThan(0);
+    }
+  });
+
   it.each(scripts)('%s: every key it touches comes from KEYS', (path) => {
     const text = source(path);
     expect(text).not.toMatch(/--- @include/);
-    const calls = [...text.matchAll(/redis\.call\('(\w+)'(?:,\s*([^,)]+))?/g)];
+    // Every call is one this test reads: a literal command name, never a command or key from elsewhere.
+    const every = text.match(/redis\.p?call\s*\(/g) ?? [];
+    const calls = [...text.matchAll(/redis\.call\('(\w+)'((?:,\s*[^,)]+)*)\)?/g)];
     expect(calls.length).toBeGreaterThan(0);
-    for (const [call, command, key] of calls) {
-      if (KEYLESS.has(command ?? '')) continue;
-      expect(key?.trim(), `${path}: ${call}`).toMatch(KEY_ALIASES);
+    expect(calls).toHaveLength(every.length);
+    for (const [call, command = '', rest = ''] of calls) {
+      if (KEYLESS.has(command)) continue;
+      const args = rest
+        .split(',')
+        .slice(1)
+        .map((a) => a.trim());
+      // A key named by ARGV, or built with `..` from a prefix or another key, fails here.
+      for (const key of ALL_KEYS.has(command) ? args : args.slice(0, 1))
+        expect(key, `${path}: ${call}`).toMatch(KEY_ALIASES);
     }
     // The aliases are KEYS entries, nothing built.
     for (const [, value] of text.matchAll(/local (?:key|mine)\b[^=]*=\s*([^\n]+)/g)) {
       expect(value, path).toMatch(/^KEYS\[1\]|priority == 'interactive' and KEYS\[3\] or KEYS\[4\]$/);
     }
+    for (const [, value] of text.matchAll(/\bothers\[[^\]]+\]\s*=\s*([^\s]+)/g))
+      expect(value, path).toMatch(/^KEYS\[i\]$/);
   });
 
   it.each(scripts)('%s: its file name gives its key count when that is fixed', (path) => {

@@ -4,6 +4,7 @@ import { withLogContext } from '../logger.js';
 import { SWEEP_QUEUE_NAME } from './registry.js';
 import { SweepLock } from './sweep-lock.js';
 import { type SweepDeps, type SweepOptions, sweep } from './sweeper.js';
+import { FETCH_RETRY_MS } from './worker.js';
 
 export interface SweeperOptions extends SweepOptions {
   connection: ConnectionOptions;
@@ -56,6 +57,7 @@ export async function startSweeper(deps: SweepDeps, options: SweeperOptions): Pr
       concurrency: 1,
       lockDuration: options.lockMs,
       stalledInterval: options.lockMs,
+      runRetryDelay: FETCH_RETRY_MS,
     },
   );
   worker.on('error', (err) =>

@@ -44,6 +44,13 @@ export interface WorkerDeps extends ExecuteDeps {
   now: () => number;
 }
 
+/**
+ * How long a worker waits to fetch again after Redis dropped the connection (BullMQ's default: 15 s). A
+ * Cluster whose primary died says "Connection is closed." until its replica takes over: without this,
+ * jobs queued after the failover sit for 15 s.
+ */
+export const FETCH_RETRY_MS = 500;
+
 /** Times one batch user may be put back for a 429 before it spends attempts like any failure. */
 const MAX_THROTTLES = 10;
 
@@ -105,6 +112,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions): RequestW
       concurrency: options.concurrency ?? 10,
       lockDuration: options.lockMs,
       stalledInterval: options.lockMs,
+      runRetryDelay: FETCH_RETRY_MS,
       settings: {
         backoffStrategy: (attemptsMade, type, err) =>
           type === BACKOFF_TYPE
@@ -158,6 +166,7 @@ export function createItemsWorker(deps: WorkerDeps, options: ItemsWorkerOptions)
       limiter: { max: options.ratePerSecond, duration: 1000 },
       lockDuration: options.lockMs,
       stalledInterval: options.lockMs,
+      runRetryDelay: FETCH_RETRY_MS,
       settings: {
         backoffStrategy: (attemptsMade, _type, err) =>
           backoffDelay(

@@ -223,6 +223,10 @@ export interface RedisCluster {
   primaryOf(key: string): Promise<number>;
   /** `CLUSTER FAILOVER` on a replica of the primary holding `key`; resolves once that replica is its primary. */
   failOver(key: string, timeoutMs?: number): Promise<{ from: number; to: number }>;
+  /** The replica of the primary holding `key` (the one a failover promotes). */
+  replicaOf(key: string): Promise<RedisNode>;
+  /** SIGKILLs the primary holding `key`; `promoted` resolves once the cluster names its replica instead. */
+  killPrimaryOf(key: string): Promise<{ from: number; promoted(timeoutMs?: number): Promise<number> }>;
   stop(): Promise<void>;
 }
 
@@ -276,8 +280,10 @@ export async function startCluster(): Promise<RedisCluster> {
       },
       { timeoutMs: 20_000, intervalMs: 100, what: 'every replica in sync' },
     );
+    // Asked of a node still running (a test may have killed any of them).
     const primaryOf = async (key: string) => {
-      const probe = new Redis({ port: nodes[0]?.port ?? 0, lazyConnect: true });
+      const alive = nodes.find((n) => n.process.exitCode === null && n.process.signalCode === null);
+      const probe = new Redis({ port: alive?.port ?? 0, lazyConnect: true });
       try {
         await probe.connect();
         const slot = Number(await probe.call('CLUSTER', 'KEYSLOT', key));
@@ -289,6 +295,15 @@ export async function startCluster(): Promise<RedisCluster> {
         probe.disconnect();
       }
     };
+    const replicaOf = async (key: string) => {
+      const from = await primaryOf(key);
+      for (const n of nodes) {
+        if (n.port === from || n.process.exitCode !== null || n.process.signalCode !== null) continue;
+        const role = await cli(n.port, 'ROLE');
+        if (role.startsWith('slave') && role.split('\n')[2] === String(from)) return n;
+      }
+      throw new Error(`no replica of the primary on ${from}`);
+    };
     return {
       nodes,
       env: {
@@ -298,21 +313,10 @@ export async function startCluster(): Promise<RedisCluster> {
           .join(','),
       },
       primaryOf,
+      replicaOf,
       async failOver(key, timeoutMs = 20_000) {
         const from = await primaryOf(key);
-        const id = await cli(from, 'CLUSTER', 'MYID');
-        let to = 0;
-        for (const n of nodes) {
-          if (n.port === from) continue;
-          const replication = await cli(n.port, 'CLUSTER', 'REPLICAS', id).catch(() => '');
-          if (replication === '') continue;
-          const role = await cli(n.port, 'ROLE');
-          if (role.startsWith('slave') && role.includes(String(from))) {
-            to = n.port;
-            break;
-          }
-        }
-        if (to === 0) throw new Error(`no replica of the primary on ${from}`);
+        const to = (await replicaOf(key)).port;
         // A manual failover the primary does not take up in time is dropped (5 s): ask again until done.
         const deadline = Date.now() + timeoutMs;
         let last = '';
@@ -331,6 +335,27 @@ export async function startCluster(): Promise<RedisCluster> {
             throw new Error(`the replica on ${to} did not take over (last reply: ${last})`);
         }
         return { from, to };
+      },
+      async killPrimaryOf(key) {
+        const from = await primaryOf(key);
+        const node = nodes.find((n) => n.port === from);
+        if (!node) throw new Error(`no node on ${from}`);
+        await node.kill();
+        return {
+          from,
+          async promoted(timeoutMs = 20_000) {
+            let to = from;
+            // The replica takes over once the others agree the primary failed (cluster-node-timeout, 2 s).
+            await poll(
+              async () => {
+                to = await primaryOf(key);
+                return to !== from && (await cli(to, 'ROLE')).startsWith('master');
+              },
+              { timeoutMs, intervalMs: 100, what: `a replica to take over ${key}'s slot from ${from}` },
+            );
+            return to;
+          },
+        };
       },
       stop: () => stopAll(nodes, dir),
     };

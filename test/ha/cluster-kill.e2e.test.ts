@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_IDS } from '../fakes/cipherscale/seed.js';
+import { visibleText } from '../helpers/blocks-text.js';
+import { approveBy, ephemeralsFor, makeRequest, type PostedRequest } from '../helpers/flows.js';
+import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
+import { eventually } from '../helpers/poll.js';
+import { type RedisCluster, startCluster } from '../helpers/redis-ha.js';
+
+// The deployment's primary SIGKILLed: until the cluster promotes its replica (cluster-node-timeout) the
+// app says it is unavailable and changes nothing; after, everything it told users about is there.
+
+const [A, B] = APPROVERS;
+let cluster: RedisCluster;
+let h: Harness;
+let slotKey: string;
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  h = await startHarness({ processBeforeResponse: true, env: { ...cluster.env } });
+  slotKey = `${h.config.redis.prefix}probe`;
+}, 30_000);
+afterAll(async () => {
+  await h?.close();
+  await cluster?.stop();
+});
+
+/** The request's outcome note in its thread, then the stored request. */
+async function finished(posted: PostedRequest) {
+  await h.slack.waitFor(
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      c.args.thread_ts === posted.ts &&
+      /Succeeded|Failed|succeeded|failed/.test(visibleText(c.args.blocks)) &&
+      !/Approved by|approved by/.test(visibleText(c.args.blocks)),
+    { timeoutMs: 10_000 },
+  );
+  return h.runtime.ctx.store.get(posted.requestId);
+}
+
+describe('on a Redis Cluster', () => {
+  it("the deployment's primary killed: unavailable until its replica takes over, then every request is there and runs once", async () => {
+    const done = await makeRequest(h, 'deactivate', SEED_IDS.alice);
+    await approveBy(h, done, A);
+    expect((await finished(done))?.state).toBe('succeeded');
+    const waiting = await makeRequest(h, 'deactivate', SEED_IDS.manyDevices);
+
+    // The replica held back (SIGSTOP) so no failover can end the outage before the click below.
+    const replica = await cluster.replicaOf(slotKey);
+    replica.process.kill('SIGSTOP');
+    try {
+      const killed = await cluster.killPrimaryOf(slotKey);
+      await eventually(async () => (await h.get('/readyz')).status === 503, 5000);
+      expect((await approveBy(h, waiting, B)).status).toBe(200);
+      expect(ephemeralsFor(h, B).join('\n')).toMatch(/temporarily unavailable.*Nothing was changed/);
+      replica.process.kill('SIGCONT');
+      expect(await killed.promoted()).toBe(replica.port);
+    } finally {
+      replica.process.kill('SIGCONT');
+    }
+    await eventually(async () => (await h.get('/readyz')).status === 200, 10_000);
+
+    // Still pending (the click changed nothing), and can be approved and run now.
+    expect((await h.runtime.ctx.store.get(waiting.requestId))?.state).toBe('pending');
+    expect((await h.runtime.ctx.store.get(done.requestId))?.state).toBe('succeeded');
+    expect((await approveBy(h, waiting, A)).status).toBe(200);
+    expect((await finished(waiting))?.state).toBe('succeeded');
+    expect(h.cipher.callsTo('deactivateUser', SEED_IDS.alice)).toHaveLength(1);
+    expect(h.cipher.callsTo('deactivateUser', SEED_IDS.manyDevices)).toHaveLength(1);
+    expect(h.cipher.getUser(SEED_IDS.manyDevices)?.status).toBe('inactive');
+  }, 40_000);
+});
