@@ -99,7 +99,11 @@ export function createRedis(target: RedisTopology | string, options: ConnectOpti
     });
   }
   const tls = tlsOptions(topology.tls, topology.tlsServername);
-  const { enableOfflineQueue, retryStrategy: _retry, ...nodeOptions } = common;
+  const { enableOfflineQueue, retryStrategy: _retry, ...clusterNodeOptions } = common;
+  // BullMQ's connections have no command timeout; on a Cluster whose primary died, a command can be
+  // left unanswered for good, and a worker awaiting it takes no job again. Longer than any blocking
+  // command BullMQ sends (10 s at most), so only a lost command hits it.
+  const nodeOptions = { ...clusterNodeOptions, commandTimeout: clusterNodeOptions.commandTimeout ?? 15_000 };
   const cluster = new Cluster(
     topology.nodes.map((n) => ({ host: n.host, port: n.port })),
     {
@@ -109,6 +113,9 @@ export function createRedis(target: RedisTopology | string, options: ConnectOpti
       scaleReads: 'master',
       clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
       slotsRefreshTimeout: 2000,
+      // A primary that died answers nothing, so no MOVED tells ioredis where its slots went: it asks
+      // CLUSTER SLOTS every second instead (without it, commands to the slot failed for good after a kill).
+      slotsRefreshInterval: 1000,
       // TLS to nodes named by a DNS endpoint: keep the name, so the certificate check sees it.
       ...(tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
       redisOptions: {
