@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { inject } from 'vitest';
 import { eventually } from './poll.js';
 import { repoRoot } from './shared.js';
 
@@ -29,15 +29,17 @@ export interface SpawnOptions {
   pid1?: boolean;
 }
 
+/**
+ * The app's entry point as operators run it, `node <built>/src/main.js`: src/ compiled once for the run
+ * (test/helpers/global-build.ts), not through tsx, which spent about 3 s of every start compiling.
+ */
+export function appCommand(): string[] {
+  return [process.execPath, inject('appEntry')];
+}
+
 /** `src/main.ts` in its own process, as operators run it, with exactly this environment; not waited for. */
 export function spawnApp(env: Record<string, string>, options: SpawnOptions = {}): SpawnedApp {
-  const node = [
-    process.execPath,
-    '--import',
-    'tsx',
-    path.join(repoRoot, 'src/main.ts'),
-    ...(options.args ?? []),
-  ];
+  const node = [...appCommand(), ...(options.args ?? [])];
   const [command, ...args] = options.pid1
     ? ['unshare', ...namespaceFlags(), '--pid', '--kill-child', ...node]
     : node;
