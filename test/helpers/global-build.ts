@@ -11,15 +11,10 @@ import {
   utimesSync,
 } from 'node:fs';
 import path from 'node:path';
-import type { TestProject } from 'vitest/node';
 import { repoRoot } from './shared.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** `src/main.js` of the app built once for this run: child-process tests spawn it with plain node. */
-    appEntry: string;
-  }
-}
+/** `src/main.js` of the app built for this run; test files inherit it (app-process.ts spawns it). */
+export const APP_ENTRY_VARIABLE = 'CIPHER_USER_TEST_APP_ENTRY';
 
 // Child-process tests start the app some 70 times: through tsx each start spent about 3 s compiling
 // TypeScript, from JavaScript about 1.4 s. So the app is built once, as `npm run build` does (tsc with
@@ -29,12 +24,12 @@ declare module 'vitest' {
 const cacheDir = path.join(repoRoot, 'node_modules/.cache/cipher-user-test-build');
 const INPUTS = ['src', 'tsconfig.json', 'tsconfig.build.json'];
 
-export function setup(project: TestProject): void {
+export function setup(): void {
   const hash = inputsHash();
   const out = path.join(cacheDir, hash);
   if (existsSync(path.join(out, 'src/main.js'))) utimesSync(out, new Date(), new Date());
   else build(out);
-  project.provide('appEntry', path.join(out, 'src/main.js'));
+  process.env[APP_ENTRY_VARIABLE] = path.join(out, 'src/main.js');
   forgetOldBuilds(hash);
 }
 
