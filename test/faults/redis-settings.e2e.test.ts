@@ -12,7 +12,7 @@ import { checkEvictionPolicy, connectRedis, evictionPolicy } from '../../src/red
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { FakeCipherscale } from '../fakes/cipherscale/server.js';
 import { FakeSlack } from '../fakes/slack/server.js';
-import { type AppProcess, startAppProcess } from '../helpers/app-process.js';
+import { type AppProcess, appCommand, startAppProcess } from '../helpers/app-process.js';
 import { visibleText } from '../helpers/blocks-text.js';
 import { approveBy, makeRequest } from '../helpers/flows.js';
 import { APPROVERS, slackDriver, startHarness } from '../helpers/harness.js';
@@ -79,7 +79,8 @@ function selfSigned(name: string): { cert: string; key: string } {
 
 /** `src/main.ts` until it exits by itself. */
 function runUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/main.ts')], {
+  const [node = '', ...args] = appCommand();
+  const child = spawn(node, args, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

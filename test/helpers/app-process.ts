@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { APP_ENTRY_VARIABLE } from './global-build.js';
 import { eventually } from './poll.js';
 import { repoRoot } from './shared.js';
 
@@ -29,15 +30,21 @@ export interface SpawnOptions {
   pid1?: boolean;
 }
 
-/** `src/main.ts` in its own process, as operators run it, with exactly this environment; not waited for. */
+/**
+ * The entry point as operators run it, `node <built>/src/main.js`: in `npm test` src/ is compiled once for
+ * the run (test/helpers/global-build.ts), as tsx spent about 3 s of every start compiling it. Elsewhere
+ * (the playground, its browser tests) src/main.ts through tsx, which needs no build.
+ */
+export function appCommand(): string[] {
+  const built = process.env[APP_ENTRY_VARIABLE];
+  return built
+    ? [process.execPath, built]
+    : [process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/main.ts')];
+}
+
+/** The entry point (see appCommand) in its own process, with exactly this environment; not waited for. */
 export function spawnApp(env: Record<string, string>, options: SpawnOptions = {}): SpawnedApp {
-  const node = [
-    process.execPath,
-    '--import',
-    'tsx',
-    path.join(repoRoot, 'src/main.ts'),
-    ...(options.args ?? []),
-  ];
+  const node = [...appCommand(), ...(options.args ?? [])];
   const [command, ...args] = options.pid1
     ? ['unshare', ...namespaceFlags(), '--pid', '--kill-child', ...node]
     : node;
