@@ -8,7 +8,7 @@ import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { visibleText } from '../helpers/blocks-text.js';
 import { approveBy, click, ephemeralsFor, makeRequest, mark, submit, viewShown } from '../helpers/flows.js';
 import { APPROVERS, type Harness, REQUESTER, startHarness } from '../helpers/harness.js';
-import { eventually, until } from '../helpers/poll.js';
+import { eventually, until, within3s } from '../helpers/poll.js';
 import { freePort } from '../helpers/ports.js';
 
 // A Redis of this test's own (append-only, so a restart keeps what it had), paused and killed
@@ -61,26 +61,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const answerWithin3s = async <T>(work: Promise<T>): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
-
 describe('Redis lost while running', () => {
   it('paused: clicks and commands answer "temporarily unavailable" within 3 s; resumed: everything works again', async () => {
     const posted = await makeRequest(h, 'delete', SEED_IDS.pending);
     redis.kill('SIGSTOP');
     try {
-      await answerWithin3s(approveBy(h, posted, A));
+      await within3s(approveBy(h, posted, A));
       expect(ephemeralsFor(h, A).join('\n')).toContain('temporarily unavailable');
-      const pending = await answerWithin3s(h.command('pending'));
+      const pending = await within3s(h.command('pending'));
       const [told] = await h.slack.waitFor(
         (c) => c.method === 'response_url' && c.responseUrlId === pending.responseUrlId,
       );
@@ -143,7 +131,7 @@ describe('Redis lost while running', () => {
     const form = await viewShown(h, CALLBACK_IDS.reject, start);
     redis.kill('SIGSTOP');
     try {
-      const answer = await answerWithin3s(submit(h, form, { [BLOCK_IDS.rejectReason]: 'not now' }, B));
+      const answer = await within3s(submit(h, form, { [BLOCK_IDS.rejectReason]: 'not now' }, B));
       expect(answer.status).toBe(200);
       await until(
         'the submission’s outcome in the modal',
@@ -167,7 +155,7 @@ describe('Redis lost while running', () => {
     const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
     redis.kill('SIGKILL');
     await new Promise((resolve) => redis.once('exit', resolve));
-    await answerWithin3s(
+    await within3s(
       click(h, {
         actionId: ACTION_IDS.cancel,
         value: posted.requestId,

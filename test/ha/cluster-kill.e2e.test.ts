@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_IDS } from '../fakes/cipherscale/seed.js';
-import { visibleText } from '../helpers/blocks-text.js';
-import { approveBy, ephemeralsFor, makeRequest, type PostedRequest } from '../helpers/flows.js';
+import { approveBy, ephemeralsFor, makeRequest, outcomeNoted } from '../helpers/flows.js';
 import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
 import { eventually } from '../helpers/poll.js';
 import { type RedisCluster, startCluster } from '../helpers/redis-ha.js';
@@ -24,24 +23,11 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** The request's outcome note in its thread, then the stored request. */
-async function finished(posted: PostedRequest) {
-  await h.slack.waitFor(
-    (c) =>
-      c.method === 'chat.postMessage' &&
-      c.args.thread_ts === posted.ts &&
-      /Succeeded|Failed|succeeded|failed/.test(visibleText(c.args.blocks)) &&
-      !/Approved by|approved by/.test(visibleText(c.args.blocks)),
-    { timeoutMs: 10_000 },
-  );
-  return h.runtime.ctx.store.get(posted.requestId);
-}
-
 describe('on a Redis Cluster', () => {
   it("the deployment's primary killed: unavailable until its replica takes over, then every request is there as it was", async () => {
     const done = await makeRequest(h, 'deactivate', SEED_IDS.alice);
     await approveBy(h, done, A);
-    expect((await finished(done))?.state).toBe('succeeded');
+    expect((await outcomeNoted(h, done, 10_000))?.state).toBe('succeeded');
     const waiting = await makeRequest(h, 'deactivate', SEED_IDS.manyDevices);
 
     // The replica held back (SIGSTOP) so no failover can end the outage before the click below.

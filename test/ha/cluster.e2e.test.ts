@@ -10,6 +10,7 @@ import {
   approveBy,
   makeRequest,
   mark,
+  outcomeNoted,
   type PostedRequest,
   submit,
   threadNotes,
@@ -47,19 +48,6 @@ beforeEach(() => {
   h.slack.reset();
   h.cipher.reset();
 });
-
-/** The request's outcome note in its thread, then the stored request. */
-async function finished(posted: PostedRequest) {
-  await h.slack.waitFor(
-    (c) =>
-      c.method === 'chat.postMessage' &&
-      c.args.thread_ts === posted.ts &&
-      /Succeeded|Failed|succeeded|failed/.test(visibleText(c.args.blocks)) &&
-      !/Approved by|approved by/.test(visibleText(c.args.blocks)),
-    { timeoutMs: 15_000 },
-  );
-  return h.runtime.ctx.store.get(posted.requestId);
-}
 
 /** Command → check → review → submit: the bulk request as posted for approval. */
 async function bulkRequest(ids: readonly string[]) {
@@ -112,7 +100,7 @@ describe('on a Redis Cluster', () => {
     const posted = await makeRequest(h, 'deactivate', SEED_IDS.alice);
     expect(h.cipher.callsTo('deactivateUser')).toHaveLength(0);
     expect((await approveBy(h, posted, A)).status).toBe(200);
-    const request = await finished(posted);
+    const request = await outcomeNoted(h, posted);
     expect(request?.state).toBe('succeeded');
     expect(h.cipher.callsTo('deactivateUser', SEED_IDS.alice)).toHaveLength(1);
     expect(h.cipher.getUser(SEED_IDS.alice)?.status).toBe('inactive');
@@ -146,14 +134,14 @@ describe('on a Redis Cluster', () => {
     // Readiness asks the slot's primary now: the old one answers ROLE as a replica.
     await eventually(async () => (await h.get('/readyz')).status === 200);
 
-    expect((await finished(first))?.state).toBe('succeeded');
+    expect((await outcomeNoted(h, first))?.state).toBe('succeeded');
     for (const posted of [second, third])
       expect((await h.runtime.ctx.store.get(posted.requestId))?.state).toBe('pending');
     expect((await approveBy(h, second, A)).status).toBe(200);
-    expect((await finished(second))?.state).toBe('succeeded');
+    expect((await outcomeNoted(h, second))?.state).toBe('succeeded');
     await approveBy(h, third, A);
     await approveBy(h, third, B);
-    expect((await finished(third))?.state).toBe('succeeded');
+    expect((await outcomeNoted(h, third))?.state).toBe('succeeded');
 
     expect(h.cipher.callsTo('deactivateUser', SEED_IDS.alice)).toHaveLength(1);
     expect(h.cipher.callsTo('deactivateUser', SEED_IDS.manyDevices)).toHaveLength(1);

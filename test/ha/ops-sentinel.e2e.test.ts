@@ -10,7 +10,7 @@ import { SEED_IDS } from '../fakes/cipherscale/seed.js';
 import { visibleText } from '../helpers/blocks-text.js';
 import { approveBy, ephemeralsFor, makeRequest, mark } from '../helpers/flows.js';
 import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
-import { eventually, until } from '../helpers/poll.js';
+import { eventually, until, within3s } from '../helpers/poll.js';
 import { freePort } from '../helpers/ports.js';
 import { throwawayRedisArgs } from '../helpers/redis-args.js';
 import { type SentinelSet, startSentinelSet } from '../helpers/redis-ha.js';
@@ -32,18 +32,6 @@ afterAll(async () => {
   await h?.close();
   await set?.stop();
 });
-
-const within3s = async <T>(work: Promise<T>): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
 
 describe('REDIS_URL naming a replica', () => {
   it('the start stops, naming the replica and its primary', async () => {

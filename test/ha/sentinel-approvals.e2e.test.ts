@@ -5,7 +5,7 @@ import { approveBy, makeRequest, type PostedRequest, threadNotes } from '../help
 import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
 import { makeUsers } from '../helpers/make-users.js';
 import { until } from '../helpers/poll.js';
-import { type SentinelSet, startSentinelSet } from '../helpers/redis-ha.js';
+import { FAILOVER_JOB_ENV, type SentinelSet, startSentinelSet } from '../helpers/redis-ha.js';
 
 // A primary, a replica and three Sentinels; the app follows the primary the Sentinels name. The
 // primary is killed (SIGKILL) right after a quorum click was answered: what users were told must
@@ -24,13 +24,7 @@ beforeAll(async () => {
       REQUIRED_APPROVALS_DEACTIVATE: '2',
       // Change calls held at the fake for up to 2 s must not time out (and be sent again) meanwhile.
       CIPHERSCALE_TIMEOUT_MS: '5000',
-      // A job the dead primary had just handed out (its reply lost) sits active until its lock runs out
-      // and the stall check takes it back: 3 s here instead of 30.
-      JOB_LOCK_MS: '3000',
-      // The production retries (5 attempts, here from 500 ms): attempts that meet Redis away during the
-      // failover must not all be spent before it is over (the harness's 3 from 20 ms can be).
-      JOB_ATTEMPTS: '5',
-      JOB_BACKOFF_MS: '500',
+      ...FAILOVER_JOB_ENV,
     },
   });
 }, 30_000);

@@ -13,7 +13,7 @@ import {
 import { APPROVERS, type Harness, startHarness } from '../helpers/harness.js';
 import { makeUsers } from '../helpers/make-users.js';
 import { until } from '../helpers/poll.js';
-import { type SentinelSet, startSentinelSet } from '../helpers/redis-ha.js';
+import { FAILOVER_JOB_ENV, type SentinelSet, startSentinelSet } from '../helpers/redis-ha.js';
 
 // A bulk deactivation of 200 users at a fixed rate on a Sentinel set; the primary is killed (SIGKILL)
 // half-way through. The batch must finish on the replica that takes over, with one change call per
@@ -32,13 +32,7 @@ beforeAll(async () => {
     env: {
       ...set.env,
       CIPHERSCALE_RATE_LIMIT_PER_SECOND: String(RATE),
-      // A job the dead primary had just handed out (its reply lost) sits active until its lock runs out
-      // and the stall check takes it back: 3 s here instead of 30.
-      JOB_LOCK_MS: '3000',
-      // The production retries (5 attempts, here from 500 ms): attempts that meet Redis away during the
-      // failover must not all be spent before it is over (the harness's 3 from 20 ms can be).
-      JOB_ATTEMPTS: '5',
-      JOB_BACKOFF_MS: '500',
+      ...FAILOVER_JOB_ENV,
     },
   });
 }, 30_000);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ACTION_IDS, BLOCK_IDS, CALLBACK_IDS, INPUT_ACTION_ID } from '../../src/blocks/ids.js';
 import type { SlackCall } from '../fakes/slack/server.js';
-import type { Driver, HttpAnswer } from './harness.js';
+import { visibleText } from './blocks-text.js';
+import type { Driver, Harness, HttpAnswer } from './harness.js';
 import { REQUESTER } from './harness.js';
 import { sharedPath } from './shared.js';
 import { blockActionPayload } from './slack-request.js';
@@ -193,4 +194,17 @@ export async function rejectBy(h: Driver, posted: PostedRequest, userId: string,
   });
   const modal = await viewShown(h, CALLBACK_IDS.reject, start);
   return submit(h, modal, { [BLOCK_IDS.rejectReason]: reason }, userId);
+}
+
+/** Waits for the request's outcome note in its thread (succeeded or failed), then reads the stored request. */
+export async function outcomeNoted(h: Harness, posted: PostedRequest, timeoutMs = 15_000) {
+  await h.slack.waitFor(
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      c.args.thread_ts === posted.ts &&
+      /Succeeded|Failed|succeeded|failed/.test(visibleText(c.args.blocks)) &&
+      !/Approved by|approved by/.test(visibleText(c.args.blocks)),
+    { timeoutMs },
+  );
+  return h.runtime.ctx.store.get(posted.requestId);
 }

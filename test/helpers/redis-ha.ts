@@ -14,6 +14,17 @@ import { throwawayRedisArgs } from './redis-args.js';
 
 const run = promisify(execFile);
 
+/** Job settings for an app that lives through a failover (the harness's defaults are for a steady Redis). */
+export const FAILOVER_JOB_ENV: Readonly<Record<string, string>> = {
+  // A job the dead primary had just handed out (its reply lost) sits active until its lock runs out
+  // and the stall check takes it back: 3 s here instead of 30.
+  JOB_LOCK_MS: '3000',
+  // The production retries (5 attempts, here from 500 ms): attempts that meet Redis away during the
+  // failover must not all be spent before it is over (the harness's 3 from 20 ms can be).
+  JOB_ATTEMPTS: '5',
+  JOB_BACKOFF_MS: '500',
+};
+
 /** Polls `probe` until it holds; fails naming `what` at the deadline. */
 async function poll(
   probe: () => Promise<boolean>,
